@@ -1,0 +1,22 @@
+// The storage contract every backend implements (spec/backend.md section 2).
+import type { Event, EventId, QueryData } from '../common/types.ts';
+
+export interface Backend {
+  /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
+  getLastEventId(serverId: number): Promise<EventId>;
+  /** Same length and order as the input; `null` marks an event that was not accepted. */
+  register(events: Event[]): Promise<(Event | null)[]>;
+  query(data: QueryData): Promise<Event[]>;
+  /** Flushed events of `eventId.server` strictly after `eventId`, one list per session. */
+  queryFlushed(eventId: EventId): AsyncIterable<Event[]>;
+  flush(): Promise<void>;
+  /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
+  onFlushed(cb: (events: Event[]) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** What a backend module (built in or loaded by path) exports. */
+export interface BackendModule {
+  create(conf: Record<string, unknown>): Promise<Backend>;
+  confSchema?: object;
+}
