@@ -1,0 +1,42 @@
+// Payload equality: same type and deep-equal data (spec/backend.md 1.2). JSON equality is strict
+// (`true` is not `1`, unlike Python); bytes compare by content.
+import type { EventPayload, JsonValue } from './types.ts';
+
+export function payloadsEqual(a: EventPayload | null, b: EventPayload | null): boolean {
+  if (a === null || b === null) return a === b;
+  switch (a.type) {
+    case 'binary':
+      return b.type === 'binary' && bytesEqual(a.data, b.data);
+    case 'json':
+      return b.type === 'json' && jsonEqual(a.data, b.data);
+    case 'sbs':
+      return (
+        b.type === 'sbs' && a.data.module === b.data.module && a.data.type === b.data.type &&
+        bytesEqual(a.data.data, b.data.data)
+      );
+  }
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Strict deep equality of JSON values; object key order does not matter. */
+export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] as JsonValue, b[i] as JsonValue)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key) || !jsonEqual(a[key] as JsonValue, b[key] as JsonValue)) return false;
+  }
+  return true;
+}
