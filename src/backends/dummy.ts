@@ -1,0 +1,54 @@
+// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing. Also the base of the
+// memory backend, which shares its "never flushed" behaviour and its closed-state handling.
+import { completeQueryData } from '../common/query-data.ts';
+import type { Event, EventId, QueryData } from '../common/types.ts';
+import type { Backend } from './backend.ts';
+
+/** `conf` is accepted for symmetry with other backends and ignored. */
+export async function createDummyBackend(_conf?: object): Promise<Backend> {
+  return new DummyBackend();
+}
+
+export class DummyBackend implements Backend {
+  #closed = false;
+
+  constructor(protected readonly name = 'dummy') {}
+
+  async getLastEventId(serverId: number): Promise<EventId> {
+    this.assertOpen('getLastEventId');
+    return { server: serverId, session: 0, instance: 0 };
+  }
+
+  async register(events: Event[]): Promise<(Event | null)[]> {
+    this.assertOpen('register');
+    return [...events];
+  }
+
+  async query(data: QueryData): Promise<Event[]> {
+    this.assertOpen('query');
+    completeQueryData(data); // still reject malformed queries
+    return [];
+  }
+
+  /** Nothing is ever persisted, so there is never anything flushed to yield. */
+  async *queryFlushed(_eventId: EventId): AsyncIterable<Event[]> {
+    this.assertOpen('queryFlushed');
+  }
+
+  async flush(): Promise<void> {
+    this.assertOpen('flush');
+  }
+
+  /** The callback is never called: nothing is ever flushed. */
+  onFlushed(_cb: (events: Event[]) => void): () => void {
+    return () => {};
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  protected assertOpen(operation: string): void {
+    if (this.#closed) throw new Error(`${this.name} backend is closed: cannot ${operation}`);
+  }
+}

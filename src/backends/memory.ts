@@ -1,0 +1,45 @@
+// Memory backend (spec/backend.md 3.2): an append-only list in registration order. Nothing is
+// ever "flushed" (flushed callbacks never fire, queryFlushed yields nothing): that part and the
+// closed-state handling come from the dummy backend.
+import { compareEventIds } from '../common/event-id.ts';
+import type { Event, EventId, QueryData } from '../common/types.ts';
+import type { Backend } from './backend.ts';
+import { DummyBackend } from './dummy.ts';
+import { runQuery } from './query-pipeline.ts';
+
+/** `conf` is accepted for symmetry with other backends and ignored. */
+export async function createMemoryBackend(_conf?: object): Promise<Backend> {
+  return new MemoryBackend();
+}
+
+class MemoryBackend extends DummyBackend {
+  readonly #events: Event[] = [];
+  /** Largest id (full EventId order) registered per server, so the lookup is O(1). */
+  readonly #lastIds = new Map<number, EventId>();
+
+  constructor() {
+    super('memory');
+  }
+
+  override async getLastEventId(serverId: number): Promise<EventId> {
+    this.assertOpen('getLastEventId');
+    const last = this.#lastIds.get(serverId);
+    return last ? { ...last } : { server: serverId, session: 0, instance: 0 };
+  }
+
+  /** Stores every event as given (no validation, duplicates allowed) and accepts them all. */
+  override async register(events: Event[]): Promise<(Event | null)[]> {
+    this.assertOpen('register');
+    for (const event of events) {
+      this.#events.push(event);
+      const last = this.#lastIds.get(event.id.server);
+      if (!last || compareEventIds(event.id, last) > 0) this.#lastIds.set(event.id.server, event.id);
+    }
+    return [...events];
+  }
+
+  override async query(data: QueryData): Promise<Event[]> {
+    this.assertOpen('query');
+    return runQuery(this.#events, data);
+  }
+}
