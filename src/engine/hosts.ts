@@ -1,0 +1,41 @@
+// Creates the host of each configured module in the placement its `workers` setting asks for.
+import type { Source } from '../common/types.ts';
+import type { ModuleHost } from './module-host.ts';
+import type { ModuleConf, ModuleEngine } from './types.ts';
+import { loadModuleExports, moduleLabel, resolveModuleSpecifier, validateModuleConf } from './module-loader.ts';
+import { createInThreadHost } from './in-thread-host.ts';
+import { createWorkerHost } from './worker-host.ts';
+import { createPoolHost } from './pool-host.ts';
+import { ModuleError } from './errors.ts';
+
+export function checkModuleConf(index: number, conf: ModuleConf): void {
+  const where = `engine.modules[${index}]`;
+  if (typeof conf !== 'object' || conf === null) throw new Error(`${where} must be an object`);
+  if (typeof conf.module !== 'string' || conf.module === '') throw new Error(`${where}.module must be a non-empty string`);
+  const workers = conf.workers;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0))
+    throw new ModuleError(moduleLabel(index, conf), `${where}.workers must be a non-negative integer, got ${JSON.stringify(workers)}`);
+}
+
+/** Creates every module (in parallel: each placement is independent); closes them all if one fails. */
+export async function createHosts(modules: ModuleConf[], engine: ModuleEngine, baseDir: string): Promise<ModuleHost[]> {
+  const attempts = await Promise.allSettled(modules.map((conf, index) => createHost(index, conf, engine, baseDir)));
+  const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
+  if (!failed) return attempts.map((a) => (a as PromiseFulfilledResult<ModuleHost>).value);
+  await Promise.all(attempts.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
+  throw failed.reason;
+}
+
+async function createHost(index: number, conf: ModuleConf, engine: ModuleEngine, baseDir: string): Promise<ModuleHost> {
+  checkModuleConf(index, conf);
+  const label = moduleLabel(index, conf);
+  const specifier = resolveModuleSpecifier(conf.module, baseDir);
+  const exports = await loadModuleExports(label, specifier);
+  validateModuleConf(label, exports, conf);
+  const source: Source = { type: 'module', id: index };
+  const opts = { index, label, specifier, conf, source, engine };
+  const workers = conf.workers ?? 1;
+  if (workers === 0) return createInThreadHost(opts, exports);
+  if (workers === 1) return createWorkerHost(opts);
+  return createPoolHost(opts, exports, workers);
+}

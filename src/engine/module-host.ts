@@ -1,0 +1,31 @@
+// The engine's view of a module, wherever it runs (main thread, own worker, pool).
+import type { Event, RegisterEvent, Source } from '../common/types.ts';
+import type { Subscription } from '../common/subscription.ts';
+import type { ModuleConf, ModuleEngine } from './types.ts';
+
+export interface ModuleHost {
+  /** "module <index> (<specifier>)": how errors and logs name it. */
+  readonly label: string;
+  readonly subscription: Subscription;
+  /** Whether the session stop needs a call (modules without hooks skip it). */
+  readonly hasSessionHooks: boolean;
+  /**
+   * Runs the module on one round's events (all match its subscription). Output batches come in
+   * input order; the iterator throws a ModuleError if the module fails.
+   */
+  process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]>;
+  stopSession(sessionId: number): Promise<void>;
+  /** Resolves with the reason when the module closes on its own (its thread died, it closed itself). */
+  readonly closed: Promise<Error>;
+  close(): Promise<void>;
+}
+
+export interface HostOptions {
+  index: number;
+  label: string;
+  /** Importable URL or package name of the module file. */
+  specifier: string;
+  conf: ModuleConf;
+  source: Source;
+  engine: ModuleEngine;
+}

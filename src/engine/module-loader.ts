@@ -1,0 +1,78 @@
+// Finds, imports and checks a module file; shared by the main thread and the worker entries.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { ModuleConf, ModuleExports } from './types.ts';
+import { ModuleError, describeError } from './errors.ts';
+
+/** How logs and errors name a module: its index in the config and its specifier. */
+export function moduleLabel(index: number, conf: Pick<ModuleConf, 'module'>): string {
+  return `module ${index} (${conf.module})`;
+}
+
+/** A module specifier is a path (relative to baseDir) or a package name; returns an importable URL or name. */
+export function resolveModuleSpecifier(spec: string, baseDir: string): string {
+  if (spec.startsWith('file:')) return spec;
+  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(baseDir, spec)).href;
+  try {
+    return pathToFileURL(createRequire(path.join(baseDir, 'index.js')).resolve(spec)).href;
+  } catch {
+    return spec; // ESM-only packages: let import() resolve it
+  }
+}
+
+let tsxRegistered: Promise<void> | null = null;
+
+/** Imports a module, registering tsx on first need so TypeScript module files load in plain Node. */
+export async function importWithTypeScript(specifier: string): Promise<unknown> {
+  try {
+    return await import(specifier);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    tsxRegistered ??= import('tsx/esm/api').then((tsx) => {
+      tsx.register();
+    });
+    await tsxRegistered;
+    return await import(specifier);
+  }
+}
+
+export async function loadModuleExports(label: string, specifier: string): Promise<ModuleExports> {
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await importWithTypeScript(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ModuleError(label, `cannot load module: ${describeError(error)}`, { cause: error });
+  }
+  const create = loaded['create'];
+  if (typeof create !== 'function') throw new ModuleError(label, 'module file does not export a create function');
+  const confSchema = loaded['confSchema'];
+  if (confSchema !== undefined && (typeof confSchema !== 'object' || confSchema === null))
+    throw new ModuleError(label, 'confSchema must be a JSON schema object');
+  return {
+    create: create as ModuleExports['create'],
+    confSchema: confSchema as object | undefined,
+    stateless: loaded['stateless'] === true,
+  };
+}
+
+function formatAjvError(error: ErrorObject): string {
+  const where = error.instancePath === '' ? '(root)' : error.instancePath;
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/** Validates a module's conf against its confSchema; the error names the module and each failing path. */
+export function validateModuleConf(label: string, exports: ModuleExports, conf: ModuleConf): void {
+  if (!exports.confSchema) return;
+  let validate;
+  try {
+    validate = new Ajv({ allErrors: true, strict: false }).compile(exports.confSchema);
+  } catch (error) {
+    throw new ModuleError(label, `invalid confSchema: ${describeError(error)}`, { cause: error });
+  }
+  if (!validate(conf)) {
+    const problems = (validate.errors ?? []).map(formatAjvError).join('; ');
+    throw new ModuleError(label, `invalid configuration: ${problems}`);
+  }
+}

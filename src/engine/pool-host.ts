@@ -1,0 +1,110 @@
+// workers: N > 1 — a stateless module spread over N pooled threads with piscina. A round is cut
+// into contiguous chunks, one task each; outputs are concatenated in input order, so the result is
+// what one instance would have produced.
+import { BroadcastChannel } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { Piscina } from 'piscina';
+import * as Comlink from 'comlink';
+import type { Event, RegisterEvent, Source } from '../common/types.ts';
+import { Subscription } from '../common/subscription.ts';
+import type { HostOptions, ModuleHost } from './module-host.ts';
+import type { ModuleConf, ModuleExports } from './types.ts';
+import { postable } from './worker-protocol.ts';
+import { ModuleError, describeError } from './errors.ts';
+import { workerEntryPath } from './worker-entry.ts';
+
+export interface PoolWorkerData {
+  label: string;
+  specifier: string;
+  conf: ModuleConf;
+  source: Source;
+  channel: string;
+}
+
+/** A chunk of a round, or the first task of a pool: create the module and report its subscription. */
+export type PoolTask = { session: number; sources: Source[]; events: Event[] } | { probe: true };
+
+export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
+  if (!exports.stateless)
+    throw new ModuleError(opts.label, `workers: ${threads} needs a module that exports stateless = true`);
+  const channelName = `hat-event-ts-engine-${randomUUID()}`;
+  const channel = new BroadcastChannel(channelName);
+  Comlink.expose(opts.engine, channel as unknown as Comlink.Endpoint);
+  const workerData: PoolWorkerData = {
+    label: opts.label,
+    specifier: opts.specifier,
+    conf: opts.conf,
+    source: opts.source,
+    channel: channelName,
+  };
+  const pool = new Piscina({
+    filename: workerEntryPath('pool-task'),
+    minThreads: threads,
+    maxThreads: threads,
+    workerData,
+    idleTimeout: Infinity,
+  });
+  // The subscription is a constant of the module: learn it once, so routing needs no round trip.
+  let queryTypes: string[][];
+  try {
+    queryTypes = (await pool.run({ probe: true } satisfies PoolTask)) as string[][];
+  } catch (error) {
+    channel.close();
+    await pool.destroy();
+    throw new ModuleError(opts.label, `create failed: ${describeError(error)}`, { cause: error });
+  }
+  return new PoolHost(opts.label, new Subscription(queryTypes), pool, channel, threads);
+}
+
+class PoolHost implements ModuleHost {
+  readonly hasSessionHooks = false;
+  readonly closed: Promise<Error>;
+  private resolveClosed!: (reason: Error) => void;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly label: string,
+    readonly subscription: Subscription,
+    private readonly pool: Piscina,
+    private readonly channel: BroadcastChannel,
+    private readonly threads: number,
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    pool.on('error', (error: Error) =>
+      this.resolveClosed(new ModuleError(label, `pool thread crashed: ${error.message}`, { cause: error })),
+    );
+  }
+
+  async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
+    const chunks = Math.min(this.threads, events.length);
+    const size = Math.ceil(events.length / chunks);
+    const safe = postable(events);
+    const tasks: Promise<RegisterEvent[]>[] = [];
+    for (let start = 0; start < events.length; start += size) {
+      const task: PoolTask = {
+        session: sessionId,
+        sources: sources.slice(start, start + size),
+        events: safe.slice(start, start + size),
+      };
+      tasks.push(this.pool.run(task) as Promise<RegisterEvent[]>);
+    }
+    // Settle every task before reporting, so no chunk is left running after a failure.
+    const results = await Promise.allSettled(tasks);
+    for (const result of results) {
+      if (result.status === 'rejected')
+        throw new ModuleError(this.label, `process failed: ${describeError(result.reason)}`, { cause: result.reason });
+      yield result.value;
+    }
+  }
+
+  async stopSession(): Promise<void> {}
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.resolveClosed(new ModuleError(this.label, 'closed'));
+      this.channel.close();
+      await this.pool.destroy();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,74 @@
+// One session: ids and one timestamp for the submitted events, then rounds in which every module
+// processes (concurrently, each in its own place) the round's events that match its subscription.
+// Outputs get ids in module order, then input order — exactly what sequential execution gives.
+import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
+import { now } from '../common/timestamp.ts';
+import type { ModuleHost } from './module-host.ts';
+
+function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
+  last.instance += 1;
+  return {
+    id: { server: last.server, session: last.session, instance: last.instance },
+    type: reg.type,
+    timestamp,
+    sourceTimestamp: reg.sourceTimestamp,
+    payload: reg.payload,
+  };
+}
+
+async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
+  const all: RegisterEvent[][] = [];
+  for await (const batch of batches) all.push(batch);
+  return all;
+}
+
+/** Runs a session; `last` is advanced in place (ids are consumed even if the session fails). */
+export async function runSession(
+  hosts: readonly ModuleHost[],
+  last: EventId,
+  source: Source,
+  registerEvents: readonly RegisterEvent[],
+): Promise<Event[]> {
+  last.session += 1;
+  const timestamp = now();
+  const session: Event[] = registerEvents.map((reg) => toEvent(reg, last, timestamp));
+  let events = session.slice();
+  let sources: Source[] = events.map(() => source);
+
+  while (events.length > 0 && hosts.length > 0) {
+    const work = hosts.map((host) => {
+      const matched: Event[] = [];
+      const matchedSources: Source[] = [];
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i] as Event;
+        if (host.subscription.matches(event.type)) {
+          matched.push(event);
+          matchedSources.push(sources[i] as Source);
+        }
+      }
+      return matched.length === 0 ? Promise.resolve([]) : collect(host.process(last.session, matchedSources, matched));
+    });
+    const outcomes = await Promise.allSettled(work);
+    const nextEvents: Event[] = [];
+    const nextSources: Source[] = [];
+    for (let m = 0; m < hosts.length; m++) {
+      const outcome = outcomes[m] as PromiseSettledResult<RegisterEvent[][]>;
+      if (outcome.status === 'rejected') throw outcome.reason;
+      const moduleSource: Source = { type: 'module', id: m };
+      for (const batch of outcome.value) {
+        for (const reg of batch) {
+          const event = toEvent(reg, last, timestamp);
+          session.push(event);
+          nextEvents.push(event);
+          nextSources.push(moduleSource);
+        }
+      }
+    }
+    events = nextEvents;
+    sources = nextSources;
+  }
+
+  const stops = hosts.filter((host) => host.hasSessionHooks).map((host) => host.stopSession(last.session));
+  for (const outcome of await Promise.allSettled(stops)) if (outcome.status === 'rejected') throw outcome.reason;
+  return session;
+}

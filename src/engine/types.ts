@@ -1,0 +1,52 @@
+// What the engine exposes and what a module file provides (API.md "Engine and modules").
+import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
+import type { Subscription } from '../common/subscription.ts';
+
+export interface ModuleConf {
+  module: string;
+  /** Engine-owned: 1 = own worker thread (default), 0 = main thread, N > 1 = pool (stateless only). */
+  workers?: number;
+  [key: string]: unknown;
+}
+
+export interface EngineConf {
+  server_id: number;
+  modules: ModuleConf[];
+}
+
+/** What a module sees of the engine, from whichever thread it runs on. */
+export interface ModuleEngine {
+  register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]>;
+  query(data: QueryData): Promise<Event[]>;
+}
+
+export interface Module {
+  readonly subscription: Subscription | readonly EventType[];
+  onSessionStart?(sessionId: number): void | Promise<void>;
+  onSessionStop?(sessionId: number): void | Promise<void>;
+  process(source: Source, event: Event): AsyncIterable<RegisterEvent> | Iterable<RegisterEvent>;
+  close?(): void | Promise<void>;
+  /** Settles when the module closes on its own; the engine then closes too (Hat's module closing). */
+  readonly closed?: Promise<unknown>;
+}
+
+export type ModuleFactory = (conf: ModuleConf, engine: ModuleEngine, source: Source) => Module | Promise<Module>;
+
+/** The exports of a module file. */
+export interface ModuleExports {
+  create: ModuleFactory;
+  confSchema?: object;
+  stateless?: boolean;
+}
+
+export interface Engine {
+  register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]>;
+  query(data: QueryData): Promise<Event[]>;
+  /** Every session's registered events, in id order. Returns unsubscribe. */
+  onEvents(cb: (events: Event[]) => void): () => void;
+  /** Settles when the engine has closed, whether by `close()` or on its own (a module failure). */
+  readonly closed: Promise<void>;
+  /** Why the engine closed on its own; undefined while open or after a normal close. */
+  readonly failure: Error | undefined;
+  close(): Promise<void>;
+}

@@ -1,0 +1,128 @@
+// workers: 1 — the module runs in its own worker thread. Control calls go through comlink; the
+// round stream goes over a dedicated MessagePort, read as an async iterable of output batches.
+import { MessageChannel, Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { Event, RegisterEvent, Source } from '../common/types.ts';
+import { Subscription } from '../common/subscription.ts';
+import { QueuedIterator } from '../common/queued-iterator.ts';
+import type { HostOptions, ModuleHost } from './module-host.ts';
+import type { FromWorker, ToWorker, WorkerControl } from './worker-protocol.ts';
+import { postable } from './worker-protocol.ts';
+import { ModuleError, describeError } from './errors.ts';
+import { workerEntry } from './worker-entry.ts';
+
+export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
+  const control = new MessageChannel();
+  const stream = new MessageChannel();
+  const engine = new MessageChannel();
+  const worker = new Worker(workerEntry('module-host'), {
+    workerData: { control: control.port2, stream: stream.port2, engine: engine.port2 },
+    transferList: [control.port2, stream.port2, engine.port2],
+    name: opts.label,
+  });
+  Comlink.expose(opts.engine, engine.port1 as unknown as Comlink.Endpoint);
+  const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
+  const host = new WorkerHost(opts.label, worker, remote, stream.port1, [control.port1, engine.port1]);
+  try {
+    const info = await Promise.race([
+      remote.init({ label: opts.label, specifier: opts.specifier, conf: opts.conf, source: opts.source }),
+      host.closed.then((reason) => Promise.reject(reason)),
+    ]);
+    host.ready(new Subscription(info.queryTypes), info.hasSessionHooks);
+    return host;
+  } catch (error) {
+    await host.close();
+    throw error instanceof ModuleError
+      ? error
+      : new ModuleError(opts.label, `create failed: ${describeError(error)}`, { cause: error });
+  }
+}
+
+class WorkerHost implements ModuleHost {
+  subscription = new Subscription([]);
+  hasSessionHooks = false;
+  readonly closed: Promise<Error>;
+  private current: QueuedIterator<FromWorker> | null = null;
+  private closing: Promise<void> | null = null;
+  private failure: Error | null = null;
+  private resolveClosed!: (reason: Error) => void;
+
+  constructor(
+    readonly label: string,
+    private readonly worker: Worker,
+    private readonly remote: Comlink.Remote<WorkerControl>,
+    private readonly stream: import('node:worker_threads').MessagePort,
+    private readonly otherPorts: import('node:worker_threads').MessagePort[],
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    stream.on('message', (message: FromWorker) => this.current?.push(message));
+    worker.on('error', (error) => this.fail(new ModuleError(label, `worker crashed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) =>
+      this.fail(new ModuleError(label, code === 0 ? 'module closed' : `worker exited with code ${code}`)),
+    );
+  }
+
+  ready(subscription: Subscription, hasSessionHooks: boolean): void {
+    this.subscription = subscription;
+    this.hasSessionHooks = hasSessionHooks;
+  }
+
+  async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
+    const replies = this.request({ t: 'round', session: sessionId, sources, events: postable(events) });
+    for await (const reply of replies) {
+      if (reply.t === 'out') yield reply.events;
+      else if (reply.t === 'end') return;
+      else if (reply.t === 'error') throw this.moduleError(reply);
+    }
+  }
+
+  async stopSession(sessionId: number): Promise<void> {
+    for await (const reply of this.request({ t: 'stop', session: sessionId })) {
+      if (reply.t === 'stopped') return;
+      if (reply.t === 'error') throw this.moduleError(reply);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!this.failure) {
+      // Let the module release what it holds, but never wait on a stuck module for long.
+      const done = this.remote.close().catch(() => {});
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    }
+    this.fail(new ModuleError(this.label, 'closed'));
+    this.remote[Comlink.releaseProxy]();
+    this.stream.close();
+    for (const port of this.otherPorts) port.close();
+    await this.worker.terminate();
+  }
+
+  private request(message: ToWorker): QueuedIterator<FromWorker> {
+    const replies = new QueuedIterator<FromWorker>();
+    if (this.failure) {
+      replies.fail(this.failure);
+      return replies;
+    }
+    this.current = replies;
+    this.stream.postMessage(message);
+    return replies;
+  }
+
+  private moduleError(reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
+    const what = reply.stage === 'process' ? 'process failed' : 'session hook failed';
+    const cause = Object.assign(new Error(reply.message), { stack: reply.stack });
+    return new ModuleError(this.label, `${what}: ${reply.message}`, { cause });
+  }
+
+  private fail(reason: Error): void {
+    if (this.failure) return;
+    this.failure = reason;
+    this.current?.fail(reason);
+    this.current = null;
+    this.resolveClosed(reason);
+  }
+}

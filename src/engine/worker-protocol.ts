@@ -1,0 +1,67 @@
+// Messages between the engine and a module's worker thread. Control (init, close, the module's calls
+// back into the engine) goes through comlink; the session stream (rounds, outputs, stops) goes over
+// a dedicated MessagePort: one message per module per round, never one per event.
+import type { Event, EventPayload, RegisterEvent, Source } from '../common/types.ts';
+import type { ModuleConf } from './types.ts';
+
+export type ToWorker =
+  | { t: 'round'; session: number; sources: Source[]; events: Event[] }
+  | { t: 'stop'; session: number };
+
+export type FromWorker =
+  | { t: 'out'; events: RegisterEvent[] }
+  | { t: 'end' }
+  | { t: 'stopped' }
+  | { t: 'error'; stage: 'process' | 'session'; message: string; stack?: string };
+
+export interface InitRequest {
+  label: string;
+  specifier: string;
+  conf: ModuleConf;
+  source: Source;
+}
+
+export interface InitResult {
+  queryTypes: string[][];
+  hasSessionHooks: boolean;
+}
+
+/** The comlink-exposed API of a module host worker. */
+export interface WorkerControl {
+  init(request: InitRequest): Promise<InitResult>;
+  close(): Promise<void>;
+}
+
+/** Outputs are sent in batches of at most this many events so the engine can start consuming early. */
+export const OUTPUT_BATCH = 1024;
+
+/**
+ * Posting a view (a Node Buffer slice of a socket read, say) clones its whole ArrayBuffer; copy such
+ * payload bytes to exact-size buffers first. Returns the input array when nothing needed copying.
+ */
+export function postable<T extends { payload: EventPayload | null }>(events: T[]): T[] {
+  let copy: T[] | null = null;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i] as T;
+    const fixed = postablePayload(event.payload);
+    if (fixed === event.payload) continue;
+    copy ??= events.slice();
+    copy[i] = { ...event, payload: fixed };
+  }
+  return copy ?? events;
+}
+
+function isView(bytes: Uint8Array): boolean {
+  return bytes.byteOffset !== 0 || bytes.byteLength !== bytes.buffer.byteLength;
+}
+
+function postablePayload(payload: EventPayload | null): EventPayload | null {
+  if (payload === null) return null;
+  if (payload.type === 'binary') {
+    return isView(payload.data) ? { type: 'binary', data: new Uint8Array(payload.data) } : payload;
+  }
+  if (payload.type === 'sbs') {
+    return isView(payload.data.data) ? { type: 'sbs', data: { ...payload.data, data: new Uint8Array(payload.data.data) } } : payload;
+  }
+  return payload;
+}

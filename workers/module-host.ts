@@ -1,0 +1,90 @@
+// Entry of a module's own worker thread (workers: 1). Creates the module, then serves the session
+// stream on its port; the module reaches the engine through comlink.
+import { workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
+import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
+import { OUTPUT_BATCH, postable } from '../src/engine/worker-protocol.ts';
+import type { FromWorker, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
+import type { ModuleEngine } from '../src/engine/types.ts';
+
+interface HostWorkerData {
+  control: MessagePort;
+  stream: MessagePort;
+  engine: MessagePort;
+}
+
+const ports = workerData as HostWorkerData;
+const engine = Comlink.wrap<ModuleEngine>(ports.engine as unknown as Comlink.Endpoint);
+// What the module is given: plain async functions, so it never sees comlink's proxy type.
+const moduleEngine: ModuleEngine = {
+  register: (source, events) => engine.register(source, postable(events)),
+  query: (data) => engine.query(data),
+};
+
+let runtime: ModuleRuntime | null = null;
+
+function send(message: FromWorker): void {
+  ports.stream.postMessage(message);
+}
+
+function sendError(stage: 'process' | 'session', error: unknown): void {
+  const e = error instanceof Error ? error : new Error(String(error));
+  send({ t: 'error', stage, message: e.message, stack: e.stack });
+}
+
+async function handle(message: ToWorker): Promise<void> {
+  if (!runtime) throw new Error('module not initialised');
+  if (message.t === 'round') {
+    let outputs;
+    try {
+      outputs = await runtime.round(message.session, message.sources, message.events);
+    } catch (error) {
+      sendError('process', error);
+      return;
+    }
+    for (let i = 0; i < outputs.length; i += OUTPUT_BATCH) {
+      send({ t: 'out', events: postable(outputs.slice(i, i + OUTPUT_BATCH)) });
+    }
+    send({ t: 'end' });
+  } else {
+    try {
+      await runtime.stop(message.session);
+    } catch (error) {
+      sendError('session', error);
+      return;
+    }
+    send({ t: 'stopped' });
+  }
+}
+
+// The engine sends one request at a time and waits for its answer, so handling in arrival order
+// needs no queue of our own.
+ports.stream.on('message', (message: ToWorker) => {
+  void handle(message);
+});
+
+const control: WorkerControl = {
+  async init(request: InitRequest): Promise<InitResult> {
+    const exports = await loadModuleExports(request.label, request.specifier);
+    validateModuleConf(request.label, exports, request.conf);
+    const module = await exports.create(request.conf, moduleEngine, request.source);
+    checkModule(module);
+    runtime = new ModuleRuntime(module);
+    // A module that closes itself ends its thread; the engine sees the exit and closes.
+    module.closed?.then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+    return {
+      queryTypes: toSubscription(module.subscription).getQueryTypes().map((t) => [...t]),
+      hasSessionHooks: hasSessionHooks(module),
+    };
+  },
+  async close(): Promise<void> {
+    await runtime?.module.close?.();
+  },
+};
+
+Comlink.expose(control, ports.control as unknown as Comlink.Endpoint);

@@ -1,0 +1,40 @@
+// Entry of a pooled thread (workers: N > 1, stateless modules only). Each thread creates its own
+// instance of the module on its first task; a task is one contiguous chunk of a round's events.
+import { BroadcastChannel } from 'node:worker_threads';
+import { workerData } from 'piscina';
+import * as Comlink from 'comlink';
+import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
+import { loadModuleExports } from '../src/engine/module-loader.ts';
+import { postable } from '../src/engine/worker-protocol.ts';
+import type { PoolTask, PoolWorkerData } from '../src/engine/pool-host.ts';
+import type { ModuleEngine, Module } from '../src/engine/types.ts';
+import type { RegisterEvent } from '../src/common/types.ts';
+
+const data = workerData as PoolWorkerData;
+
+// The pool's threads share one broadcast channel to the engine; comlink matches replies by id.
+const channel = new BroadcastChannel(data.channel);
+channel.unref();
+const engine = Comlink.wrap<ModuleEngine>(channel as unknown as Comlink.Endpoint);
+const moduleEngine: ModuleEngine = {
+  register: (source, events) => engine.register(source, postable(events)),
+  query: (query) => engine.query(query),
+};
+
+async function createRuntime(): Promise<ModuleRuntime> {
+  const exports = await loadModuleExports(data.label, data.specifier);
+  const module: Module = await exports.create(data.conf, moduleEngine, data.source);
+  checkModule(module);
+  if (hasSessionHooks(module))
+    throw new Error('a pooled (stateless) module cannot have onSessionStart/onSessionStop: run it with workers: 1');
+  return new ModuleRuntime(module);
+}
+
+let runtime: Promise<ModuleRuntime> | null = null;
+
+export default async function runTask(task: PoolTask): Promise<RegisterEvent[] | string[][]> {
+  runtime ??= createRuntime();
+  const ready = await runtime;
+  if ('probe' in task) return toSubscription(ready.module.subscription).getQueryTypes().map((t) => [...t]);
+  return postable(await ready.round(task.session, task.sources, task.events));
+}
