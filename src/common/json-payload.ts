@@ -1,0 +1,132 @@
+// JSON payloads that remember the exact text they arrived as (spec/protocol.md 3.2), and the
+// Python-compatible text form (`json.dumps` defaults) for payloads built in JS.
+import type { JsonPayload, JsonValue } from './types.ts';
+
+/**
+ * A JSON payload that keeps `text` and parses `data` on first access. Both are own enumerable
+ * accessors, so structured clone (worker threads) and spreading still carry plain values.
+ * Assigning `data` replaces the value and drops the text, which no longer describes it.
+ */
+export function jsonPayloadFromText(text: string): JsonPayload {
+  let raw: string | undefined = text;
+  let parsed = false;
+  let value: JsonValue = null;
+  const payload = { type: 'json' } as JsonPayload;
+  Object.defineProperties(payload, {
+    data: {
+      enumerable: true,
+      get(): JsonValue {
+        if (!parsed) {
+          value = JSON.parse(raw as string) as JsonValue;
+          parsed = true;
+        }
+        return value;
+      },
+      set(v: JsonValue) {
+        value = v;
+        parsed = true;
+        raw = undefined;
+      },
+    },
+    text: { enumerable: true, get: () => raw },
+  });
+  return payload;
+}
+
+/** Parses `text` now; throws a SyntaxError naming the problem if it is not valid JSON. */
+export function jsonPayloadFromTextChecked(text: string): JsonPayload {
+  const payload = jsonPayloadFromText(text);
+  void payload.data;
+  return payload;
+}
+
+/** The text to send or store: the original text if known, else the reference text form. */
+export function jsonPayloadText(p: JsonPayload): string {
+  return p.text ?? pythonJsonText(p.data);
+}
+
+/**
+ * `json.dumps(value)` with Python's defaults: `", "` and `": "` separators, non-ASCII as
+ * `\uXXXX` (surrogate pairs for astral characters), float repr, NaN/Infinity refused.
+ * JS numbers that are integers within 2^53 print as integers, other numbers as Python floats.
+ */
+export function pythonJsonText(value: JsonValue): string {
+  const parts: string[] = [];
+  writeValue(value, parts);
+  return parts.join('');
+}
+
+function writeValue(value: JsonValue, out: string[]): void {
+  if (value === null) out.push('null');
+  else if (value === true) out.push('true');
+  else if (value === false) out.push('false');
+  else if (typeof value === 'number') out.push(pythonNumberText(value));
+  else if (typeof value === 'string') out.push(pythonStringText(value));
+  else if (Array.isArray(value)) {
+    out.push('[');
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out.push(', ');
+      writeValue(value[i] as JsonValue, out);
+    }
+    out.push(']');
+  } else if (typeof value === 'object') {
+    out.push('{');
+    let first = true;
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (item === undefined) continue;
+      if (!first) out.push(', ');
+      first = false;
+      out.push(pythonStringText(key), ': ');
+      writeValue(item, out);
+    }
+    out.push('}');
+  } else {
+    throw new TypeError(`not a JSON value: ${typeof value}`);
+  }
+}
+
+export function pythonNumberText(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`JSON cannot represent ${n} (allow_nan=False)`);
+  if (Object.is(n, -0)) return '-0.0';
+  if (Number.isSafeInteger(n)) return String(n);
+  return pythonFloatRepr(n);
+}
+
+/** Python `repr(float)`: shortest round-trip digits, exponent form below 1e-4 or from 1e16. */
+export function pythonFloatRepr(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`JSON cannot represent ${n} (allow_nan=False)`);
+  if (n === 0) return Object.is(n, -0) ? '-0.0' : '0.0';
+  const [mantissa, expText] = n.toExponential().split('e') as [string, string];
+  const exp = Number(expText);
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const sign = negative ? '-' : '';
+  if (exp < -4 || exp >= 16) {
+    const frac = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const expSign = exp < 0 ? '-' : '+';
+    return `${sign}${frac}e${expSign}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  const intLen = exp + 1;
+  if (digits.length <= intLen) return `${sign}${digits}${'0'.repeat(intLen - digits.length)}.0`;
+  return `${sign}${digits.slice(0, intLen)}.${digits.slice(intLen)}`;
+}
+
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"', 0x5c: '\\\\', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x08: '\\b', 0x0c: '\\f',
+};
+
+/** A JSON string literal with Python's ensure_ascii escaping (everything outside ' '..'~'). */
+export function pythonStringText(s: string): string {
+  let out = '"';
+  let runStart = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c) continue;
+    out += s.slice(runStart, i);
+    out += SHORT_ESCAPES[c] ?? `\\u${c.toString(16).padStart(4, '0')}`;
+    runStart = i + 1;
+  }
+  return out + s.slice(runStart) + '"';
+}

@@ -1,0 +1,65 @@
+// The HatEventer message types (spec/protocol.md 3.1, 3.3) on top of the record codecs.
+import type { Event, EventType, RegisterEvent } from '../common/types.ts';
+import { SbsReader } from './reader.ts';
+import { SbsWriter } from './writer.ts';
+import { readEvent, readEvents, readEventType, readRegisterEvent, writeEvent, writeEvents, writeEventType, writeRegisterEvent } from './event-codec.ts';
+
+export const EVENTER_MODULE = 'HatEventer';
+
+export const EventerMsg = {
+  subscribe: 'MsgSubscribe',
+  notify: 'MsgNotify',
+  registerReq: 'MsgRegisterReq',
+  registerRes: 'MsgRegisterRes',
+  queryReq: 'MsgQueryReq',
+  queryRes: 'MsgQueryRes',
+} as const;
+
+export function writeMsgSubscribe(w: SbsWriter, types: readonly EventType[]): void {
+  w.arrayLength(types.length);
+  for (const t of types) writeEventType(w, t);
+}
+
+export function readMsgSubscribe(r: SbsReader): EventType[] {
+  const count = r.arrayLength();
+  const types = new Array<EventType>(count);
+  for (let i = 0; i < count; i++) types[i] = readEventType(r);
+  return types;
+}
+
+export function writeMsgRegisterReq(w: SbsWriter, events: readonly RegisterEvent[]): void {
+  w.arrayLength(events.length);
+  for (const e of events) writeRegisterEvent(w, e);
+}
+
+export function readMsgRegisterReq(r: SbsReader): RegisterEvent[] {
+  const count = r.arrayLength(3); // a RegisterEvent takes at least 3 bytes
+  const events = new Array<RegisterEvent>(count);
+  for (let i = 0; i < count; i++) events[i] = readRegisterEvent(r);
+  return events;
+}
+
+/** `Array(Choice { event: Event  failure: None })`; `null` is a failure. */
+export function writeMsgRegisterRes(w: SbsWriter, results: readonly (Event | null)[]): void {
+  w.arrayLength(results.length);
+  for (const e of results) {
+    if (e === null) w.choice(1);
+    else {
+      w.choice(0);
+      writeEvent(w, e);
+    }
+  }
+}
+
+export function readMsgRegisterRes(r: SbsReader): (Event | null)[] {
+  const count = r.arrayLength();
+  const results = new Array<Event | null>(count);
+  for (let i = 0; i < count; i++) {
+    results[i] = r.choice(2, 'MsgRegisterRes entry') === 0 ? readEvent(r) : null;
+  }
+  return results;
+}
+
+/** MsgNotify, MsgQueryRes (and HatSyncer.MsgEvents) are all `Array(Event)`. */
+export const writeEventList = writeEvents;
+export const readEventList = readEvents;

@@ -1,0 +1,51 @@
+// Module `Hat` of hat-chatter (spec/protocol.md 1.4): the `Msg` envelope around `Data`.
+import { SbsReader } from './reader.ts';
+import { SbsWriter } from './writer.ts';
+
+/** Envelope fields of `Hat.Msg` other than its data. */
+export interface HatMsgHeader {
+  id: number;
+  first: number;
+  owner: boolean;
+  token: boolean;
+  last: boolean;
+}
+
+/** A decoded `Hat.Msg`; `data` is a view into the input (the encoded inner message). */
+export interface HatMsg extends HatMsgHeader {
+  module: string | null;
+  type: string;
+  data: Uint8Array;
+}
+
+/** Writes `Hat.Msg` up to and including the length prefix of `data.data`. */
+export function writeHatMsgHead(w: SbsWriter, h: HatMsgHeader, module: string | null, type: string, dataLength: number): void {
+  w.integer(h.id);
+  w.integer(h.first);
+  w.boolean(h.owner);
+  w.boolean(h.token);
+  w.boolean(h.last);
+  if (module === null) w.choice(0);
+  else {
+    w.choice(1);
+    w.string(module);
+  }
+  w.string(type);
+  w.integer(dataLength);
+}
+
+export function writeHatMsg(w: SbsWriter, msg: HatMsg): void {
+  writeHatMsgHead(w, msg, msg.module, msg.type, msg.data.length);
+  w.raw(msg.data);
+}
+
+export function readHatMsg(r: SbsReader): HatMsg {
+  const id = r.integer();
+  const first = r.integer();
+  const owner = r.boolean();
+  const token = r.boolean();
+  const last = r.boolean();
+  const module = r.choice(2, 'Optional(String)') === 0 ? null : r.string();
+  const type = r.string();
+  return { id, first, owner, token, last, module, type, data: r.bytesView() };
+}

@@ -1,0 +1,67 @@
+// JSON payloads keep their text, parse lazily, survive structured clone, and print in
+// Python's json.dumps form when built in JS (spec/protocol.md 3.2).
+import { describe, expect, it } from 'vitest';
+import { jsonPayloadFromText, jsonPayloadText, pythonFloatRepr, pythonJsonText } from '../../src/common/json-payload.ts';
+
+describe('jsonPayloadFromText', () => {
+  it('keeps the text and parses on first access', () => {
+    const p = jsonPayloadFromText('{"a": 1.0, "big": 123456789012345678901}');
+    expect(p.text).toBe('{"a": 1.0, "big": 123456789012345678901}');
+    expect(jsonPayloadText(p)).toBe(p.text);
+    expect((p.data as { a: number }).a).toBe(1);
+  });
+
+  it('does not parse until data is read', () => {
+    const p = jsonPayloadFromText('{not json');
+    expect(p.text).toBe('{not json');
+    expect(() => p.data).toThrowError(SyntaxError);
+  });
+
+  it('survives structured clone with both the text and the value', () => {
+    const clone = structuredClone(jsonPayloadFromText('[1.0, "x"]'));
+    expect(clone).toEqual({ type: 'json', text: '[1.0, "x"]', data: [1, 'x'] });
+  });
+
+  it('assigning data drops the stale text', () => {
+    const p = jsonPayloadFromText('1.0');
+    p.data = { b: 2 };
+    expect(p.text).toBeUndefined();
+    expect(jsonPayloadText(p)).toBe('{"b": 2}');
+  });
+});
+
+describe('pythonJsonText', () => {
+  it.each([
+    [{ x: 1 }, '{"x": 1}'],
+    [[], '[]'],
+    [{}, '{}'],
+    [[true, false, null, 'a/b'], '[true, false, null, "a/b"]'],
+    ['č😀\u007f\u0001', '"\\u010d\\ud83d\\ude00\\u007f\\u0001"'],
+    ['"\\\n\r\t\b\f', '"\\"\\\\\\n\\r\\t\\b\\f"'],
+    [2.5e-8, '2.5e-08'],
+    [0.1, '0.1'],
+    [0.0001, '0.0001'],
+    [0.00001, '1e-05'],
+    [1e300, '1e+300'],
+    [1e16, '1e+16'],
+    [123.456, '123.456'],
+    [-0, '-0.0'],
+    [9007199254740991, '9007199254740991'],
+    [1.5e15, '1500000000000000'],
+    [1234567890123456.7, '1234567890123456.8'],
+  ])('%j -> %s', (value, text) => {
+    expect(pythonJsonText(value)).toBe(text);
+  });
+
+  it('refuses NaN and Infinity', () => {
+    expect(() => pythonJsonText(NaN)).toThrowError(RangeError);
+    expect(() => pythonJsonText([Infinity])).toThrowError(RangeError);
+  });
+
+  it('float repr matches Python for fixed and exponent forms', () => {
+    expect(pythonFloatRepr(2)).toBe('2.0');
+    expect(pythonFloatRepr(1e15)).toBe('1000000000000000.0');
+    expect(pythonFloatRepr(-1.5e-7)).toBe('-1.5e-07');
+    expect(pythonFloatRepr(1.7976931348623157e308)).toBe('1.7976931348623157e+308');
+  });
+});
