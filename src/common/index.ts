@@ -6,3 +6,5 @@ export * from './timestamp.ts';
 export * from './subscription.ts';
 export * from './query-data.ts';
 export * from './payload.ts';
+export * from './json-payload.ts';
+export * from './queued-iterator.ts';

@@ -8,7 +8,10 @@ export function payloadsEqual(a: EventPayload | null, b: EventPayload | null): b
     case 'binary':
       return b.type === 'binary' && bytesEqual(a.data, b.data);
     case 'json':
-      return b.type === 'json' && jsonEqual(a.data, b.data);
+      if (b.type !== 'json') return false;
+      // Identical source text means identical values; skips parsing lazily-decoded payloads.
+      if (a.text !== undefined && a.text === b.text) return true;
+      return jsonEqual(a.data, b.data);
     case 'sbs':
       return (
         b.type === 'sbs' && a.data.module === b.data.module && a.data.type === b.data.type &&

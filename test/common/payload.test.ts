@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonEqual, payloadsEqual, type EventPayload } from '../../src/common/index.ts';
+import { jsonEqual, jsonPayloadFromText, payloadsEqual, type EventPayload } from '../../src/common/index.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -19,6 +19,13 @@ describe('payloadsEqual', () => {
     expect(payloadsEqual(j({ a: 1 }), j({ a: 1, b: 2 }))).toBe(false);
     expect(payloadsEqual(j([]), j({}))).toBe(false);
     expect(payloadsEqual(j('1'), j(1))).toBe(false);
+  });
+
+  it('compares payloads that keep their JSON text by value, not by text', () => {
+    expect(payloadsEqual(jsonPayloadFromText('{"a": 1, "b": [true]}'), { type: 'json', data: { b: [true], a: 1 } })).toBe(true);
+    expect(payloadsEqual(jsonPayloadFromText('{"a":1}'), jsonPayloadFromText('{ "a" : 1 }'))).toBe(true);
+    expect(payloadsEqual(jsonPayloadFromText('123'), jsonPayloadFromText('123'))).toBe(true);
+    expect(payloadsEqual(jsonPayloadFromText('true'), jsonPayloadFromText('1'))).toBe(false);
   });
 
   it('requires the same payload type', () => {
