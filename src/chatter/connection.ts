@@ -1,0 +1,230 @@
+// One chatter connection (spec/protocol.md 2.2-2.4): message ids, conversations, ping/pong,
+// close. Service layers (eventer, syncer) see decoded envelopes and send with `send`.
+import type { Socket } from 'node:net';
+import { SbsReader } from '../sbs/reader.ts';
+import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
+import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
+import { formatAddress } from './address.ts';
+
+/** A conversation from our point of view: `owner` is true when we opened it. */
+export interface Conversation {
+  readonly first: number;
+  readonly owner: boolean;
+}
+
+export interface ChatterMessage {
+  readonly id: number;
+  readonly conversation: Conversation;
+  /** This message opened its conversation. */
+  readonly first: boolean;
+  readonly last: boolean;
+  readonly token: boolean;
+  readonly module: string | null;
+  readonly type: string;
+  /** Encoded inner data; a view valid only during the handler call. */
+  readonly data: Uint8Array;
+}
+
+export interface ConnectionOptions {
+  /** Seconds between our pings and for the pong to arrive; 0 sends no pings. Default 20. */
+  pingTimeout?: number;
+  /** Largest accepted frame body in bytes. Default 64 MiB. */
+  maxFrameSize?: number;
+  /** Bytes waiting in the socket's send buffer past which the connection is dropped. Default 128 MiB. */
+  maxSendQueue?: number;
+  /** Where close reasons are logged. Default `console.warn` for errors. */
+  log?: (message: string) => void;
+}
+
+export interface SendOptions {
+  /** Continue this conversation; a new one is opened when absent. */
+  conversation?: Conversation;
+  last?: boolean;
+  token?: boolean;
+  /** Expected size of the inner data, to size the buffer once. */
+  sizeHint?: number;
+}
+
+export class ConnectionClosedError extends Error {
+  constructor(reason: string) {
+    super(`connection closed: ${reason}`);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+const defaultLog = (message: string): void => console.warn(message);
+
+export class ChatterConnection {
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** Resolves when the socket is closed, whoever closed it. */
+  readonly closed: Promise<void>;
+  /** Why the connection closed (null while open, 'closed' for a normal close). */
+  closeReason: string | null = null;
+
+  private lastId = 0;
+  private readonly decoder: FrameDecoder;
+  private readonly pingTimers = new Map<number, NodeJS.Timeout>();
+  private pingLoop: NodeJS.Timeout | null = null;
+  private handler: ((msg: ChatterMessage) => void) | null = null;
+  private early: ChatterMessage[] = [];
+  private readonly closeCallbacks: ((reason: string) => void)[] = [];
+  private readonly maxSendQueue: number;
+  private readonly log: (message: string) => void;
+
+  constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
+    this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
+    this.log = opts.log ?? defaultLog;
+    this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
+    this.remoteAddress = formatAddress(protocol, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    socket.setNoDelay(true);
+    this.closed = new Promise((resolve) => socket.once('close', () => {
+      this.finish('closed by peer');
+      resolve();
+    }));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.finish('closed by peer'));
+    socket.on('error', (err) => this.abort(`socket error: ${err.message}`));
+    const pingTimeout = opts.pingTimeout ?? 20;
+    if (pingTimeout > 0) {
+      this.pingLoop = setInterval(() => this.ping(pingTimeout * 1000), pingTimeout * 1000);
+      this.pingLoop.unref();
+    }
+  }
+
+  get isOpen(): boolean {
+    return this.closeReason === null;
+  }
+
+  /** Bytes written but not yet handed to the OS. */
+  get sendQueueSize(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Receives every message except pings and pongs, in arrival order. */
+  setHandler(handler: (msg: ChatterMessage) => void): void {
+    this.handler = handler;
+    const early = this.early;
+    this.early = [];
+    for (const msg of early) this.deliver(msg);
+  }
+
+  onClose(cb: (reason: string) => void): void {
+    if (this.closeReason !== null) cb(this.closeReason);
+    else this.closeCallbacks.push(cb);
+  }
+
+  /** Stops reading from the socket (back-pressure for a busy service layer). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Sends one message as one socket write; returns its conversation. */
+  send(module: string, type: string, write?: DataWriter, opts: SendOptions = {}): Conversation {
+    if (this.closeReason !== null) throw new ConnectionClosedError(this.closeReason);
+    const id = ++this.lastId;
+    const conversation = opts.conversation ?? { first: id, owner: true };
+    const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
+    this.socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+    if (this.socket.writableLength > this.maxSendQueue) {
+      this.abort(`send queue of ${this.socket.writableLength} bytes exceeds the limit of ${this.maxSendQueue} (peer not reading)`);
+    }
+    return conversation;
+  }
+
+  /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */
+  close(): Promise<void> {
+    if (this.closeReason === null) {
+      this.finish('closed');
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+    return this.closed;
+  }
+
+  /** Closes at once because of a protocol or I/O problem, logging why. */
+  abort(reason: string): void {
+    if (this.closeReason !== null) return;
+    this.log(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
+    this.finish(reason);
+    this.socket.destroy();
+  }
+
+  private finish(reason: string): void {
+    if (this.closeReason !== null) return;
+    this.closeReason = reason;
+    if (this.pingLoop) clearInterval(this.pingLoop);
+    for (const timer of this.pingTimers.values()) clearTimeout(timer);
+    this.pingTimers.clear();
+    if (!this.socket.destroyed && reason === 'closed by peer') this.socket.destroy();
+    for (const cb of this.closeCallbacks.splice(0)) cb(reason);
+  }
+
+  private ping(timeoutMs: number): void {
+    if (this.closeReason !== null) return;
+    const conv = this.send(PING_MODULE, PingMsg.ping, undefined, { last: false });
+    const timer = setTimeout(() => this.abort(`no pong within ${timeoutMs} ms`), timeoutMs);
+    timer.unref();
+    this.pingTimers.set(conv.first, timer);
+  }
+
+  private onData(chunk: Buffer): void {
+    try {
+      this.decoder.push(chunk, (body) => {
+        this.onBody(body);
+        return this.closeReason === null;
+      });
+    } catch (err) {
+      this.abort((err as Error).message);
+    }
+  }
+
+  private onBody(body: Uint8Array): void {
+    let msg: HatMsg;
+    try {
+      msg = readHatMsg(new SbsReader(body));
+    } catch (err) {
+      this.abort(`undecodable Hat.Msg: ${(err as Error).message}`);
+      return;
+    }
+    if (!isKnownSbsType(msg.module, msg.type)) {
+      this.abort(`unknown SBS type ${msg.module ?? '<no module>'}.${msg.type}`);
+      return;
+    }
+    const conversation: Conversation = { first: msg.first, owner: !msg.owner };
+    if (conversation.owner) {
+      const timer = this.pingTimers.get(msg.first);
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.pingTimers.delete(msg.first);
+      }
+    }
+    if (msg.module === PING_MODULE) {
+      if (msg.type === PingMsg.ping) this.send(PING_MODULE, PingMsg.pong, undefined, { conversation, last: true });
+      return;
+    }
+    this.deliver({
+      id: msg.id, conversation, first: msg.owner && msg.first === msg.id, last: msg.last, token: msg.token,
+      module: msg.module, type: msg.type, data: msg.data,
+    });
+  }
+
+  private deliver(msg: ChatterMessage): void {
+    if (this.handler === null) {
+      // Only until the service layer attaches; keep a copy since `data` views the read buffer.
+      this.early.push({ ...msg, data: Uint8Array.prototype.slice.call(msg.data) });
+      return;
+    }
+    try {
+      this.handler(msg);
+    } catch (err) {
+      this.abort(`message handler failed: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// TCP framing (spec/protocol.md 2.1): `[m][len: m bytes big-endian][body]`. Encoding builds
+// the whole frame in one buffer; decoding refuses a length over the maximum before allocating.
+import { SbsWriter } from '../sbs/writer.ts';
+import { writeHatMsgHead, type HatMsgHeader } from '../sbs/hat-messages.ts';
+
+export const DEFAULT_MAX_FRAME_SIZE = 64 * 1024 * 1024;
+
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FrameError';
+  }
+}
+
+/** Writes a message's inner SBS data into the frame buffer. */
+export type DataWriter = (w: SbsWriter) => void;
+
+const headWriter = new SbsWriter(256);
+
+/**
+ * One complete frame: framing prefix, `Hat.Msg` envelope and the inner data written by
+ * `write`. The inner data is written first after some headroom; the envelope and prefix are
+ * then placed right in front of it, so nothing is copied twice.
+ */
+export function encodeFrame(h: HatMsgHeader, module: string | null, type: string, write?: DataWriter, sizeHint = 64): Uint8Array {
+  const headroom = 48 + 3 * ((module?.length ?? 0) + type.length);
+  const w = new SbsWriter(headroom + sizeHint, headroom);
+  if (write) write(w);
+  const dataLength = w.pos - headroom;
+  headWriter.pos = 0;
+  writeHatMsgHead(headWriter, h, module, type, dataLength);
+  const headLength = headWriter.pos;
+  const bodyLength = headLength + dataLength;
+  let m = 1;
+  while (bodyLength >= 2 ** (8 * m)) m++;
+  const start = headroom - headLength - 1 - m;
+  const buf = w.buffer;
+  buf[start] = m;
+  let len = bodyLength;
+  for (let i = m; i >= 1; i--) {
+    buf[start + i] = len % 256;
+    len = Math.floor(len / 256);
+  }
+  buf.set(headWriter.finish(), start + 1 + m);
+  return buf.subarray(start, w.pos);
+}
+
+/** Splits a byte stream into frame bodies. Bodies inside one chunk are views, not copies. */
+export class FrameDecoder {
+  private state: 'size' | 'length' | 'body' = 'size';
+  private lengthLeft = 0;
+  private length = 0;
+  private body: Buffer | null = null;
+  private filled = 0;
+
+  constructor(private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {}
+
+  /** True when no partial frame is buffered. */
+  get idle(): boolean {
+    return this.state === 'size';
+  }
+
+  /** Calls `onFrame` for each completed body; stops early when it returns false. */
+  push(chunk: Uint8Array, onFrame: (body: Uint8Array) => boolean): void {
+    let i = 0;
+    const n = chunk.length;
+    while (i < n) {
+      if (this.state === 'size') {
+        this.lengthLeft = chunk[i++]!;
+        this.length = 0;
+        this.state = 'length';
+      }
+      if (this.state === 'length') {
+        while (this.lengthLeft > 0 && i < n) {
+          this.length = this.length * 256 + chunk[i++]!;
+          this.lengthLeft--;
+          if (this.length > this.maxFrameSize) {
+            throw new FrameError(`frame length exceeds the maximum of ${this.maxFrameSize} bytes`);
+          }
+        }
+        if (this.lengthLeft > 0) return;
+        this.state = 'body';
+        this.filled = 0;
+      }
+      const len = this.length;
+      if (this.body === null && n - i >= len) {
+        const body = chunk.subarray(i, i + len);
+        i += len;
+        this.state = 'size';
+        if (!onFrame(body)) return;
+        continue;
+      }
+      this.body ??= Buffer.allocUnsafe(len);
+      const take = Math.min(len - this.filled, n - i);
+      this.body.set(chunk.subarray(i, i + take), this.filled);
+      this.filled += take;
+      i += take;
+      if (this.filled < len) return;
+      const body = this.body;
+      this.body = null;
+      this.state = 'size';
+      if (!onFrame(body)) return;
+    }
+  }
+}
