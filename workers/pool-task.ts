@@ -14,7 +14,6 @@ const data = workerData as PoolWorkerData;
 
 // The pool's threads share one broadcast channel to the engine; comlink matches replies by id.
 const channel = new BroadcastChannel(data.channel);
-channel.unref();
 const engine = Comlink.wrap<ModuleEngine>(channel as unknown as Comlink.Endpoint);
 const moduleEngine: ModuleEngine = {
   register: (source, events) => engine.register(source, postable(events)),

@@ -1,4 +1,5 @@
 // Finds, imports and checks a module file; shared by the main thread and the worker entries.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,10 +12,14 @@ export function moduleLabel(index: number, conf: Pick<ModuleConf, 'module'>): st
   return `module ${index} (${conf.module})`;
 }
 
-/** A module specifier is a path (relative to baseDir) or a package name; returns an importable URL or name. */
+/**
+ * A module specifier is a path (relative to baseDir) or a package name; a bare name that is an
+ * existing file in baseDir counts as a path. Returns an importable URL or name.
+ */
 export function resolveModuleSpecifier(spec: string, baseDir: string): string {
   if (spec.startsWith('file:')) return spec;
-  if (spec.startsWith('.') || path.isAbsolute(spec)) return pathToFileURL(path.resolve(baseDir, spec)).href;
+  const asPath = path.resolve(baseDir, spec);
+  if (spec.startsWith('.') || path.isAbsolute(spec) || existsSync(asPath)) return pathToFileURL(asPath).href;
   try {
     return pathToFileURL(createRequire(path.join(baseDir, 'index.js')).resolve(spec)).href;
   } catch {

@@ -43,6 +43,9 @@ export async function createPoolHost(opts: HostOptions, exports: ModuleExports, 
     maxThreads: threads,
     workerData,
     idleTimeout: Infinity,
+    // The default 'sync' blocks idle threads in Atomics.wait: a module's timers and its calls back
+    // into the engine would stall between tasks.
+    atomics: 'async',
   });
   // The subscription is a constant of the module: learn it once, so routing needs no round trip.
   let queryTypes: string[][];
