@@ -1,0 +1,93 @@
+// Bad modules: each failure names the module (index and path), rejects what is pending, stores
+// STOPPED where the engine had started, and never hangs.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/index.ts';
+import type { Engine } from '../../src/engine/index.ts';
+import type { Event } from '../../src/common/types.ts';
+import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
+
+let engine: Engine | null = null;
+afterEach(async () => {
+  await engine?.close();
+  engine = null;
+});
+
+async function createFails(modules: object[], pattern: RegExp) {
+  const backend = await recordingBackend();
+  await expect(createEngine({ server_id: 1, modules: modules as never }, backend, { baseDir: fixtures })).rejects.toThrow(pattern);
+  // The engine that could not start still closes properly: STOPPED is its last word.
+  expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+}
+
+describe('module failures at creation', () => {
+  for (const workers of [0, 1, 2]) {
+    it(`a missing file is reported with the module's index and path (workers: ${workers})`, async () => {
+      await createFails(
+        [{ module: 'countdown.ts', workers: 0 }, { module: './does-not-exist.ts', workers }],
+        /module 1 \(\.\/does-not-exist\.ts\): cannot load module/,
+      );
+    });
+
+    it(`a file without create is reported (workers: ${workers})`, async () => {
+      await createFails([{ module: 'no-create.ts', workers }], /module 0 \(no-create\.ts\): module file does not export a create function/);
+    });
+  }
+
+  for (const workers of [0, 1]) {
+    it(`a create that throws is reported (workers: ${workers})`, async () => {
+      await createFails([{ module: 'create-throws.ts', workers }], /module 0 \(create-throws\.ts\).*create failed on purpose/);
+    });
+
+    it(`an invalid module conf names the module and the failing path (workers: ${workers})`, async () => {
+      await createFails([{ module: 'threshold.ts', workers, threshold: 'high' }], /module 0 \(threshold\.ts\): invalid configuration: \/threshold must be number/);
+      await createFails([{ module: 'threshold.ts', workers }], /module 0 \(threshold\.ts\): invalid configuration: \(root\) must have required property 'threshold'/);
+    });
+  }
+
+  it('a valid module conf is accepted', async () => {
+    engine = await createEngine({ server_id: 1, modules: [{ module: 'threshold.ts', threshold: 3 }] }, await recordingBackend(), {
+      baseDir: fixtures,
+    });
+    expect(await engine.register(EVENTER, [jsonEvent(['a'], 1)])).toHaveLength(1);
+  });
+
+  it('the other modules are closed when one fails to start', async () => {
+    // If the first module's worker were left running, vitest would not exit: this also guards that.
+    await createFails(
+      [{ module: 'countdown.ts', workers: 1 }, { module: 'chain.ts', workers: 2, from: 'a', to: 'b', fanout: 1 }, { module: 'create-throws.ts', workers: 1 }],
+      /module 2 \(create-throws\.ts\)/,
+    );
+  });
+});
+
+describe('module threads that die', () => {
+  it('an uncaught exception in a module thread closes the engine naming the module', async () => {
+    const backend = await recordingBackend();
+    engine = await createEngine({ server_id: 1, modules: [{ module: 'failing.ts', workers: 1 }] }, backend, { baseDir: fixtures });
+    await engine.register(EVENTER, [jsonEvent(['fail', 'crash'], 1)]); // the crash comes after the round
+    await engine.closed;
+    expect(engine.failure?.message).toMatch(/module 0 \(failing\.ts\): worker crashed: crashed on purpose/);
+    expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+    await expect(engine.register(EVENTER, [jsonEvent(['a'], 1)])).rejects.toThrow(/module engine closed.*crashed on purpose/);
+  });
+
+  it('a module thread that exits during a round rejects the pending call and closes the engine', async () => {
+    const backend = await recordingBackend();
+    engine = await createEngine({ server_id: 1, modules: [{ module: 'failing.ts', workers: 1 }] }, backend, { baseDir: fixtures });
+    const behind = engine.register(EVENTER, [jsonEvent(['ok'], 1)]);
+    await expect(engine.register(EVENTER, [jsonEvent(['fail', 'exit'], 1)])).rejects.toThrow(
+      /module 0 \(failing\.ts\): worker exited with code 7/,
+    );
+    await expect(behind).resolves.toHaveLength(1);
+    await engine.closed;
+    expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+  });
+
+  it('a pooled thread that exits during a round rejects the call and closes the engine', async () => {
+    const backend = await recordingBackend();
+    engine = await createEngine({ server_id: 1, modules: [{ module: 'failing.ts', workers: 2 }] }, backend, { baseDir: fixtures });
+    await expect(engine.register(EVENTER, [jsonEvent(['fail', 'exit'], 1)])).rejects.toThrow(/module 0 \(failing\.ts\)/);
+    await engine.closed;
+    expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+  });
+});
