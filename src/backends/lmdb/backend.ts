@@ -1,0 +1,150 @@
+// The LMDB backend resource: register/query over the store, the flush loop (every
+// flush_period seconds; 0 = each register is durable before it resolves), the limits
+// cleanup loop, flushed callbacks, and close (final flush, then the env closes).
+import { now } from '../../common/timestamp.ts';
+import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
+import type { Backend } from '../backend.ts';
+import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
+import { flushPending } from './flush.ts';
+import { applyLimits } from './limits.ts';
+import { runLmdbQuery } from './query.ts';
+import { queryFlushed } from './refs.ts';
+import { LmdbStore } from './store.ts';
+
+export interface LmdbBackendOptions {
+  /** run the limits cleanup at open and on every period (default true; tests turn it off) */
+  cleanup?: boolean;
+}
+
+export class LmdbBackend implements Backend {
+  readonly store: LmdbStore;
+  /** resolves when the backend has closed, by `close()` or after a failed background flush */
+  readonly closed: Promise<void>;
+  readonly #periodMs: number;
+  readonly #flushedCbs = new Set<(events: Event[]) => void>();
+  #lock: Promise<unknown> = Promise.resolve();
+  #timers: NodeJS.Timeout[] = [];
+  #closing: Promise<void> | null = null;
+  #envClosed = false;
+  #resolveClosed!: () => void;
+
+  constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
+    this.store = store;
+    this.#periodMs = conf.flush_period * 1000;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
+    if (options.cleanup !== false && store.partitions.some((p) => p.limit !== null)) {
+      void this.applyLimits(now()).catch((err) => this.#backgroundFailure(err));
+      this.#every(Math.max(this.#periodMs, 1000), () => this.applyLimits(now()));
+    }
+  }
+
+  async getLastEventId(serverId: number): Promise<EventId> {
+    this.#assertOpen('getLastEventId');
+    return { ...this.store.system.get(serverId).id };
+  }
+
+  async register(events: Event[]): Promise<(Event | null)[]> {
+    this.#assertOpen('register');
+    const results = this.store.register(events);
+    if (this.#periodMs === 0 && this.store.hasPending) await this.flush();
+    return results;
+  }
+
+  async query(data: QueryData): Promise<Event[]> {
+    this.#assertOpen('query');
+    const { env, latest, partitions, conditions } = this.store;
+    return runLmdbQuery(env, latest, partitions, conditions, data);
+  }
+
+  queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
+    this.#assertOpen('queryFlushed');
+    return queryFlushed(this.store.env, eventId);
+  }
+
+  /** Writes everything registered so far; resolves once it is durable and notified. */
+  flush(): Promise<void> {
+    return this.#serial(async () => {
+      if (!this.store.hasPending) return;
+      const sessions = await flushPending(this.store);
+      for (const session of sessions) {
+        for (const cb of this.#flushedCbs) {
+          try {
+            cb(session);
+          } catch (err) {
+            process.emitWarning(`lmdb backend flushed callback threw: ${String(err)}`);
+          }
+        }
+      }
+    });
+  }
+
+  /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
+  applyLimits(at: Timestamp): Promise<void> {
+    return this.#serial(() => applyLimits(this.store.env, this.store.partitions, at));
+  }
+
+  onFlushed(cb: (events: Event[]) => void): () => void {
+    this.#flushedCbs.add(cb);
+    return () => this.#flushedCbs.delete(cb);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const timer of this.#timers) clearTimeout(timer);
+      try {
+        await this.flush();
+      } finally {
+        await this.#lock.catch(() => undefined);
+        this.#envClosed = true;
+        await this.store.env.root.close();
+        this.#resolveClosed();
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** Flush and cleanup never overlap: both read committed refs ahead of their batched writes. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(() => {
+      if (this.#envClosed) throw new Error('lmdb backend is closed');
+      return task();
+    });
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  #every(ms: number, task: () => Promise<void>): void {
+    const index = this.#timers.length;
+    const tick = (): void => {
+      task().then(
+        () => {
+          if (this.#closing === null) this.#timers[index] = setTimeout(tick, ms).unref();
+        },
+        (err) => this.#backgroundFailure(err),
+      );
+    };
+    this.#timers.push(setTimeout(tick, ms).unref());
+  }
+
+  #backgroundFailure(err: unknown): void {
+    if (this.#closing !== null) return;
+    process.emitWarning(`lmdb backend closes after a background failure: ${String(err)}`);
+    this.close().catch(() => undefined);
+  }
+
+  #assertOpen(what: string): void {
+    if (this.#closing !== null) throw new Error(`lmdb backend is closed (${what})`);
+  }
+}
+
+export async function createLmdbBackend(conf: LmdbBackendConf): Promise<Backend> {
+  return openLmdbBackend(conf);
+}
+
+/** Internal: the backend with its store and test hooks. Not exported from the package root. */
+export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
+  assertLmdbConf(conf);
+  const store = await LmdbStore.open(conf);
+  return new LmdbBackend(store, conf, options);
+}

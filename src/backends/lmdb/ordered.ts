@@ -1,0 +1,125 @@
+// One ordered partition of ORDERED_DATA: events of its subscription keyed by
+// (partition id, key time, event id), so a range scan is a time-ordered query. Pending
+// entries are kept sorted by the same key ([Q]: Hat keeps them in registration order) and
+// merged with the persisted ones, so answers do not depend on when the last flush happened.
+import { eventTypeKey } from '../../common/event-type.ts';
+import type { CompleteQueryData } from '../../common/query-data.ts';
+import { Subscription } from '../../common/subscription.ts';
+import type { Event, Timestamp } from '../../common/types.ts';
+import { eventFilter } from '../query-pipeline.ts';
+import type { Conditions } from './conditions.ts';
+import type { LimitConf, OrderByName } from './conf.ts';
+import type { Environment, WriteOp } from './environment.ts';
+import { decodeStoredEvent } from './event-value.ts';
+import { orderedBound, orderedKey, u64Bytes } from './keys.ts';
+import { mergeSorted, sortedSlice, type Entry, type PendingEntry } from './sorted-entries.ts';
+
+export class OrderedPartition {
+  readonly id: number;
+  readonly orderBy: OrderByName;
+  readonly subscription: Subscription;
+  readonly limit: LimitConf | null;
+  /** persisted entries, as written in ORDERED_COUNT */
+  count: number;
+  #pending: PendingEntry[] = [];
+  /** entries of a flush in progress: no longer pending, maybe not yet visible on disk */
+  #flushing: PendingEntry[] = [];
+
+  constructor(id: number, orderBy: OrderByName, subscription: Subscription, limit: LimitConf | null, count: number) {
+    this.id = id;
+    this.orderBy = orderBy;
+    this.subscription = subscription;
+    this.limit = limit;
+    this.count = count;
+  }
+
+  keyTime(event: Event): Timestamp | null {
+    return this.orderBy === 'TIMESTAMP' ? event.timestamp : event.sourceTimestamp;
+  }
+
+  /** Appends `event` to the pending entries if it belongs here; true when stored. */
+  add(event: Event): boolean {
+    if (!this.subscription.matches(event.type)) return false;
+    const time = this.keyTime(event);
+    if (time === null) return false;
+    const entry = { key: orderedKey(this.id, time, event.id), event };
+    const pending = this.#pending;
+    const last = pending[pending.length - 1];
+    if (last === undefined || Buffer.compare(last.key, entry.key) < 0) {
+      pending.push(entry);
+    } else {
+      let lo = 0;
+      let hi = pending.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (Buffer.compare(pending[mid]!.key, entry.key) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      pending.splice(lo, 0, entry);
+    }
+    return true;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  takePending(): PendingEntry[] {
+    const taken = this.#pending;
+    this.#pending = [];
+    this.#flushing = taken;
+    return taken;
+  }
+
+  /** The flush committed (`ok`) or failed, in which case its entries become pending again. */
+  flushDone(taken: PendingEntry[], ok: boolean): void {
+    this.#flushing = [];
+    if (ok) {
+      this.count += taken.length;
+    } else if (taken.length > 0) {
+      this.#pending = [...mergeSorted([taken, this.#pending], false)] as PendingEntry[];
+    }
+  }
+
+  writeOps(env: Environment, taken: PendingEntry[], encoded: (event: Event) => Uint8Array): WriteOp[] {
+    const ops: WriteOp[] = taken.map(({ key, event }) => ({ db: env.dbs.ORDERED_DATA, key, value: encoded(event) }));
+    ops.push({ db: env.dbs.ORDERED_COUNT, key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
+    return ops;
+  }
+
+  /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */
+  query(env: Environment, q: CompleteQueryData, conditions: Conditions): Event[] {
+    if (q.maxResults !== null && q.maxResults <= 0) return [];
+    const [from, to] = this.orderBy === 'TIMESTAMP' ? [q.tFrom, q.tTo] : [q.sourceTFrom, q.sourceTTo];
+    const lo = orderedBound(this.id, from, false);
+    const hi = orderedBound(this.id, to, true);
+    const descending = q.order === 'descending';
+    const persisted = env.dbs.ORDERED_DATA.getRange(
+      descending ? { start: hi, end: lo, reverse: true, inclusiveEnd: true } : { start: lo, end: hi },
+    ).map(({ key, value }): Entry => ({ key, event: null, value }));
+    const sources = [
+      persisted,
+      sortedSlice(this.#flushing, lo, hi, descending),
+      sortedSlice(this.#pending, lo, hi, descending),
+    ];
+    const accept = eventFilter(q);
+    const seenTypes = q.uniqueType ? new Set<string>() : null;
+    const results: Event[] = [];
+    for (const entry of mergeSorted(sources, descending)) {
+      let event = entry.event;
+      if (event === null) {
+        event = decodeStoredEvent(entry.value!);
+        if (!conditions.empty && !conditions.matches(event)) continue;
+      }
+      if (!accept(event)) continue;
+      if (seenTypes !== null) {
+        const typeKey = eventTypeKey(event.type);
+        if (seenTypes.has(typeKey)) continue;
+        seenTypes.add(typeKey);
+      }
+      results.push(event);
+      if (q.maxResults !== null && results.length >= q.maxResults) break;
+    }
+    return results;
+  }
+}

@@ -1,0 +1,82 @@
+// Ordered-key entries and the merge of several key-sorted sources (persisted range scan,
+// entries being flushed, pending entries) into one sorted stream.
+import type { Event } from '../../common/types.ts';
+
+/** `event` is null for a persisted entry whose `value` is decoded only when it is used. */
+export interface Entry {
+  key: Buffer;
+  event: Event | null;
+  value?: Buffer;
+}
+
+/** An entry held in memory (pending or being flushed). */
+export interface PendingEntry extends Entry {
+  event: Event;
+}
+
+/** The entries of a key-sorted array with lo <= key <= hi, in the wanted direction. */
+export function sortedSlice(entries: readonly Entry[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry> {
+  if (entries.length === 0) return [];
+  const start = lowerIndex(entries, lo, false);
+  const end = lowerIndex(entries, hi, true);
+  const slice = entries.slice(start, end);
+  return descending ? slice.reverse() : slice;
+}
+
+/** First index whose key is > bound (inclusive) or >= bound (not inclusive). */
+function lowerIndex(entries: readonly Entry[], bound: Buffer, inclusive: boolean): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = Buffer.compare(entries[mid]!.key, bound);
+    if (c < 0 || (inclusive && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Lazily merges sources sorted in the same direction. Equal keys (an entry just committed
+ * while still held in memory) come out once, the earliest source's copy being dropped in
+ * favour of the later in-memory one.
+ */
+export function* mergeSorted(sources: Iterable<Entry>[], descending: boolean): Generator<Entry, void, undefined> {
+  const sign = descending ? -1 : 1;
+  const iterators = sources.map((s) => s[Symbol.iterator]());
+  const heads = iterators.map((it) => next(it));
+  // Closing the sources matters when the consumer stops early: an lmdb range holds a cursor.
+  try {
+    yield* mergeHeads(iterators, heads, sign);
+  } finally {
+    for (const it of iterators) it.return?.();
+  }
+}
+
+function* mergeHeads(iterators: Iterator<Entry>[], heads: (Entry | undefined)[], sign: number): Generator<Entry> {
+  for (;;) {
+    let best = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      if (head === undefined) continue;
+      if (best < 0) {
+        best = i;
+        continue;
+      }
+      const c = sign * Buffer.compare(head.key, heads[best]!.key);
+      if (c < 0) best = i;
+      else if (c === 0) {
+        heads[best] = next(iterators[best]!); // duplicate of a later source: keep the later one
+        best = i;
+      }
+    }
+    if (best < 0) return;
+    yield heads[best]!;
+    heads[best] = next(iterators[best]!);
+  }
+}
+
+function next(it: Iterator<Entry>): Entry | undefined {
+  const r = it.next();
+  return r.done ? undefined : r.value;
+}

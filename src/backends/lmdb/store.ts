@@ -1,0 +1,105 @@
+// The LMDB store's state and its synchronous register step (spec/backend.md 4.5), with the
+// [Q] difference that a rejected event comes back as null instead of silently vanishing.
+import { compareEventIds } from '../../common/event-id.ts';
+import { compareTimestamps } from '../../common/timestamp.ts';
+import type { Event } from '../../common/types.ts';
+import { Conditions } from './conditions.ts';
+import type { LmdbBackendConf } from './conf.ts';
+import { commitWrites, openEnvironment, type Environment } from './environment.ts';
+import type { AcceptedEvents, FlushState } from './flush.ts';
+import { encodeStoredEvent } from './event-value.ts';
+import { LatestDb } from './latest.ts';
+import type { OrderedPartition } from './ordered.ts';
+import { openPartitions } from './partitions.ts';
+import { SystemDb } from './system.ts';
+
+export class LmdbStore implements FlushState {
+  readonly env: Environment;
+  readonly conditions: Conditions;
+  readonly system: SystemDb;
+  readonly latest: LatestDb;
+  readonly partitions: OrderedPartition[];
+  #accepted: AcceptedEvents = { events: [], encoded: new Map() };
+
+  private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[]) {
+    this.env = env;
+    this.conditions = new Conditions(conf.conditions);
+    this.system = new SystemDb(env);
+    this.latest = new LatestDb(env, conf.latest.subscriptions, this.conditions);
+    this.partitions = partitions;
+  }
+
+  static async open(conf: LmdbBackendConf): Promise<LmdbStore> {
+    const env = openEnvironment(conf.db_path, conf.max_db_size);
+    try {
+      const { partitions, ops } = openPartitions(env, conf.ordered);
+      await commitWrites(env, ops);
+      return new LmdbStore(env, conf, partitions);
+    } catch (err) {
+      await env.root.close();
+      throw err;
+    }
+  }
+
+  /** Same length as `events`; null where an event was rejected. Throws on malformed input. */
+  register(events: Event[]): (Event | null)[] {
+    // Encoding up front validates every event before any state changes (and moves the
+    // encoding work out of the flush).
+    const encoded = events.map((event, index) => {
+      assertStorable(event, index);
+      try {
+        return encodeStoredEvent(event);
+      } catch (err) {
+        throw new TypeError(`event ${index} cannot be stored: ${(err as Error).message}`, { cause: err });
+      }
+    });
+    return events.map((event, index) => {
+      const last = this.system.get(event.id.server);
+      if (compareEventIds(last.id, event.id) >= 0) return null;
+      if (last.timestamp !== null && compareTimestamps(last.timestamp, event.timestamp) > 0) return null;
+      if (!this.conditions.matches(event)) return null;
+      let stored = this.latest.add(event);
+      for (const partition of this.partitions) stored = partition.add(event) || stored;
+      if (!stored) return null;
+      this.system.set(event.id, event.timestamp);
+      this.#accepted.events.push(event);
+      this.#accepted.encoded.set(event, encoded[index]!);
+      return event;
+    });
+  }
+
+  get hasPending(): boolean {
+    return this.#accepted.events.length > 0;
+  }
+
+  takeAccepted(): AcceptedEvents {
+    const accepted = this.#accepted;
+    this.#accepted = { events: [], encoded: new Map() };
+    return accepted;
+  }
+
+  restoreAccepted(taken: AcceptedEvents): void {
+    for (const [event, bytes] of this.#accepted.encoded) taken.encoded.set(event, bytes);
+    this.#accepted = { events: taken.events.concat(this.#accepted.events), encoded: taken.encoded };
+  }
+}
+
+/** Rejects, before anything is stored, what the file layout cannot hold. */
+function assertStorable(event: Event, index: number): void {
+  const fail = (what: string): never => {
+    throw new TypeError(`event ${index} cannot be stored: ${what}`);
+  };
+  if (event === null || typeof event !== 'object') fail('not an event');
+  const { id, type, timestamp, sourceTimestamp } = event;
+  for (const part of ['server', 'session', 'instance'] as const) {
+    const v = id?.[part];
+    if (!Number.isSafeInteger(v) || v < 0) fail(`id.${part} = ${String(v)}`);
+  }
+  if (!Array.isArray(type) || type.some((s) => typeof s !== 'string')) fail('type is not an array of strings');
+  for (const [name, t] of [['timestamp', timestamp], ['sourceTimestamp', sourceTimestamp]] as const) {
+    if (t === null && name === 'sourceTimestamp') continue;
+    if (!t || !Number.isSafeInteger(t.s) || !Number.isInteger(t.us) || t.us < 0 || t.us >= 1_000_000) {
+      fail(`${name} = ${JSON.stringify(t)}`);
+    }
+  }
+}
