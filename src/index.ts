@@ -1,0 +1,16 @@
+// The package root: everything API.md promises, importable from 'hat-event-ts'.
+export * from './common/index.ts';
+
+export type { Backend, BackendModule } from './backends/backend.ts';
+export { createDummyBackend } from './backends/dummy.ts';
+export { createMemoryBackend } from './backends/memory.ts';
+export { createLmdbBackend } from './backends/lmdb/backend.ts';
+export type { LmdbBackendConf } from './backends/lmdb/conf.ts';
+
+export * from './engine/index.ts';
+
+export { connectEventer } from './eventer/client.ts';
+export type { EventerClient, EventerClientOptions } from './eventer/client.ts';
+export { createEventerServer } from './eventer/server.ts';
+export type { EventerServer, EventerServerOptions } from './eventer/server.ts';
+export type { EventerEngine } from './eventer/eventer-engine.ts';
