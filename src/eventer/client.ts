@@ -1,0 +1,132 @@
+// The eventer client of API.md: subscribe at any time, register with or without response,
+// query, and receive notifications by `receive()` or `for await`.
+import type { Event, EventType, QueryData, RegisterEvent } from '../common/types.ts';
+import { QueuedIterator } from '../common/queued-iterator.ts';
+import { connect, type TransportOptions } from '../chatter/transport.ts';
+import type { DataWriter } from '../chatter/framing.ts';
+import { ConnectionClosedError, type ChatterConnection, type ChatterMessage } from '../chatter/connection.ts';
+import { SbsReader } from '../sbs/reader.ts';
+import { readEvents } from '../sbs/event-codec.ts';
+import { writeQueryData } from '../sbs/query-codec.ts';
+import {
+  EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
+} from '../sbs/eventer-messages.ts';
+
+export interface EventerClientOptions extends TransportOptions {
+  /** Sent as one MsgSubscribe right after connecting, when not empty. */
+  subscriptions?: EventType[];
+}
+
+export interface EventerClient {
+  subscribe(types: EventType[]): void;
+  register(events: RegisterEvent[]): Promise<void>;
+  registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]>;
+  query(data: QueryData): Promise<Event[]>;
+  /** The next notified session's events; rejects once the connection is closed. */
+  receive(): Promise<Event[]>;
+  [Symbol.asyncIterator](): AsyncIterator<Event[]>;
+  /** Resolves when the connection closed, from either side. */
+  readonly closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+const EVENT_SIZE_HINT = 64;
+
+export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
+  const conn = await connect(address, opts);
+  const client = new Client(conn);
+  if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe(opts.subscriptions);
+  return client;
+}
+
+interface Pending {
+  type: string;
+  decode(r: SbsReader): unknown;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+class Client implements EventerClient {
+  private readonly pending = new Map<number, Pending>();
+  private readonly notifications = new QueuedIterator<Event[]>();
+  readonly closed: Promise<void>;
+
+  constructor(private readonly conn: ChatterConnection) {
+    this.closed = conn.closed;
+    conn.setHandler((msg) => this.onMessage(msg));
+    conn.onClose((reason) => {
+      const err = new ConnectionClosedError(reason);
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+      this.notifications.end();
+    });
+  }
+
+  subscribe(types: EventType[]): void {
+    this.conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
+  }
+
+  async register(events: RegisterEvent[]): Promise<void> {
+    this.conn.send(EVENTER_MODULE, EventerMsg.registerReq, (w) => writeMsgRegisterReq(w, events), {
+      last: true, sizeHint: events.length * EVENT_SIZE_HINT,
+    });
+  }
+
+  async registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]> {
+    return this.request(EventerMsg.registerReq, EventerMsg.registerRes, (w) => writeMsgRegisterReq(w, events), events.length, readMsgRegisterRes);
+  }
+
+  async query(data: QueryData): Promise<Event[]> {
+    return this.request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
+  }
+
+  async receive(): Promise<Event[]> {
+    const next = await this.notifications.next();
+    if (next.done) throw new ConnectionClosedError(this.conn.closeReason ?? 'closed');
+    return next.value;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Event[]> {
+    return this.notifications;
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+
+  private request<T>(type: string, resType: string, write: DataWriter, count: number, decode: (r: SbsReader) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const conv = this.conn.send(EVENTER_MODULE, type, write, { last: false, sizeHint: count * EVENT_SIZE_HINT });
+      this.pending.set(conv.first, { type: resType, decode, resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  private onMessage(msg: ChatterMessage): void {
+    if (msg.module === EVENTER_MODULE && msg.type === EventerMsg.notify) {
+      let events: Event[];
+      try {
+        events = readEvents(new SbsReader(msg.data));
+      } catch (err) {
+        this.conn.abort(`bad MsgNotify: ${(err as Error).message}`);
+        return;
+      }
+      this.notifications.push(events);
+      return;
+    }
+    const pending = msg.conversation.owner ? this.pending.get(msg.conversation.first) : undefined;
+    if (pending === undefined || msg.module !== EVENTER_MODULE || msg.type !== pending.type) {
+      this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type} from the server`);
+      return;
+    }
+    this.pending.delete(msg.conversation.first);
+    let value: unknown;
+    try {
+      value = pending.decode(new SbsReader(msg.data));
+    } catch (err) {
+      pending.reject(err as Error);
+      this.conn.abort(`bad ${msg.type}: ${(err as Error).message}`);
+      return;
+    }
+    pending.resolve(value);
+  }
+}

@@ -1,0 +1,75 @@
+// The eventer server (spec/protocol.md 3.4): a chatter listener that hands each client's
+// requests to an engine and notifies clients of every stored session.
+import type { Event } from '../common/types.ts';
+import { listen, type TransportOptions } from '../chatter/transport.ts';
+import type { ChatterConnection } from '../chatter/connection.ts';
+import type { EventerEngine } from './eventer-engine.ts';
+import { connectedEvent, EventerServerConnection } from './server-connection.ts';
+
+export interface EventerServerOptions extends TransportOptions {
+  /** Requests read ahead per connection before reading pauses. Default 64. */
+  maxPendingRequests?: number;
+}
+
+export interface EventerServer {
+  readonly addresses: string[];
+  /** Open client connections. */
+  readonly connectionCount: number;
+  /** Closes the listener and every connection; DISCONNECTED events are registered first. */
+  close(): Promise<void>;
+}
+
+export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
+  const log = opts.log ?? ((m: string) => console.warn(m));
+  const maxPending = opts.maxPendingRequests ?? 64;
+  const notified = new Set<EventerServerConnection>();
+  const lifecycles = new Set<Promise<void>>();
+  let lastClientId = 0;
+
+  const unsubscribe = engine.onEvents((events: Event[]) => {
+    for (const c of notified) c.notify(events);
+  });
+
+  async function serve(conn: ChatterConnection): Promise<void> {
+    const client = new EventerServerConnection(conn, ++lastClientId, engine, maxPending);
+    try {
+      await engine.register(client.source, [connectedEvent('CONNECTED')]);
+    } catch (err) {
+      conn.abort(`registering CONNECTED failed: ${(err as Error).message}`);
+    }
+    // Joined only now, so a client never sees its own CONNECTED.
+    if (conn.isOpen) {
+      notified.add(client);
+      client.start();
+    }
+    await conn.closed;
+    notified.delete(client);
+    try {
+      await engine.register(client.source, [connectedEvent('DISCONNECTED')]);
+    } catch (err) {
+      log(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${(err as Error).message}`);
+    }
+  }
+
+  const listener = await listen(address, (conn) => {
+    const lifecycle = serve(conn);
+    lifecycles.add(lifecycle);
+    void lifecycle.finally(() => lifecycles.delete(lifecycle));
+  }, { ...opts, log });
+
+  let closing: Promise<void> | null = null;
+  return {
+    addresses: listener.addresses,
+    get connectionCount() {
+      return lifecycles.size;
+    },
+    close() {
+      closing ??= (async () => {
+        await listener.close();
+        await Promise.all([...lifecycles]);
+        unsubscribe();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// An eventer server on 127.0.0.1 backed by the real engine and memory backend.
+import { createEngine } from '../../src/engine/index.ts';
+import type { Engine } from '../../src/engine/index.ts';
+import { createMemoryBackend } from '../../src/backends/memory.ts';
+import { createEventerServer, type EventerServer, type EventerServerOptions } from '../../src/eventer/server.ts';
+import type { Event, EventPayload } from '../../src/common/types.ts';
+import { jsonPayloadText } from '../../src/common/json-payload.ts';
+
+export interface Running {
+  engine: Engine;
+  server: EventerServer;
+  address: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: EventerServerOptions = {}): Promise<Running> {
+  const backend = await createMemoryBackend();
+  const engine = await createEngine({ server_id: 1, modules: [] }, backend);
+  const logs: string[] = [];
+  const server = await createEventerServer(engine, 'tcp+sbs://127.0.0.1:0', { log: (m) => logs.push(m), ...opts });
+  return {
+    engine, server, logs, address: server.addresses[0]!,
+    async close() {
+      await server.close();
+      await engine.close();
+      await backend.close();
+    },
+  };
+}
+
+/** A payload as a plain comparable value (JSON as its text). */
+export function payloadView(p: EventPayload | null): unknown {
+  if (p === null) return null;
+  if (p.type === 'json') return { json: jsonPayloadText(p) };
+  if (p.type === 'binary') return { binary: Buffer.from(p.data).toString('hex') };
+  return { sbs: { ...p.data, data: Buffer.from(p.data.data).toString('hex') } };
+}
+
+export const typesOf = (events: Event[]): string[] => events.map((e) => e.type.join('/'));
+
+export async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
