@@ -96,6 +96,15 @@ function assertStorable(event: Event, index: number): void {
     if (!Number.isSafeInteger(v) || v < 0) fail(`id.${part} = ${String(v)}`);
   }
   if (!Array.isArray(type) || type.some((s) => typeof s !== 'string')) fail('type is not an array of strings');
+  const payload = event.payload;
+  if (payload !== null) {
+    const ok =
+      payload.type === 'binary' ? payload.data instanceof Uint8Array
+      : payload.type === 'sbs' ? payload.data?.data instanceof Uint8Array && typeof payload.data.type === 'string' &&
+        (payload.data.module === null || typeof payload.data.module === 'string')
+      : payload.type === 'json';
+    if (!ok) fail(`malformed ${String((payload as { type?: unknown }).type)} payload`);
+  }
   for (const [name, t] of [['timestamp', timestamp], ['sourceTimestamp', sourceTimestamp]] as const) {
     if (t === null && name === 'sourceTimestamp') continue;
     if (!t || !Number.isSafeInteger(t.s) || !Number.isInteger(t.us) || t.us < 0 || t.us >= 1_000_000) {
