@@ -1,0 +1,84 @@
+// Durability: a SIGKILLed process loses nothing it reported durable; the map grows past a tiny
+// max_db_size; close/reopen keeps everything.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Event } from '../../../src/common/types.ts';
+import { c0, collect, E, openBackend, reopen, tempDbPath } from './helpers.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Runs the child until it reported `sessions` durable sessions, then SIGKILLs it. */
+function runAndKill(dbPath: string, mode: 'ack' | 'flushed', sessions: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'durability-child.ts'), dbPath, mode], {
+      cwd: path.resolve(here, '../../..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const reported: number[] = [];
+    let buffered = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [, session, count] = line.split(' ');
+        if (Number(count) !== 10) reject(new Error(`partial session reported: ${line}`));
+        reported.push(Number(session));
+      }
+      if (reported.length >= sessions && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', (code, signal) => {
+      if (signal === 'SIGKILL') resolve(reported);
+      else reject(new Error(`child exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function checkReported(dbPath: string, reported: number[]): Promise<void> {
+  const backend = await openBackend({ ...c0(), db_path: dbPath, max_db_size: 1024 * 1024 });
+  const flushed = (await collect(backend.queryFlushed({ server: 1, session: 0, instance: 0 }))).flat();
+  const sessions = new Map<number, Event[]>();
+  for (const e of flushed) sessions.set(e.id.session, [...(sessions.get(e.id.session) ?? []), e]);
+  for (const session of reported) {
+    expect(sessions.get(session)?.length, `session ${session}`).toBe(10);
+  }
+  const last = await backend.getLastEventId(1);
+  expect(last.session).toBeGreaterThanOrEqual(Math.max(...reported));
+  expect((await backend.query({ maxResults: 1 }))[0]?.id).toEqual(last);
+}
+
+describe('LMDB backend durability', () => {
+  it('flush_period 0: every acknowledged register survives SIGKILL', async () => {
+    const dbPath = tempDbPath();
+    const reported = await runAndKill(dbPath, 'ack', 40);
+    expect(reported.length).toBeGreaterThanOrEqual(40);
+    await checkReported(dbPath, reported);
+  }, 60_000);
+
+  it('periodic flush: every session reported to flushed callbacks survives SIGKILL', async () => {
+    const dbPath = tempDbPath();
+    const reported = await runAndKill(dbPath, 'flushed', 60);
+    expect(reported.length).toBeGreaterThanOrEqual(60);
+    await checkReported(dbPath, reported);
+  }, 60_000);
+
+  it('a tiny max_db_size grows instead of failing, and nothing is lost', async () => {
+    const conf = c0({ max_db_size: 16 * 1024 });
+    let backend = await openBackend(conf);
+    const events = Array.from({ length: 3000 }, (_, i) =>
+      E(['big', String(i % 50)], { payload: { type: 'binary', data: new Uint8Array(500).fill(i % 256) } }));
+    for (let i = 0; i < events.length; i += 500) {
+      await backend.register(events.slice(i, i + 500));
+      await backend.flush();
+    }
+    backend = await reopen(backend, conf);
+    const all = await backend.query({ order: 'ascending' });
+    expect(all.map((e) => e.id.instance)).toEqual(events.map((e) => e.id.instance));
+    expect(all[2999]!.payload).toEqual(events[2999]!.payload);
+    expect(await backend.query({ uniqueType: true })).toHaveLength(50);
+  }, 60_000);
+});
