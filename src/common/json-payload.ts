@@ -11,26 +11,26 @@ export function jsonPayloadFromText(text: string): JsonPayload {
   let raw: string | undefined = text;
   let parsed = false;
   let value: JsonValue = null;
-  const payload = { type: 'json' } as JsonPayload;
-  Object.defineProperties(payload, {
-    data: {
-      enumerable: true,
-      get(): JsonValue {
-        if (!parsed) {
-          value = JSON.parse(raw as string) as JsonValue;
-          parsed = true;
-        }
-        return value;
-      },
-      set(v: JsonValue) {
-        value = v;
+  // Accessors in an object literal: own and enumerable, and much cheaper to create than
+  // Object.defineProperties (this runs once per decoded event).
+  return {
+    type: 'json',
+    get data(): JsonValue {
+      if (!parsed) {
+        value = JSON.parse(raw as string) as JsonValue;
         parsed = true;
-        raw = undefined;
-      },
+      }
+      return value;
     },
-    text: { enumerable: true, get: () => raw },
-  });
-  return payload;
+    set data(v: JsonValue) {
+      value = v;
+      parsed = true;
+      raw = undefined;
+    },
+    get text(): string | undefined {
+      return raw;
+    },
+  };
 }
 
 /** Parses `text` now; throws a SyntaxError naming the problem if it is not valid JSON. */

@@ -132,18 +132,21 @@ export class SbsReader {
     const len = this.length('String');
     const bytes = this.bytes;
     const start = this.pos;
-    this.pos += len;
-    if (len < 32) {
-      // Short ASCII is the common case; building it directly beats a decoder call.
+    const end = start + len;
+    this.pos = end;
+    // ASCII (the common case) needs no validation: build it directly for short strings, and
+    // through latin1 for longer ones; anything else goes through the strict UTF-8 decoder.
+    if (len < 16) {
       let s = '';
-      for (let i = start; i < start + len; i++) {
+      for (let i = start; i < end; i++) {
         const c = bytes[i]!;
         if (c >= 0x80) return this.decodeUtf8(start, len);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return this.decodeUtf8(start, len);
+    for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return this.decodeUtf8(start, len);
+    return Buffer.prototype.latin1Slice.call(bytes, start, end);
   }
 
   private decodeUtf8(start: number, len: number): string {
