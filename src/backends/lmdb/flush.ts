@@ -53,7 +53,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   let ok = false;
   try {
     const ops: WriteOp[] = system.writeOps(env, systemPending);
-    ops.push(...latest.writeOps(
+    append(ops, latest.writeOps(
       env,
       latestPending,
       encoded,
@@ -63,11 +63,11 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     partitions.forEach((partition, i) => {
       const entries = taken[i]!;
       if (entries.length === 0) return;
-      ops.push(...partition.writeOps(env, entries, encoded));
+      append(ops, partition.writeOps(env, entries, encoded));
       for (const entry of entries) addNewRef(entry.event, orderedRef(entry.key));
     });
     for (const [event, list] of newRefs) refs.setNew(event.id, list);
-    ops.push(...refs.ops());
+    append(ops, refs.ops());
     await commitWrites(env, ops);
     ok = true;
   } catch (err) {
@@ -80,6 +80,11 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   }
   latest.committed(latestPending);
   return splitPerSession(accepted.events);
+}
+
+/** `target.push(...items)` without the argument-count limit of a spread. */
+function append<T>(target: T[], items: T[]): void {
+  for (const item of items) target.push(item);
 }
 
 /** Sorted by id, one list per run of equal (server, session) ([Q]: Hat split on session only). */

@@ -90,7 +90,7 @@ export class LatestDb {
   /** After a failed flush: the taken changes go back under anything registered since. */
   restore(taken: LatestPending): void {
     for (const [typeRef, event] of taken.data) if (!this.#pending.data.has(typeRef)) this.#pending.data.set(typeRef, event);
-    this.#pending.types.unshift(...taken.types);
+    this.#pending.types = taken.types.concat(this.#pending.types);
   }
 
   /**
