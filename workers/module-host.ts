@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
 import { OUTPUT_BATCH, postable } from '../src/engine/worker-protocol.ts';
+import { decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 import type { FromWorker, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
 import type { ModuleEngine } from '../src/engine/types.ts';
 
@@ -25,8 +26,8 @@ const moduleEngine: ModuleEngine = {
 
 let runtime: ModuleRuntime | null = null;
 
-function send(message: FromWorker): void {
-  ports.stream.postMessage(message);
+function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  ports.stream.postMessage(message, transfer);
 }
 
 function sendError(stage: 'process' | 'session', error: unknown): void {
@@ -39,13 +40,15 @@ async function handle(message: ToWorker): Promise<void> {
   if (message.t === 'round') {
     let outputs;
     try {
-      outputs = await runtime.round(message.session, message.sources, message.events);
+      const { events, sources } = decodeRound(message.batch);
+      outputs = await runtime.round(message.session, sources, events);
     } catch (error) {
       sendError('process', error);
       return;
     }
     for (let i = 0; i < outputs.length; i += OUTPUT_BATCH) {
-      send({ t: 'out', events: postable(outputs.slice(i, i + OUTPUT_BATCH)) });
+      const batch = encodeRegisterEvents(outputs.slice(i, i + OUTPUT_BATCH));
+      send({ t: 'out', batch }, [batch.buffer as ArrayBuffer]);
     }
     send({ t: 'end' });
   } else {

@@ -9,7 +9,7 @@ import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import { Subscription } from '../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleConf, ModuleExports } from './types.ts';
-import { postable } from './worker-protocol.ts';
+import { decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntryPath } from './worker-entry.ts';
 
@@ -21,8 +21,11 @@ export interface PoolWorkerData {
   channel: string;
 }
 
-/** A chunk of a round, or the first task of a pool: create the module and report its subscription. */
-export type PoolTask = { session: number; sources: Source[]; events: Event[] } | { probe: true };
+/**
+ * A chunk of a round (events and sources in the form of event-batch-codec.ts), or the first task of
+ * a pool: create the module and report its subscription.
+ */
+export type PoolTask = { session: number; batch: Uint8Array } | { probe: true };
 
 export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
   if (!exports.stateless)
@@ -81,22 +84,18 @@ class PoolHost implements ModuleHost {
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     const chunks = Math.min(this.threads, events.length);
     const size = Math.ceil(events.length / chunks);
-    const safe = postable(events);
-    const tasks: Promise<RegisterEvent[]>[] = [];
+    const tasks: Promise<Uint8Array>[] = [];
     for (let start = 0; start < events.length; start += size) {
-      const task: PoolTask = {
-        session: sessionId,
-        sources: sources.slice(start, start + size),
-        events: safe.slice(start, start + size),
-      };
-      tasks.push(this.pool.run(task) as Promise<RegisterEvent[]>);
+      const batch = encodeRound(events.slice(start, start + size), sources.slice(start, start + size));
+      const task: PoolTask = { session: sessionId, batch };
+      tasks.push(this.pool.run(task, { transferList: [batch.buffer as ArrayBuffer] }) as Promise<Uint8Array>);
     }
     // Settle every task before reporting, so no chunk is left running after a failure.
     const results = await Promise.allSettled(tasks);
     for (const result of results) {
       if (result.status === 'rejected')
         throw new ModuleError(this.label, `process failed: ${describeError(result.reason)}`, { cause: result.reason });
-      yield result.value;
+      yield decodeRegisterEvents(result.value);
     }
   }
 

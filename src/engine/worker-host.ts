@@ -7,7 +7,7 @@ import { Subscription } from '../common/subscription.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { FromWorker, ToWorker, WorkerControl } from './worker-protocol.ts';
-import { postable } from './worker-protocol.ts';
+import { decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntry } from './worker-entry.ts';
 
@@ -68,9 +68,10 @@ class WorkerHost implements ModuleHost {
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
-    const replies = this.request({ t: 'round', session: sessionId, sources, events: postable(events) });
+    const batch = encodeRound(events, sources);
+    const replies = this.request({ t: 'round', session: sessionId, batch }, [batch.buffer as ArrayBuffer]);
     for await (const reply of replies) {
-      if (reply.t === 'out') yield reply.events;
+      if (reply.t === 'out') yield decodeRegisterEvents(reply.batch);
       else if (reply.t === 'end') return;
       else if (reply.t === 'error') throw this.moduleError(reply);
     }
@@ -101,14 +102,14 @@ class WorkerHost implements ModuleHost {
     await this.worker.terminate();
   }
 
-  private request(message: ToWorker): QueuedIterator<FromWorker> {
+  private request(message: ToWorker, transfer: ArrayBuffer[] = []): QueuedIterator<FromWorker> {
     const replies = new QueuedIterator<FromWorker>();
     if (this.failure) {
       replies.fail(this.failure);
       return replies;
     }
     this.current = replies;
-    this.stream.postMessage(message);
+    this.stream.postMessage(message, transfer);
     return replies;
   }
 

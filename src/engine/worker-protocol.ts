@@ -1,15 +1,16 @@
 // Messages between the engine and a module's worker thread. Control (init, close, the module's calls
 // back into the engine) goes through comlink; the session stream (rounds, outputs, stops) goes over
-// a dedicated MessagePort: one message per module per round, never one per event.
-import type { Event, EventPayload, RegisterEvent, Source } from '../common/types.ts';
+// a dedicated MessagePort: one message per module per round, never one per event, with the events
+// in the compact transferable form of event-batch-codec.ts.
+import type { EventPayload, Source } from '../common/types.ts';
 import type { ModuleConf } from './types.ts';
 
 export type ToWorker =
-  | { t: 'round'; session: number; sources: Source[]; events: Event[] }
+  | { t: 'round'; session: number; batch: Uint8Array }
   | { t: 'stop'; session: number };
 
 export type FromWorker =
-  | { t: 'out'; events: RegisterEvent[] }
+  | { t: 'out'; batch: Uint8Array }
   | { t: 'end' }
   | { t: 'stopped' }
   | { t: 'error'; stage: 'process' | 'session'; message: string; stack?: string };
@@ -36,6 +37,7 @@ export interface WorkerControl {
 export const OUTPUT_BATCH = 1024;
 
 /**
+ * For the calls a module makes back into the engine (structured clone through comlink).
  * Posting a view (a Node Buffer slice of a socket read, say) clones its whole ArrayBuffer; copy such
  * payload bytes to exact-size buffers first. Returns the input array when nothing needed copying.
  */

@@ -29,6 +29,8 @@ async function start(workers: number) {
   const backend = await recordingBackend();
   const modules = chains.map((chain) => ({ module: 'chain.ts', workers, ...chain }));
   const engine = await createEngine({ server_id: 1, modules }, backend, { baseDir: fixtures });
+  // Wait until the STARTED session is stored, so each property run sees only its own sessions.
+  while (backend.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   return { backend, engine };
 }
 

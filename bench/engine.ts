@@ -1,0 +1,140 @@
+// Engine throughput: sessions/s and events/s for module placements on the main thread (workers: 0),
+// in own worker threads (workers: 1) and pooled (workers: 2). Every configuration runs several
+// times, alternating, and the table reports the median and the spread (min..max), because these
+// 2 vCPUs sometimes give only about one core of throughput.
+//
+//   npm run bench:engine -- [--reps 5] [--seconds 1] [--json bench/results/engine.json]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../src/engine/index.ts';
+import type { Engine, ModuleConf } from '../src/engine/index.ts';
+import { createMemoryBackend } from '../src/backends/memory.ts';
+import type { RegisterEvent, Source } from '../src/common/types.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '1' },
+    json: { type: 'string' },
+  },
+});
+const reps = Number(args.reps);
+const seconds = Number(args.seconds);
+const cpuModule = path.join(import.meta.dirname, '../test/engine/fixtures/cpu.ts');
+const SOURCE: Source = { type: 'eventer', id: 1 };
+const WINDOW = 8; // outstanding register calls, so the engine's queue never runs dry
+
+interface Setup {
+  name: string;
+  modules: (workers: number) => ModuleConf[];
+}
+
+const trivial = { module: cpuModule, micros: 0 };
+const heavy = { module: cpuModule, micros: 50 };
+const setups: Setup[] = [
+  { name: '(a) no modules', modules: () => [] },
+  { name: '(b) 1 trivial module', modules: (workers) => [{ ...trivial, workers }] },
+  { name: '(c) 4 trivial modules', modules: (workers) => [0, 1, 2, 3].map(() => ({ ...trivial, workers })) },
+  { name: '(d) 2 CPU-heavy modules', modules: (workers) => [0, 1].map(() => ({ ...heavy, workers })) },
+  { name: '(e) 1 stateless CPU-heavy module', modules: (workers) => [{ ...heavy, workers }] },
+];
+
+interface Config {
+  setup: string;
+  workers: number;
+  size: number;
+  engine: Engine;
+  sessionsPerSecond: number[];
+}
+
+function batch(size: number): RegisterEvent[] {
+  return Array.from({ length: size }, (_, i) => ({
+    type: ['bench', String(i % 10)],
+    sourceTimestamp: null,
+    payload: { type: 'json', data: i },
+  }));
+}
+
+/** Runs sessions of one size for `seconds`, WINDOW at a time; returns sessions per second. */
+async function measure(engine: Engine, size: number, seconds: number): Promise<number> {
+  const events = batch(size);
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  const start = performance.now();
+  const lane = async () => {
+    while (performance.now() < deadline) {
+      await engine.register(SOURCE, events);
+      done += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+  return done / ((performance.now() - start) / 1000);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+async function main(): Promise<void> {
+  const configs: Config[] = [];
+  for (const setup of setups) {
+    const placements = setup.name.startsWith('(e)') ? [1, 2] : [0, 1];
+    for (const workers of placements) {
+      const engine = await createEngine({ server_id: 1, modules: setup.modules(workers) }, await createMemoryBackend());
+      for (const size of setup.name.startsWith('(e)') ? [100] : [1, 100]) {
+        configs.push({ setup: setup.name, workers, size, engine, sessionsPerSecond: [] });
+      }
+    }
+  }
+  for (const config of configs) await measure(config.engine, config.size, 0.2); // warm-up
+  for (let rep = 0; rep < reps; rep++) {
+    for (const config of configs) config.sessionsPerSecond.push(await measure(config.engine, config.size, seconds));
+    process.stderr.write(`rep ${rep + 1}/${reps} done\n`);
+  }
+  await Promise.all([...new Set(configs.map((c) => c.engine))].map((engine) => engine.close()));
+
+  const rows = configs.map((c) => {
+    const med = median(c.sessionsPerSecond);
+    return {
+      setup: c.setup,
+      workers: c.workers,
+      sessionSize: c.size,
+      sessionsPerSecond: Math.round(med),
+      eventsPerSecond: Math.round(med * c.size),
+      spread: [Math.round(Math.min(...c.sessionsPerSecond)), Math.round(Math.max(...c.sessionsPerSecond))],
+      runs: c.sessionsPerSecond.map(Math.round),
+    };
+  });
+  console.log(`| setup | workers | session size | sessions/s (median) | events/s (median) | sessions/s min..max |`);
+  console.log(`|---|---|---|---|---|---|`);
+  for (const r of rows)
+    console.log(
+      `| ${r.setup} | ${r.workers} | ${r.sessionSize} | ${r.sessionsPerSecond} | ${r.eventsPerSecond} | ${r.spread[0]}..${r.spread[1]} |`,
+    );
+
+  const find = (setup: string, workers: number, size: number) =>
+    rows.find((r) => r.setup.startsWith(setup) && r.workers === workers && r.sessionSize === size)!.sessionsPerSecond;
+  const ratios = {
+    'd: workers 1 / workers 0, size 100 (target >= 1.8)': find('(d)', 1, 100) / find('(d)', 0, 100),
+    'd: workers 1 / workers 0, size 1': find('(d)', 1, 1) / find('(d)', 0, 1),
+    'b: workers 1 / workers 0, size 100 (target >= 0.5)': find('(b)', 1, 100) / find('(b)', 0, 100),
+    'b: workers 1 / workers 0, size 1': find('(b)', 1, 1) / find('(b)', 0, 1),
+    'e: workers 2 / workers 1, size 100 (target >= 1.8)': find('(e)', 2, 100) / find('(e)', 1, 100),
+  };
+  console.log('\nratios of medians:');
+  for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${value.toFixed(2)}`);
+  // Per-session cost of a worker round trip, derived from (b): where the time over workers: 0 goes.
+  const overheadUs = (1e6 / find('(b)', 1, 100) - 1e6 / find('(b)', 0, 100)).toFixed(0);
+  console.log(`  b, size 100: a worker module adds ${overheadUs} µs per session over the main thread`);
+
+  if (args.json) {
+    mkdirSync(path.dirname(args.json), { recursive: true });
+    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), reps, seconds, window: WINDOW, rows, ratios }, null, 1));
+    console.log(`\nwrote ${args.json}`);
+  }
+}
+
+await main();
