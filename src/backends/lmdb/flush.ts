@@ -10,7 +10,6 @@
 import { compareEventIds } from '../../common/event-id.ts';
 import type { Event } from '../../common/types.ts';
 import { commitWrites, type Environment, type WriteOp } from './environment.ts';
-import { encodeStoredEvent } from './event-value.ts';
 import type { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { latestRef, orderedRef, RefChanges } from './refs.ts';
@@ -21,27 +20,20 @@ export interface FlushState {
   system: SystemDb;
   latest: LatestDb;
   partitions: OrderedPartition[];
-  takeAccepted(): AcceptedEvents;
-  restoreAccepted(taken: AcceptedEvents): void;
-}
-
-export interface AcceptedEvents {
   /** every event accepted since the last flush, in registration order */
-  events: Event[];
-  /** their stored values, encoded at register */
-  encoded: Map<Event, Uint8Array>;
+  takeAccepted(): Event[];
+  restoreAccepted(taken: Event[]): void;
 }
 
 /** Writes the pending changes; resolves with the flushed events split per (server, session). */
 export async function flushPending(state: FlushState): Promise<Event[][]> {
   const accepted = state.takeAccepted();
-  if (accepted.events.length === 0) return [];
+  if (accepted.length === 0) return [];
   const { env, system, latest, partitions } = state;
   const systemPending = system.takePending();
   const latestPending = latest.takePending();
   const taken = partitions.map((p) => p.takePending());
 
-  const encoded = (event: Event): Uint8Array => accepted.encoded.get(event) ?? encodeStoredEvent(event);
   const refs = new RefChanges(env.dbs.REF);
   const newRefs = new Map<Event, Buffer[]>();
   const addNewRef = (event: Event, ref: Buffer): void => {
@@ -56,14 +48,13 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     append(ops, latest.writeOps(
       env,
       latestPending,
-      encoded,
       (event, typeRef) => addNewRef(event, latestRef(typeRef)),
       (id, typeRef) => refs.remove(id, latestRef(typeRef)),
     ));
     partitions.forEach((partition, i) => {
       const entries = taken[i]!;
       if (entries.length === 0) return;
-      append(ops, partition.writeOps(env, entries, encoded));
+      append(ops, partition.writeOps(env, entries));
       for (const entry of entries) addNewRef(entry.event, orderedRef(entry.key));
     });
     for (const [event, list] of newRefs) refs.setNew(event.id, list);
@@ -79,7 +70,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     partitions.forEach((partition, i) => partition.flushDone(taken[i]!, ok));
   }
   latest.committed(latestPending);
-  return splitPerSession(accepted.events);
+  return splitPerSession(accepted);
 }
 
 /** `target.push(...items)` without the argument-count limit of a spread. */

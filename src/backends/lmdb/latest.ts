@@ -13,8 +13,8 @@ import { readU64, u64Bytes } from './keys.ts';
 import { pythonJsonText } from '../../common/json-payload.ts';
 
 export interface LatestPending {
-  /** type_ref -> the last event of that type registered in the window */
-  data: Map<number, Event>;
+  /** type_ref -> the last event of that type registered in the window, and its value */
+  data: Map<number, { event: Event; value: Uint8Array }>;
   types: [number, EventType][];
 }
 
@@ -43,7 +43,7 @@ export class LatestDb {
   }
 
   /** Stores `event` if the subscription matches it; true when stored. */
-  add(event: Event): boolean {
+  add(event: Event, value: Uint8Array): boolean {
     if (!this.subscription.matches(event.type)) return false;
     const typeKey = eventTypeKey(event.type);
     let typeRef = this.#typeRefs.get(typeKey);
@@ -53,7 +53,7 @@ export class LatestDb {
       this.#pending.types.push([typeRef, event.type]);
     }
     this.#events.set(typeKey, event);
-    this.#pending.data.set(typeRef, event);
+    this.#pending.data.set(typeRef, { event, value });
     return true;
   }
 
@@ -89,7 +89,7 @@ export class LatestDb {
 
   /** After a failed flush: the taken changes go back under anything registered since. */
   restore(taken: LatestPending): void {
-    for (const [typeRef, event] of taken.data) if (!this.#pending.data.has(typeRef)) this.#pending.data.set(typeRef, event);
+    for (const [typeRef, entry] of taken.data) if (!this.#pending.data.has(typeRef)) this.#pending.data.set(typeRef, entry);
     this.#pending.types = taken.types.concat(this.#pending.types);
   }
 
@@ -100,16 +100,15 @@ export class LatestDb {
   writeOps(
     env: Environment,
     pending: LatestPending,
-    encoded: (event: Event) => Uint8Array,
     addRef: (event: Event, typeRef: number) => void,
     removeRef: (id: EventId, typeRef: number) => void,
   ): WriteOp[] {
     const ops: WriteOp[] = [];
-    for (const [typeRef, event] of pending.data) {
+    for (const [typeRef, { event, value }] of pending.data) {
       const previous = this.#committedIds.get(typeRef);
       if (previous !== undefined) removeRef(previous, typeRef);
       addRef(event, typeRef);
-      ops.push({ db: env.dbs.LATEST_DATA, key: u64Bytes(typeRef), value: encoded(event) });
+      ops.push({ db: env.dbs.LATEST_DATA, key: u64Bytes(typeRef), value });
     }
     for (const [typeRef, type] of pending.types) {
       ops.push({ db: env.dbs.LATEST_TYPE, key: u64Bytes(typeRef), value: Buffer.from(pythonJsonText([...type]), 'utf8') });
@@ -118,6 +117,6 @@ export class LatestDb {
   }
 
   committed(pending: LatestPending): void {
-    for (const [typeRef, event] of pending.data) this.#committedIds.set(typeRef, event.id);
+    for (const [typeRef, { event }] of pending.data) this.#committedIds.set(typeRef, event.id);
   }
 }

@@ -38,11 +38,11 @@ export class OrderedPartition {
   }
 
   /** Appends `event` to the pending entries if it belongs here; true when stored. */
-  add(event: Event): boolean {
+  add(event: Event, value: Uint8Array): boolean {
     if (!this.subscription.matches(event.type)) return false;
     const time = this.keyTime(event);
     if (time === null) return false;
-    const entry = { key: orderedKey(this.id, time, event.id), event };
+    const entry = { key: orderedKey(this.id, time, event.id), event, value };
     const pending = this.#pending;
     const last = pending[pending.length - 1];
     if (last === undefined || Buffer.compare(last.key, entry.key) < 0) {
@@ -81,8 +81,8 @@ export class OrderedPartition {
     }
   }
 
-  writeOps(env: Environment, taken: PendingEntry[], encoded: (event: Event) => Uint8Array): WriteOp[] {
-    const ops: WriteOp[] = taken.map(({ key, event }) => ({ db: env.dbs.ORDERED_DATA, key, value: encoded(event) }));
+  writeOps(env: Environment, taken: PendingEntry[]): WriteOp[] {
+    const ops: WriteOp[] = taken.map(({ key, value }) => ({ db: env.dbs.ORDERED_DATA, key, value }));
     ops.push({ db: env.dbs.ORDERED_COUNT, key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
     return ops;
   }
@@ -108,7 +108,7 @@ export class OrderedPartition {
     for (const entry of mergeSorted(sources, descending)) {
       let event = entry.event;
       if (event === null) {
-        event = decodeStoredEvent(entry.value!);
+        event = decodeStoredEvent(entry.value);
         if (!conditions.empty && !conditions.matches(event)) continue;
       }
       if (!accept(event)) continue;

@@ -7,11 +7,17 @@ import { EVENT_ID_SIZE, eventIdBytes, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes } fro
 import { decodeStoredEvent } from './event-value.ts';
 
 export function latestRef(typeRef: number): Buffer {
-  return Buffer.concat([Buffer.of(DbType.LATEST_DATA), u64Bytes(typeRef)]);
+  const ref = Buffer.allocUnsafe(1 + U64_SIZE);
+  ref[0] = DbType.LATEST_DATA;
+  u64Bytes(typeRef).copy(ref, 1);
+  return ref;
 }
 
 export function orderedRef(key: Buffer): Buffer {
-  return Buffer.concat([Buffer.of(DbType.ORDERED_DATA), key]);
+  const ref = Buffer.allocUnsafe(1 + ORDERED_KEY_SIZE);
+  ref[0] = DbType.ORDERED_DATA;
+  key.copy(ref, 1);
+  return ref;
 }
 
 /** Splits a REF value into its refs (each with its tag byte). */
@@ -36,15 +42,15 @@ export function splitRefs(value: Buffer): Buffer[] {
 export class RefChanges {
   readonly #db: BinaryDb;
   readonly #sets = new Map<string, { key: Buffer; refs: Buffer[] }>();
+  readonly #newOps: WriteOp[] = [];
 
   constructor(db: BinaryDb) {
     this.#db = db;
   }
 
-  /** The set of a new event: known completely, nothing to read. */
+  /** The set of a new event (ids only grow, so it has no row yet): nothing to read. */
   setNew(id: EventId, refs: Buffer[]): void {
-    const key = eventIdBytes(id);
-    this.#sets.set(key.toString('latin1'), { key, refs });
+    this.#newOps.push({ db: this.#db, key: eventIdBytes(id), value: refs.length === 1 ? refs[0]! : Buffer.concat(refs) });
   }
 
   add(id: EventId, ref: Buffer): void {
@@ -58,11 +64,11 @@ export class RefChanges {
   }
 
   ops(): WriteOp[] {
-    return [...this.#sets.values()].map(({ key, refs }) => ({
-      db: this.#db,
-      key,
-      value: refs.length > 0 ? Buffer.concat(refs) : null,
-    }));
+    const ops = this.#newOps;
+    for (const { key, refs } of this.#sets.values()) {
+      ops.push({ db: this.#db, key, value: refs.length > 0 ? Buffer.concat(refs) : null });
+    }
+    return ops;
   }
 
   #load(id: EventId): { key: Buffer; refs: Buffer[] } {

@@ -6,10 +6,10 @@ import type { Event } from '../../common/types.ts';
 export interface Entry {
   key: Buffer;
   event: Event | null;
-  value?: Buffer;
+  value: Uint8Array;
 }
 
-/** An entry held in memory (pending or being flushed). */
+/** An entry held in memory (pending or being flushed), with its encoded value. */
 export interface PendingEntry extends Entry {
   event: Event;
 }

@@ -6,7 +6,7 @@ import type { Event } from '../../common/types.ts';
 import { Conditions } from './conditions.ts';
 import type { LmdbBackendConf } from './conf.ts';
 import { commitWrites, openEnvironment, type Environment } from './environment.ts';
-import type { AcceptedEvents, FlushState } from './flush.ts';
+import type { FlushState } from './flush.ts';
 import { encodeStoredEvent } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
@@ -19,7 +19,7 @@ export class LmdbStore implements FlushState {
   readonly system: SystemDb;
   readonly latest: LatestDb;
   readonly partitions: OrderedPartition[];
-  #accepted: AcceptedEvents = { events: [], encoded: new Map() };
+  #accepted: Event[] = [];
 
   private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[]) {
     this.env = env;
@@ -58,29 +58,28 @@ export class LmdbStore implements FlushState {
       if (compareEventIds(last.id, event.id) >= 0) return null;
       if (last.timestamp !== null && compareTimestamps(last.timestamp, event.timestamp) > 0) return null;
       if (!this.conditions.matches(event)) return null;
-      let stored = this.latest.add(event);
-      for (const partition of this.partitions) stored = partition.add(event) || stored;
+      const value = encoded[index]!;
+      let stored = this.latest.add(event, value);
+      for (const partition of this.partitions) stored = partition.add(event, value) || stored;
       if (!stored) return null;
       this.system.set(event.id, event.timestamp);
-      this.#accepted.events.push(event);
-      this.#accepted.encoded.set(event, encoded[index]!);
+      this.#accepted.push(event);
       return event;
     });
   }
 
   get hasPending(): boolean {
-    return this.#accepted.events.length > 0;
+    return this.#accepted.length > 0;
   }
 
-  takeAccepted(): AcceptedEvents {
+  takeAccepted(): Event[] {
     const accepted = this.#accepted;
-    this.#accepted = { events: [], encoded: new Map() };
+    this.#accepted = [];
     return accepted;
   }
 
-  restoreAccepted(taken: AcceptedEvents): void {
-    for (const [event, bytes] of this.#accepted.encoded) taken.encoded.set(event, bytes);
-    this.#accepted = { events: taken.events.concat(this.#accepted.events), encoded: taken.encoded };
+  restoreAccepted(taken: Event[]): void {
+    this.#accepted = taken.concat(this.#accepted);
   }
 }
 
