@@ -1,0 +1,118 @@
+// The CLI: parse arguments, read and check the configuration, run the server until a signal,
+// and turn the outcome into an exit status (0 clean stop, 1 failure, 2 bad usage/config).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { ConfigError } from '../server/config-error.ts';
+import { loadConfigFile, type LoadedConfig } from '../server/config-file.ts';
+import { prepareServerConf } from '../server/config.ts';
+import { defaultServerConf, defaultServerConfYaml } from '../server/default-conf.ts';
+import { createLogger, type Logger } from '../server/logger.ts';
+import { startServer } from '../server/run-server.ts';
+import { schemasDir } from '../server/schema.ts';
+import { parseCommand, UsageError, type Command } from './args.ts';
+import { MAIN_HELP, SERVER_HELP } from './help.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean };
+  /** leaves at once (a second signal); default process.exit */
+  exit: (code: number) => never;
+}
+
+const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, exit: (code) => process.exit(code) });
+
+export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`hat-event-ts: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  switch (command.kind) {
+    case 'help':
+      io.stdout.write(command.topic === 'main' ? MAIN_HELP : SERVER_HELP);
+      return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+    case 'version':
+      io.stdout.write(`${packageVersion()}\n`);
+      return EXIT_OK;
+    case 'print-default-conf':
+      io.stdout.write(defaultServerConfYaml());
+      return EXIT_OK;
+    case 'server':
+      return runServerCommand(command.conf, io);
+  }
+}
+
+async function runServerCommand(confFile: string | null, io: CliIo): Promise<number> {
+  let prepared;
+  try {
+    const loaded: LoadedConfig = confFile === null
+      ? { conf: defaultServerConf(), file: '(embedded default)', baseDir: process.cwd() }
+      : await loadConfigFile(confFile);
+    prepared = await prepareServerConf(loaded.conf, { baseDir: loaded.baseDir, source: loaded.file });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr.write(`${err.message}\n`);
+    return EXIT_USAGE;
+  }
+
+  const logger = createLogger(prepared.conf.log, { stream: io.stderr });
+  const restoreWarnings = routeProcessWarnings(logger);
+  try {
+    let server;
+    try {
+      server = await startServer(prepared, logger);
+    } catch (err) {
+      io.stderr.write(`hat-event-ts: error: ${(err as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+    const log = logger.child('cli');
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) {
+        log.info('signal received, stopping', { signal });
+        void server.close();
+      } else {
+        log.warning('second signal, exiting without a clean stop', { signal });
+        io.exit(EXIT_FAILURE);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const stop = await server.closed;
+      return stop.clean ? EXIT_OK : EXIT_FAILURE;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  } finally {
+    restoreWarnings();
+  }
+}
+
+/** Node's warnings (e.g. a failed background flush) go through the logger instead of plain stderr. */
+function routeProcessWarnings(logger: Logger): () => void {
+  const log = logger.child('process');
+  const previous = process.listeners('warning');
+  process.removeAllListeners('warning');
+  const onWarning = (warning: Error): void => log.warning(warning.message, { kind: warning.name });
+  process.on('warning', onWarning);
+  return () => {
+    process.off('warning', onWarning);
+    for (const listener of previous) process.on('warning', listener);
+  };
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(path.dirname(schemasDir()), 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}

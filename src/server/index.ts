@@ -1,0 +1,14 @@
+export { runServer, startServer } from './run-server.ts';
+export type { RunningServer, RunServerOptions, ServerStop } from './run-server.ts';
+export type { ServerConf, BackendConf } from './conf-types.ts';
+export { prepareServerConf } from './config.ts';
+export type { PreparedConf, PrepareOptions } from './config.ts';
+export { loadConfigFile } from './config-file.ts';
+export type { LoadedConfig } from './config-file.ts';
+export { ConfigError } from './config-error.ts';
+export type { ConfigProblem } from './config-error.ts';
+export { StartupError } from './startup-checks.ts';
+export { DataLockedError } from './data-lock.ts';
+export { defaultServerConf, defaultServerConfYaml } from './default-conf.ts';
+export { createLogger } from './logger.ts';
+export type { Logger, LogConf, LogFields, LevelName } from './logger.ts';

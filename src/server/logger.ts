@@ -1,0 +1,117 @@
+// Structured logging: one JSON object per line, or a readable line on a terminal. Levels come
+// from the configuration's `log` section (Python logging names, as in Hat's server.yaml).
+import type { Writable } from 'node:stream';
+
+export type LevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+const LEVELS: Record<LevelName, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  readonly name: string;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warning(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  critical(message: string, fields?: LogFields): void;
+  isEnabled(level: LevelName): boolean;
+  /** A logger named `<this name>.<suffix>`, with its own level from the configuration. */
+  child(suffix: string): Logger;
+}
+
+export interface LogConf {
+  level?: string;
+  format?: 'auto' | 'json' | 'text';
+  root?: { level?: string };
+  loggers?: Record<string, { level?: string }>;
+  [key: string]: unknown;
+}
+
+export interface LoggerOptions {
+  /** default process.stderr */
+  stream?: Writable & { isTTY?: boolean };
+  /** the root logger's name; default 'hat.event' */
+  name?: string;
+}
+
+/** Python level names (any case, WARN and NOTSET included) to ours. */
+export function levelFromName(name: string | undefined): LevelName | undefined {
+  if (name === undefined) return undefined;
+  const lower = name.toLowerCase();
+  if (lower === 'warn') return 'warning';
+  if (lower === 'notset') return 'debug';
+  return lower in LEVELS ? (lower as LevelName) : undefined;
+}
+
+export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logger {
+  const stream = opts.stream ?? process.stderr;
+  const format = conf.format === 'json' || conf.format === 'text' ? conf.format : stream.isTTY ? 'text' : 'json';
+  const rootLevel = levelFromName(conf.level) ?? levelFromName(conf.root?.level) ?? 'info';
+  const loggers = Object.entries(conf.loggers ?? {}).flatMap(([name, c]) => {
+    const level = levelFromName(c?.level);
+    return level ? [{ name, level }] : [];
+  });
+  /** Python semantics: the most specific configured ancestor's level, else the root's. */
+  const levelOf = (name: string): number => {
+    let best: { name: string; level: LevelName } | undefined;
+    for (const l of loggers) {
+      if ((name === l.name || name.startsWith(`${l.name}.`)) && (!best || l.name.length > best.name.length)) best = l;
+    }
+    return LEVELS[best?.level ?? rootLevel];
+  };
+  const write = (name: string, level: LevelName, message: string, fields?: LogFields): void => {
+    const time = new Date().toISOString();
+    const line = format === 'json'
+      ? JSON.stringify({ time, level, logger: name, msg: message, ...plain(fields) })
+      : `${time} ${level.toUpperCase().padEnd(8)} ${name}: ${message}${textFields(fields)}`;
+    stream.write(`${line}\n`);
+  };
+  const make = (name: string): Logger => {
+    const threshold = levelOf(name);
+    const at = (level: LevelName) => (message: string, fields?: LogFields): void => {
+      if (LEVELS[level] >= threshold) write(name, level, message, fields);
+    };
+    return {
+      name,
+      debug: at('debug'),
+      info: at('info'),
+      warning: at('warning'),
+      error: at('error'),
+      critical: at('critical'),
+      isEnabled: (level) => LEVELS[level] >= threshold,
+      child: (suffix) => make(`${name}.${suffix}`),
+    };
+  };
+  return make(opts.name ?? 'hat.event');
+}
+
+/** A logger that drops everything (runServer's default when the caller passes none). */
+export function silentLogger(name = 'hat.event'): Logger {
+  const drop = (): void => {};
+  return {
+    name, debug: drop, info: drop, warning: drop, error: drop, critical: drop,
+    isEnabled: () => false,
+    child: (suffix) => silentLogger(`${name}.${suffix}`),
+  };
+}
+
+/** Errors become {message, name, cause...} so they survive JSON.stringify. */
+function plain(fields: LogFields | undefined): LogFields {
+  if (!fields) return {};
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) out[key] = value instanceof Error ? errorFields(value) : value;
+  return out;
+}
+
+function errorFields(error: Error): LogFields {
+  const out: LogFields = { name: error.name, message: error.message };
+  if (error.cause instanceof Error) out['cause'] = errorFields(error.cause);
+  return out;
+}
+
+function textFields(fields: LogFields | undefined): string {
+  if (!fields) return '';
+  const parts = Object.entries(plain(fields)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length > 0 ? ` (${parts.join(' ')})` : '';
+}
