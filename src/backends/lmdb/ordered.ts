@@ -10,7 +10,7 @@ import { eventFilter } from '../query-pipeline.ts';
 import type { Conditions } from './conditions.ts';
 import type { LimitConf, OrderByName } from './conf.ts';
 import type { Environment, WriteOp } from './environment.ts';
-import { decodeStoredEvent } from './event-value.ts';
+import { decodeStoredEvent, peekStoredEventType } from './event-value.ts';
 import { orderedBound, orderedKey, u64Bytes } from './keys.ts';
 import { mergeSorted, sortedSlice, type Entry, type PendingEntry } from './sorted-entries.ts';
 
@@ -103,11 +103,13 @@ export class OrderedPartition {
       sortedSlice(this.#pending, lo, hi, descending),
     ];
     const accept = eventFilter(q);
+    const typeFilter = q.types === null ? null : new Subscription(q.types);
     const seenTypes = q.uniqueType ? new Set<string>() : null;
     const results: Event[] = [];
     for (const entry of mergeSorted(sources, descending)) {
       let event = entry.event;
       if (event === null) {
+        if (typeFilter !== null && !typeFilter.matches(peekStoredEventType(entry.value))) continue;
         event = decodeStoredEvent(entry.value);
         if (!conditions.empty && !conditions.matches(event)) continue;
       }
