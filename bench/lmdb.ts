@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     ['unique-type latest, per type looked up', 'uniquePerTypeMs'], ['time range of 1000 events', 'range']] as const) {
     const s = qSmall[q];
     const b = qBig[q];
-    rows.push([`(c) ${label}`, '100k | 1M store', `${fmt(s.medianMs, 3)} | ${fmt(b.medianMs, 3)} ms (p95 ${fmt(s.p95Ms, 3)} | ${fmt(b.p95Ms, 3)}; 1M/100k ${fmt(b.medianMs / s.medianMs, 2)}x)`]);
+    rows.push([`(c) ${label}`, '100k | 1M store', `${fmt(s.medianMs, 4)} | ${fmt(b.medianMs, 4)} ms (p95 ${fmt(s.p95Ms, 4)} | ${fmt(b.p95Ms, 4)}; 1M/100k ${fmt(b.medianMs / s.medianMs, 2)}x)`]);
   }
   const width = rows.map((r) => r.map((c) => c.length)).reduce((a, b) => a.map((w, i) => Math.max(w, b[i]!)));
   console.log();
