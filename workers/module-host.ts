@@ -30,36 +30,22 @@ function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   ports.stream.postMessage(message, transfer);
 }
 
-function sendError(stage: 'process' | 'session', error: unknown): void {
-  const e = error instanceof Error ? error : new Error(String(error));
-  send({ t: 'error', stage, message: e.message, stack: e.stack });
-}
-
 async function handle(message: ToWorker): Promise<void> {
-  if (!runtime) throw new Error('module not initialised');
-  if (message.t === 'round') {
-    let outputs;
-    try {
-      const { events, sources } = decodeRound(message.batch);
-      outputs = await runtime.round(message.session, sources, events);
-    } catch (error) {
-      sendError('process', error);
-      return;
-    }
-    for (let i = 0; i < outputs.length; i += OUTPUT_BATCH) {
-      const batch = encodeRegisterEvents(outputs.slice(i, i + OUTPUT_BATCH));
-      send({ t: 'out', batch }, [batch.buffer as ArrayBuffer]);
-    }
-    send({ t: 'end' });
-  } else {
-    try {
-      await runtime.stop(message.session);
-    } catch (error) {
-      sendError('session', error);
-      return;
-    }
-    send({ t: 'stopped' });
+  let outputs;
+  try {
+    if (!runtime) throw new Error('module not initialised');
+    const { events, sources } = decodeRound(message.batch);
+    outputs = await runtime.round(message.session, sources, events);
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    send({ t: 'error', message: e.message, stack: e.stack });
+    return;
   }
+  for (let i = 0; i < outputs.length; i += OUTPUT_BATCH) {
+    const batch = encodeRegisterEvents(outputs.slice(i, i + OUTPUT_BATCH));
+    send({ t: 'out', batch }, [batch.buffer as ArrayBuffer]);
+  }
+  send({ t: 'end' });
 }
 
 // The engine sends one request at a time and waits for its answer, so handling in arrival order
@@ -84,6 +70,10 @@ const control: WorkerControl = {
       queryTypes: toSubscription(module.subscription).getQueryTypes().map((t) => [...t]),
       hasSessionHooks: hasSessionHooks(module),
     };
+  },
+  async stopSession(sessionId: number): Promise<void> {
+    if (!runtime) throw new Error('module not initialised');
+    await runtime.stop(sessionId);
   },
   async close(): Promise<void> {
     await runtime?.module.close?.();

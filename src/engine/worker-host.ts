@@ -78,9 +78,13 @@ class WorkerHost implements ModuleHost {
   }
 
   async stopSession(sessionId: number): Promise<void> {
-    for await (const reply of this.request({ t: 'stop', session: sessionId })) {
-      if (reply.t === 'stopped') return;
-      if (reply.t === 'error') throw this.moduleError(reply);
+    if (this.failure) throw this.failure;
+    try {
+      // A comlink call never settles if the thread dies meanwhile: race it with the thread's end.
+      await Promise.race([this.remote.stopSession(sessionId), this.closed.then((reason) => Promise.reject(reason))]);
+    } catch (error) {
+      if (error instanceof ModuleError) throw error;
+      throw new ModuleError(this.label, `session hook failed: ${describeError(error)}`, { cause: error });
     }
   }
 
@@ -114,9 +118,8 @@ class WorkerHost implements ModuleHost {
   }
 
   private moduleError(reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
-    const what = reply.stage === 'process' ? 'process failed' : 'session hook failed';
     const cause = Object.assign(new Error(reply.message), { stack: reply.stack });
-    return new ModuleError(this.label, `${what}: ${reply.message}`, { cause });
+    return new ModuleError(this.label, `process failed: ${reply.message}`, { cause });
   }
 
   private fail(reason: Error): void {

@@ -1,19 +1,18 @@
-// Messages between the engine and a module's worker thread. Control (init, close, the module's calls
-// back into the engine) goes through comlink; the session stream (rounds, outputs, stops) goes over
-// a dedicated MessagePort: one message per module per round, never one per event, with the events
-// in the compact transferable form of event-batch-codec.ts.
+// Messages between the engine and a module's worker thread. Control (init, session stop, close, the
+// module's calls back into the engine) goes through comlink; the rounds go over a dedicated
+// MessagePort: one message per module per round, never one per event, with the events in the
+// compact transferable form of event-batch-codec.ts. A session's start rides on its first round
+// (or on its stop), which saves a round trip per module per session and keeps start and rounds in
+// one ordered channel.
 import type { EventPayload, Source } from '../common/types.ts';
 import type { ModuleConf } from './types.ts';
 
-export type ToWorker =
-  | { t: 'round'; session: number; batch: Uint8Array }
-  | { t: 'stop'; session: number };
+export type ToWorker = { t: 'round'; session: number; batch: Uint8Array };
 
 export type FromWorker =
   | { t: 'out'; batch: Uint8Array }
   | { t: 'end' }
-  | { t: 'stopped' }
-  | { t: 'error'; stage: 'process' | 'session'; message: string; stack?: string };
+  | { t: 'error'; message: string; stack?: string };
 
 export interface InitRequest {
   label: string;
@@ -30,6 +29,8 @@ export interface InitResult {
 /** The comlink-exposed API of a module host worker. */
 export interface WorkerControl {
   init(request: InitRequest): Promise<InitResult>;
+  /** Runs onSessionStop (and onSessionStart first if the session had no round for this module). */
+  stopSession(sessionId: number): Promise<void>;
   close(): Promise<void>;
 }
 
