@@ -53,6 +53,19 @@ function describeAjvError(error: ErrorObject): string {
       return `expected ${JSON.stringify(params['allowedValue'])}`;
     case 'type':
       return `expected ${String(params['type'])}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `expected a number ${String(params['comparison'])} ${String(params['limit'])}`;
+    case 'minItems':
+      return `expected at least ${String(params['limit'])} item(s)`;
+    case 'maxItems':
+      return `expected at most ${String(params['limit'])} item(s)`;
+    case 'minLength':
+      return `expected at least ${String(params['limit'])} character(s)`;
+    case 'pattern':
+      return `expected a string matching ${String(params['pattern'])}`;
     default:
       return `expected a value that ${error.message ?? 'is valid'}`;
   }

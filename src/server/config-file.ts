@@ -42,7 +42,7 @@ function parseYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     // one problem per syntax error; the first line of yaml's message names line and column
-    const problems = doc.errors.map((e) => ({ path: '', message: `expected valid YAML: ${e.message.split('\n')[0]}` }));
+    const problems = doc.errors.map((e) => ({ path: '', message: `expected valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}` }));
     throw new ConfigError(problems, file);
   }
   return doc.toJS();

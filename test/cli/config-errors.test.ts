@@ -1,0 +1,107 @@
+// An invalid configuration: exit status 2, one stderr line per problem naming the file, the
+// JSON path and what was expected, and nothing opened or written.
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { cleanup, fixture, lmdbConf, ROOT, spawnCli, tempDir, writeConf } from './helpers.ts';
+
+afterEach(cleanup);
+
+const exampleModule = path.join(ROOT, 'examples', 'modules', 'threshold-alarm.ts');
+
+/** Runs the server on `file`; returns the problem lines after checking status and side effects. */
+async function rejectedLines(dir: string, file: string): Promise<string[]> {
+  const run = spawnCli(['server', '--conf', file], { cwd: dir });
+  const { code } = await run.exited;
+  expect(code).toBe(2);
+  expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  const lines = run.stderr().trim().split('\n');
+  for (const line of lines) expect(line.startsWith(`${file}: /`)).toBe(true);
+  return lines.map((line) => line.slice(file.length + 2));
+}
+
+async function confWith(patch: (conf: Record<string, any>) => void, name?: string): Promise<{ dir: string; file: string }> {
+  const dir = await tempDir();
+  const conf = lmdbConf() as Record<string, any>;
+  patch(conf);
+  return { dir, file: await writeConf(dir, conf, name) };
+}
+
+describe('configuration errors (exit status 2)', () => {
+  it('a missing file', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'absent.yaml');
+    expect(await rejectedLines(dir, file)).toEqual(['/: cannot read the configuration file (ENOENT)']);
+  });
+
+  it('an extension that is neither YAML nor JSON', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'server.toml');
+    await writeFile(file, 'type = "event"\n');
+    expect(await rejectedLines(dir, file)).toEqual(["/: expected a .yaml, .yml or .json file, got '.toml'"]);
+  });
+
+  it('YAML and JSON syntax errors, with where they are', async () => {
+    const dir = await tempDir();
+    const yamlFile = path.join(dir, 'server.yaml');
+    await writeFile(yamlFile, 'backend:\n  module: lmdb\n   db_path: x\n');
+    const yamlLines = await rejectedLines(dir, yamlFile);
+    expect(yamlLines.length).toBeGreaterThan(0);
+    for (const line of yamlLines) expect(line).toMatch(/^\/: expected valid YAML: .* at line \d+, column \d+/);
+    const jsonFile = path.join(dir, 'server.json');
+    await writeFile(jsonFile, '{"backend": {"module": "lmdb",}}');
+    const [jsonLine] = await rejectedLines(dir, jsonFile);
+    expect(jsonLine).toMatch(/^\/: expected valid JSON: /);
+  });
+
+  it('every schema violation at once, each with its JSON path', async () => {
+    const { dir, file } = await confWith((c) => {
+      c['engine'].server_id = 'one';
+      c['eventer_server'].address = 'http://127.0.0.1:23012';
+      c['eventer_sever'] = { address: 'tcp+sbs://127.0.0.1:1' };
+    }, 'server.json');
+    expect((await rejectedLines(dir, file)).sort()).toEqual([
+      "/: unknown property 'eventer_sever'",
+      '/engine/server_id: expected integer',
+      expect.stringMatching(/^\/eventer_server\/address: expected tcp\+sbs:\/\/host:port or ssl\+sbs:\/\/host:port/),
+    ]);
+  });
+
+  it('an unknown backend', async () => {
+    const { dir, file } = await confWith((c) => (c['backend'].module = 'postgres'));
+    const lines = await rejectedLines(dir, file);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\/backend\/module: expected 'lmdb', 'memory', 'dummy' or a loadable backend module; "postgres" failed/);
+  });
+
+  it("the LMDB backend's own schema", async () => {
+    const { dir, file } = await confWith((c) => {
+      c['backend'].flush_period = -1;
+      delete c['backend'].latest;
+    });
+    expect((await rejectedLines(dir, file)).sort()).toEqual([
+      '/backend/flush_period: expected a number >= 0',
+      "/backend: missing required property 'latest'",
+    ]);
+  });
+
+  it('a module that cannot be loaded', async () => {
+    const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './no-such-module.ts' }]));
+    const lines = await rejectedLines(dir, file);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\/engine\/modules\/0\/module: expected a loadable module file or package: /);
+  });
+
+  it("a module configuration that its confSchema rejects, and pooling a module that is not stateless", async () => {
+    const { dir, file } = await confWith((c) => (c['engine'].modules = [
+      { module: exampleModule, threshold: 'high', alarms: [] },
+      { module: fixture('fails-on-boom.ts'), workers: 2 },
+    ]));
+    expect((await rejectedLines(dir, file)).sort()).toEqual([
+      '/engine/modules/0/alarms: expected at least 1 item(s)',
+      '/engine/modules/0/threshold: expected number',
+      '/engine/modules/1/workers: expected 0 or 1: only modules exporting stateless = true can be pooled',
+    ]);
+  });
+});
