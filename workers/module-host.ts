@@ -57,8 +57,8 @@ ports.stream.on('message', (message: ToWorker) => {
 const control: WorkerControl = {
   async init(request: InitRequest): Promise<InitResult> {
     const exports = await loadModuleExports(request.label, request.specifier);
-    validateModuleConf(request.label, exports, request.conf);
-    const module = await exports.create(request.conf, moduleEngine, request.source);
+    const conf = validateModuleConf(request.label, exports, request.conf);
+    const module = await exports.create(conf, moduleEngine, request.source);
     checkModule(module);
     runtime = new ModuleRuntime(module);
     // A module that closes itself ends its thread; the engine sees the exit and closes.

@@ -26,12 +26,12 @@ export async function createHosts(modules: ModuleConf[], engine: ModuleEngine, b
   throw failed.reason;
 }
 
-async function createHost(index: number, conf: ModuleConf, engine: ModuleEngine, baseDir: string): Promise<ModuleHost> {
-  checkModuleConf(index, conf);
-  const label = moduleLabel(index, conf);
-  const specifier = resolveModuleSpecifier(conf.module, baseDir);
+async function createHost(index: number, given: ModuleConf, engine: ModuleEngine, baseDir: string): Promise<ModuleHost> {
+  checkModuleConf(index, given);
+  const label = moduleLabel(index, given);
+  const specifier = resolveModuleSpecifier(given.module, baseDir);
   const exports = await loadModuleExports(label, specifier);
-  validateModuleConf(label, exports, conf);
+  const conf = validateModuleConf(label, exports, given);
   const source: Source = { type: 'module', id: index };
   const opts = { index, label, specifier, conf, source, engine };
   const workers = conf.workers ?? 1;

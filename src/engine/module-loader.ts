@@ -39,7 +39,8 @@ export async function importWithTypeScript(specifier: string): Promise<unknown> 
       tsx.register();
     });
     await tsxRegistered;
-    return await import(specifier);
+    // Node remembers the failed load of this URL; a query makes it a new one for the loader.
+    return await import(`${specifier}${specifier.includes('?') ? '&' : '?'}typescript`);
   }
 }
 
@@ -67,17 +68,22 @@ function formatAjvError(error: ErrorObject): string {
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 
-/** Validates a module's conf against its confSchema; the error names the module and each failing path. */
-export function validateModuleConf(label: string, exports: ModuleExports, conf: ModuleConf): void {
-  if (!exports.confSchema) return;
+/**
+ * Validates a module's conf against its confSchema and returns it with the schema's defaults filled
+ * in (a copy: the caller's conf is not changed). The error names the module and each failing path.
+ */
+export function validateModuleConf(label: string, exports: ModuleExports, conf: ModuleConf): ModuleConf {
+  if (!exports.confSchema) return conf;
   let validate;
   try {
-    validate = new Ajv({ allErrors: true, strict: false }).compile(exports.confSchema);
+    validate = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(exports.confSchema);
   } catch (error) {
     throw new ModuleError(label, `invalid confSchema: ${describeError(error)}`, { cause: error });
   }
-  if (!validate(conf)) {
+  const withDefaults = structuredClone(conf);
+  if (!validate(withDefaults)) {
     const problems = (validate.errors ?? []).map(formatAjvError).join('; ');
     throw new ModuleError(label, `invalid configuration: ${problems}`);
   }
+  return withDefaults;
 }

@@ -44,12 +44,17 @@ describe('module failures at creation', () => {
     });
   }
 
-  it('a valid module conf is accepted', async () => {
-    engine = await createEngine({ server_id: 1, modules: [{ module: 'threshold.ts', threshold: 3 }] }, await recordingBackend(), {
-      baseDir: fixtures,
+  for (const workers of [0, 1]) {
+    it(`a valid module conf is accepted and gets the schema's defaults (workers: ${workers})`, async () => {
+      const conf = { module: 'threshold.ts', workers, threshold: 3 };
+      const backend = await recordingBackend();
+      engine = await createEngine({ server_id: 1, modules: [conf] }, backend, { baseDir: fixtures });
+      await engine.register(EVENTER, [jsonEvent(['echo-conf'], 1)]);
+      const echoed = (backend.calls.at(-1) as Event[]).find((e) => e.type[0] === 'conf');
+      expect(echoed?.payload).toEqual({ type: 'json', data: { threshold: 3, unit: 'C' } });
+      expect(conf).toEqual({ module: 'threshold.ts', workers, threshold: 3 }); // the caller's conf is untouched
     });
-    expect(await engine.register(EVENTER, [jsonEvent(['a'], 1)])).toHaveLength(1);
-  });
+  }
 
   it('the other modules are closed when one fails to start', async () => {
     // If the first module's worker were left running, vitest would not exit: this also guards that.
