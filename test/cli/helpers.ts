@@ -34,7 +34,11 @@ const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
 export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, // never a stale dist/
+  });
   running.add(child);
   let out = '';
   let err = '';
