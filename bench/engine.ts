@@ -10,7 +10,9 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../src/engine/index.ts';
 import type { Engine, ModuleConf } from '../src/engine/index.ts';
 import { createMemoryBackend } from '../src/backends/memory.ts';
-import type { RegisterEvent, Source } from '../src/common/types.ts';
+import type { Event, RegisterEvent, Source } from '../src/common/types.ts';
+import { Worker } from 'node:worker_threads';
+import { decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -130,11 +132,48 @@ async function main(): Promise<void> {
   const overheadUs = (1e6 / find('(b)', 1, 100) - 1e6 / find('(b)', 0, 100)).toFixed(0);
   console.log(`  b, size 100: a worker module adds ${overheadUs} µs per session over the main thread`);
 
+  const breakdown = await measureBreakdown();
+  console.log('\nwhere a worker round of 100 events spends its time (µs, median of 2000):');
+  for (const [name, value] of Object.entries(breakdown)) console.log(`  ${name}: ${value.toFixed(1)}`);
+
   if (args.json) {
     mkdirSync(path.dirname(args.json), { recursive: true });
-    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), reps, seconds, window: WINDOW, rows, ratios }, null, 1));
+    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), reps, seconds, window: WINDOW, rows, ratios, breakdown }, null, 1));
     console.log(`\nwrote ${args.json}`);
   }
+}
+
+/** The parts of a worker round: batch encoding, decoding, and a bare message round trip to a thread. */
+async function measureBreakdown(): Promise<Record<string, number>> {
+  const events: Event[] = batch(100).map((e, i) => ({ ...e, id: { server: 1, session: 1, instance: i }, timestamp: { s: 1, us: 0 } }));
+  const sources = events.map(() => SOURCE);
+  const time = (f: () => void) => {
+    for (let i = 0; i < 5000; i++) f(); // let the JIT settle first
+    const samples: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const start = performance.now();
+      f();
+      samples.push((performance.now() - start) * 1000);
+    }
+    return median(samples);
+  };
+  const encoded = encodeRound(events, sources);
+  const echo = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m))`, { eval: true });
+  const roundTrips: number[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const start = performance.now();
+    await new Promise((resolve) => {
+      echo.once('message', resolve);
+      echo.postMessage({ t: 'end' });
+    });
+    roundTrips.push((performance.now() - start) * 1000);
+  }
+  await echo.terminate();
+  return {
+    'encode 100 events (main thread)': time(() => encodeRound(events, sources)),
+    'decode 100 events (worker side)': time(() => decodeRound(encoded)),
+    'bare message round trip to a thread': median(roundTrips),
+  };
 }
 
 await main();
