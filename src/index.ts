@@ -14,3 +14,5 @@ export type { EventerClient, EventerClientOptions } from './eventer/client.ts';
 export { createEventerServer } from './eventer/server.ts';
 export type { EventerServer, EventerServerOptions } from './eventer/server.ts';
 export type { EventerEngine } from './eventer/eventer-engine.ts';
+
+export * from './server/index.ts';
