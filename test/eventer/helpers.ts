@@ -14,11 +14,11 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startServer(opts: EventerServerOptions = {}): Promise<Running> {
+export async function startServer(opts: EventerServerOptions = {}, address = 'tcp+sbs://127.0.0.1:0'): Promise<Running> {
   const backend = await createMemoryBackend();
   const engine = await createEngine({ server_id: 1, modules: [] }, backend);
   const logs: string[] = [];
-  const server = await createEventerServer(engine, 'tcp+sbs://127.0.0.1:0', { log: (m) => logs.push(m), ...opts });
+  const server = await createEventerServer(engine, address, { log: (m) => logs.push(m), ...opts });
   return {
     engine, server, logs, address: server.addresses[0]!,
     async close() {
