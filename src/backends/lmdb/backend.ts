@@ -97,7 +97,7 @@ export class LmdbBackend implements Backend {
       } finally {
         await this.#lock.catch(() => undefined);
         this.#envClosed = true;
-        await this.store.env.root.close();
+        await this.store.env.close();
         this.#resolveClosed();
       }
     })();

@@ -1,6 +1,8 @@
 // The LMDB environment: one file (`db_path`, plus `<db_path>-lock`) holding Hat's seven named
 // sub-databases. Keys and values are raw bytes; every layout lives in keys.ts/refs.ts.
+import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -15,47 +17,138 @@ export const DbType = {
 
 export type DbName = keyof typeof DbType;
 
+/** Our own sub-dbs beside Hat's seven (Hat opens only its own by name and never sees these). */
+export const EXTRA_DB_NAMES = [] as const;
+
+export type ExtraDbName = never;
+
+export type AnyDbName = DbName | ExtraDbName;
+
 export type BinaryDb = Database<Buffer, Buffer>;
-
-export interface Environment {
-  readonly root: RootDatabase<Buffer, Buffer>;
-  readonly dbs: Readonly<Record<DbName, BinaryDb>>;
-}
-
-export function openEnvironment(path: string, mapSize: number): Environment {
-  const root = open<Buffer, Buffer>({
-    path,
-    mapSize: Math.max(Math.floor(mapSize), 4096),
-    noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
-    maxDbs: Object.keys(DbType).length,
-    encoding: 'binary',
-    keyEncoding: 'binary',
-  });
-  const dbs = {} as Record<DbName, BinaryDb>;
-  for (const name of Object.keys(DbType) as DbName[]) {
-    dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-  }
-  return { root, dbs };
-}
 
 /** One write: a put when `value` is a buffer, a delete when it is null. */
 export interface WriteOp {
-  db: BinaryDb;
+  /** by name: a growing map reopens the environment, so handles do not outlive a commit */
+  db: AnyDbName;
   key: Buffer;
   value: Buffer | Uint8Array | null;
 }
 
+const MAX_GROWTHS_PER_COMMIT = 6;
+
 /**
- * Applies `ops` in one asynchronous LMDB transaction (executed on lmdb-js's write thread, so
- * the main thread only queues them) and resolves once it is durably on disk.
+ * The open environment. LMDB 0.9 (data format v1, the one Hat's LMDB reads) cannot enlarge a
+ * map in place, so when a write transaction fails for lack of room the environment is closed
+ * and reopened with a larger map: the failed transaction was aborted whole, so the retry
+ * writes exactly what it would have written, and nothing committed is touched.
  */
-export async function commitWrites(env: Environment, ops: WriteOp[]): Promise<void> {
-  if (ops.length === 0) return;
-  await env.root.batch(() => {
-    for (const op of ops) {
-      if (op.value === null) void op.db.remove(op.key);
-      else void op.db.put(op.key, op.value as Buffer);
+export class Environment {
+  readonly path: string;
+  #mapSize: number;
+  #root!: RootDatabase<Buffer, Buffer>;
+  #dbs!: Record<AnyDbName, BinaryDb>;
+
+  private constructor(path: string, mapSize: number) {
+    this.path = path;
+    this.#mapSize = Math.max(Math.floor(mapSize), 4096);
+  }
+
+  static open(path: string, mapSize: number): Environment {
+    assertLmdbDataV1((lmdb as unknown as { version: LmdbVersion }).version);
+    const env = new Environment(path, mapSize);
+    env.#openHandles();
+    return env;
+  }
+
+  get root(): RootDatabase<Buffer, Buffer> {
+    return this.#root;
+  }
+
+  get dbs(): Readonly<Record<AnyDbName, BinaryDb>> {
+    return this.#dbs;
+  }
+
+  get mapSize(): number {
+    return this.#mapSize;
+  }
+
+  close(): Promise<void> {
+    return this.#root.close();
+  }
+
+  /**
+   * Applies `ops` in one asynchronous LMDB transaction (executed on lmdb-js's write thread, so
+   * the main thread only queues them) and resolves once it is durably on disk.
+   */
+  async commit(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    for (let growths = 0; ; growths++) {
+      try {
+        await this.#write(ops);
+        return;
+      } catch (err) {
+        if (growths >= MAX_GROWTHS_PER_COMMIT) {
+          throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describe(err)}`, { cause: err });
+        }
+        await this.#grow(ops);
+      }
     }
-  });
-  await env.root.flushed;
+  }
+
+  async #write(ops: WriteOp[]): Promise<void> {
+    const dbs = this.#dbs;
+    await this.#root.batch(() => {
+      for (const op of ops) {
+        if (op.value === null) void dbs[op.db].remove(op.key);
+        else void dbs[op.db].put(op.key, op.value as Buffer);
+      }
+    }).catch((err: unknown) => {
+      // lmdb-js also rejects a separate `commitError` promise; it is the same failure.
+      (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
+      throw err;
+    });
+    await this.#root.flushed;
+  }
+
+  /** Reopens with room for at least twice what `ops` carries on top of the current map. */
+  async #grow(ops: WriteOp[]): Promise<void> {
+    let bytes = 0;
+    for (const op of ops) bytes += op.key.length + (op.value?.length ?? 0) + 64;
+    await this.#root.close();
+    this.#mapSize = Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes);
+    this.#openHandles();
+  }
+
+  #openHandles(): void {
+    for (;;) {
+      const root = open<Buffer, Buffer>({
+        path: this.path,
+        mapSize: this.#mapSize,
+        noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
+        maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
+        encoding: 'binary',
+        keyEncoding: 'binary',
+      });
+      try {
+        const dbs = {} as Record<AnyDbName, BinaryDb>;
+        for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
+          dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+        }
+        this.#root = root;
+        this.#dbs = dbs;
+        return;
+      } catch (err) {
+        void root.close();
+        // A map too small even for the sub-db records of a new file: start from a larger one.
+        if ((err as { code?: number }).code !== MDB_MAP_FULL || this.#mapSize > 1 << 30) throw err;
+        this.#mapSize *= 2;
+      }
+    }
+  }
+}
+
+const MDB_MAP_FULL = -30792;
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -9,7 +9,7 @@
 // replication forwards) exactly as if the flush had happened between the two registrations.
 import { compareEventIds } from '../../common/event-id.ts';
 import type { Event } from '../../common/types.ts';
-import { commitWrites, type Environment, type WriteOp } from './environment.ts';
+import type { Environment, WriteOp } from './environment.ts';
 import type { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { latestRef, orderedRef, RefChanges } from './refs.ts';
@@ -34,7 +34,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   const latestPending = latest.takePending();
   const taken = partitions.map((p) => p.takePending());
 
-  const refs = new RefChanges(env.dbs.REF);
+  const refs = new RefChanges(env);
   const newRefs = new Map<Event, Buffer[]>();
   const addNewRef = (event: Event, ref: Buffer): void => {
     const list = newRefs.get(event);
@@ -59,7 +59,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     });
     for (const [event, list] of newRefs) refs.setNew(event.id, list);
     append(ops, refs.ops());
-    await commitWrites(env, ops);
+    await env.commit(ops);
     ok = true;
   } catch (err) {
     system.restore(systemPending);

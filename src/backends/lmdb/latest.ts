@@ -108,10 +108,10 @@ export class LatestDb {
       const previous = this.#committedIds.get(typeRef);
       if (previous !== undefined) removeRef(previous, typeRef);
       addRef(event, typeRef);
-      ops.push({ db: env.dbs.LATEST_DATA, key: u64Bytes(typeRef), value });
+      ops.push({ db: 'LATEST_DATA', key: u64Bytes(typeRef), value });
     }
     for (const [typeRef, type] of pending.types) {
-      ops.push({ db: env.dbs.LATEST_TYPE, key: u64Bytes(typeRef), value: Buffer.from(pythonJsonText([...type]), 'utf8') });
+      ops.push({ db: 'LATEST_TYPE', key: u64Bytes(typeRef), value: Buffer.from(pythonJsonText([...type]), 'utf8') });
     }
     return ops;
   }

@@ -4,7 +4,7 @@
 // At most 100 removals per write transaction; passes repeat while a pass removed 100.
 import { compareTimestamps, timestampAdd } from '../../common/timestamp.ts';
 import type { Timestamp } from '../../common/types.ts';
-import { commitWrites, type Environment, type WriteOp } from './environment.ts';
+import type { Environment, WriteOp } from './environment.ts';
 import { orderedBound, orderedKeyEventId, orderedKeyTime, u64Bytes } from './keys.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { orderedRef, RefChanges } from './refs.ts';
@@ -45,7 +45,7 @@ export async function applyLimitPass(env: Environment, partition: OrderedPartiti
 
   let count = partition.count;
   const ops: WriteOp[] = [];
-  const refs = new RefChanges(env.dbs.REF);
+  const refs = new RefChanges(env);
   const range = env.dbs.ORDERED_DATA.getKeys({
     start: orderedBound(partition.id, null, false),
     end: orderedBound(partition.id, null, true),
@@ -55,14 +55,14 @@ export async function applyLimitPass(env: Environment, partition: OrderedPartiti
     const withinCount = maxEntries === null || count <= maxEntries;
     const withinTime = cutoff === null || compareTimestamps(orderedKeyTime(key), cutoff) >= 0;
     if (withinCount && withinTime) break;
-    ops.push({ db: env.dbs.ORDERED_DATA, key, value: null });
+    ops.push({ db: 'ORDERED_DATA', key, value: null });
     refs.remove(orderedKeyEventId(key), orderedRef(key));
     count -= 1;
   }
   const removed = ops.length;
   if (removed === 0) return 0;
-  ops.push({ db: env.dbs.ORDERED_COUNT, key: u64Bytes(partition.id), value: u64Bytes(count) }, ...refs.ops());
-  await commitWrites(env, ops);
+  ops.push({ db: 'ORDERED_COUNT', key: u64Bytes(partition.id), value: u64Bytes(count) }, ...refs.ops());
+  await env.commit(ops);
   partition.count = count;
   return removed;
 }

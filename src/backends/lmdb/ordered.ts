@@ -82,8 +82,8 @@ export class OrderedPartition {
   }
 
   writeOps(env: Environment, taken: PendingEntry[]): WriteOp[] {
-    const ops: WriteOp[] = taken.map(({ key, value }) => ({ db: env.dbs.ORDERED_DATA, key, value }));
-    ops.push({ db: env.dbs.ORDERED_COUNT, key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
+    const ops: WriteOp[] = taken.map(({ key, value }) => ({ db: 'ORDERED_DATA', key, value }));
+    ops.push({ db: 'ORDERED_COUNT', key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
     return ops;
   }
 

@@ -50,7 +50,7 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): { partit
     if (id === undefined) {
       id = ++maxId;
       rows.push({ id, identity });
-      ops.push({ db: env.dbs.ORDERED_PARTITION, key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
+      ops.push({ db: 'ORDERED_PARTITION', key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
     }
     const countBytes = env.dbs.ORDERED_COUNT.get(u64Bytes(id));
     const count = countBytes === undefined ? 0 : readU64(countBytes, 0);

@@ -2,7 +2,7 @@
 // `0x01 ‖ u64(type_ref)` (LATEST_DATA) or `0x03 ‖ 44-byte ORDERED_DATA key`. queryFlushed walks
 // it; writes keep it in step with the data rows so every stored event is reachable by id.
 import type { Event, EventId } from '../../common/types.ts';
-import { DbType, type BinaryDb, type Environment, type WriteOp } from './environment.ts';
+import { DbType, type Environment, type WriteOp } from './environment.ts';
 import { EVENT_ID_SIZE, eventIdBytes, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes } from './keys.ts';
 import { decodeStoredEvent } from './event-value.ts';
 
@@ -40,17 +40,17 @@ export function splitRefs(value: Buffer): Buffer[] {
  * data ahead of the batched write is safe because flush and cleanup never run concurrently.
  */
 export class RefChanges {
-  readonly #db: BinaryDb;
+  readonly #env: Environment;
   readonly #sets = new Map<string, { key: Buffer; refs: Buffer[] }>();
   readonly #newOps: WriteOp[] = [];
 
-  constructor(db: BinaryDb) {
-    this.#db = db;
+  constructor(env: Environment) {
+    this.#env = env;
   }
 
   /** The set of a new event (ids only grow, so it has no row yet): nothing to read. */
   setNew(id: EventId, refs: Buffer[]): void {
-    this.#newOps.push({ db: this.#db, key: eventIdBytes(id), value: refs.length === 1 ? refs[0]! : Buffer.concat(refs) });
+    this.#newOps.push({ db: 'REF', key: eventIdBytes(id), value: refs.length === 1 ? refs[0]! : Buffer.concat(refs) });
   }
 
   add(id: EventId, ref: Buffer): void {
@@ -66,7 +66,7 @@ export class RefChanges {
   ops(): WriteOp[] {
     const ops = this.#newOps;
     for (const { key, refs } of this.#sets.values()) {
-      ops.push({ db: this.#db, key, value: refs.length > 0 ? Buffer.concat(refs) : null });
+      ops.push({ db: 'REF', key, value: refs.length > 0 ? Buffer.concat(refs) : null });
     }
     return ops;
   }
@@ -76,7 +76,7 @@ export class RefChanges {
     const mapKey = key.toString('latin1');
     let set = this.#sets.get(mapKey);
     if (set === undefined) {
-      const value = this.#db.getBinary(key);
+      const value = this.#env.dbs.REF.getBinary(key);
       set = { key, refs: value === undefined ? [] : splitRefs(Buffer.from(value)) };
       this.#sets.set(mapKey, set);
     }

@@ -5,7 +5,7 @@ import { compareTimestamps } from '../../common/timestamp.ts';
 import type { Event } from '../../common/types.ts';
 import { Conditions } from './conditions.ts';
 import type { LmdbBackendConf } from './conf.ts';
-import { commitWrites, openEnvironment, type Environment } from './environment.ts';
+import { Environment } from './environment.ts';
 import type { FlushState } from './flush.ts';
 import { encodeStoredEvent } from './event-value.ts';
 import { LatestDb } from './latest.ts';
@@ -30,13 +30,13 @@ export class LmdbStore implements FlushState {
   }
 
   static async open(conf: LmdbBackendConf): Promise<LmdbStore> {
-    const env = openEnvironment(conf.db_path, conf.max_db_size);
+    const env = Environment.open(conf.db_path, conf.max_db_size);
     try {
       const { partitions, ops } = openPartitions(env, conf.ordered);
-      await commitWrites(env, ops);
+      await env.commit(ops);
       return new LmdbStore(env, conf, partitions);
     } catch (err) {
-      await env.root.close();
+      await env.close();
       throw err;
     }
   }

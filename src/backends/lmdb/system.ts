@@ -44,7 +44,7 @@ export class SystemDb {
 
   writeOps(env: Environment, pending: Map<number, SystemEntry>): WriteOp[] {
     return [...pending].map(([server, { id, timestamp }]) => ({
-      db: env.dbs.SYSTEM,
+      db: 'SYSTEM',
       key: u64Bytes(server),
       value: systemValue(id, timestamp!),
     }));
