@@ -121,35 +121,36 @@ async function startChild(): Promise<{ child: ChildProcess; address: string }> {
   return { child, address };
 }
 
+async function stopChild(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.stdin!.end();
+  await exited;
+}
+
 const fmt = (n: number, digits = 0): string => (Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 async function main(): Promise<void> {
   const seconds = Number(args.seconds);
   const repeat = Number(args.repeat);
-  let child: ChildProcess | null = null;
-  let address = args.address;
-  let pid = args['server-pid'] ? Number(args['server-pid']) : null;
-  if (address === undefined) {
-    const started = await startChild();
-    child = started.child;
-    address = started.address;
-    pid = child.pid ?? null;
-  }
-  const client = await connectEventer(address);
+  // Our server is started afresh for every run of every cell: its memory backend keeps every
+  // event, and a store grown by the earlier cells would make later ones measure its GC instead.
+  const external = args.address;
   const cells: Cell[][] = [];
   for (const mode of ['wait', 'pipelined'] as const) {
     for (const batch of [1, 10, 100]) {
       const runs: Cell[] = [];
-      for (let r = 0; r < repeat; r++) runs.push(await runCell(client, mode, batch, seconds, pid));
+      for (let r = 0; r < repeat; r++) {
+        const started = external === undefined ? await startChild() : null;
+        const pid = started ? (started.child.pid ?? null) : args['server-pid'] ? Number(args['server-pid']) : null;
+        const client = await connectEventer(started?.address ?? (external as string));
+        runs.push(await runCell(client, mode, batch, seconds, pid));
+        await client.close();
+        if (started) await stopChild(started.child);
+      }
       cells.push(runs);
     }
   }
-  await client.close();
   const codec = codecBench(seconds);
-  if (child) {
-    child.stdin!.end();
-    await new Promise((r) => child!.once('exit', r));
-  }
 
   console.log(`eventer benchmark: server ${args.address ?? 'ours (memory backend, no modules, child process)'}, ${repeat} runs x ${seconds} s per cell`);
   console.log('| mode | batch | events/s median (min-max) | requests/s | p50 ms | p99 ms | max ms | server RSS MiB |');
