@@ -1,0 +1,110 @@
+// File compatibility with the real LMDB 0.9 through py-lmdb (what Hat 0.8 runs on): a file
+// written by Python in Hat's layout opens here and answers queries, and a file written here
+// opens in py-lmdb with Hat's settings and satisfies the layout's invariants. Event values are
+// SBS HatEventer.Event from our codec (checked against the reference vectors in test/sbs).
+import * as lmdb from 'lmdb';
+import { describe, expect, it } from 'vitest';
+import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-format.ts';
+import { decodeEvent, encodeEvent } from '../../../src/sbs/event-codec.ts';
+import type { Event, Timestamp } from '../../../src/common/types.ts';
+import { c0, collect, ids, openBackend } from './helpers.ts';
+import { runHatLmdb } from './python-lmdb.ts';
+
+interface ReadAnswer {
+  rows: Record<string, [string, string][]>;
+  partitions: Record<string, { order: number; subscriptions: string[][] }>;
+  flushed: [string, string][];
+  lmdb_version: number[];
+}
+
+const T = 1_690_000_000;
+const at = (s: number, us = 0): Timestamp => ({ s: T + s, us });
+const ev = (id: [number, number, number], type: string[], t: Timestamp, sts: Timestamp | null, payload: Event['payload']): Event =>
+  ({ id: { server: id[0], session: id[1], instance: id[2] }, type, timestamp: t, sourceTimestamp: sts, payload });
+const pyTime = (t: Timestamp | null): [number, number] | null => (t === null ? null : [t.s, t.us]);
+const hex = (e: Event): string => Buffer.from(encodeEvent(e)).toString('hex');
+/** A value read by Python, decoded and encoded again: equal hex = the same event, losslessly. */
+const reencoded = ([, value]: [string, string]): string => hex(decodeEvent(Buffer.from(value, 'hex')));
+
+describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
+  it('the lmdb-js binary in use is the data-format-v1 build (postinstall)', () => {
+    const version = (lmdb as unknown as { version: LmdbVersion }).version;
+    expect(version.versionString).toMatch(/^LMDB 0\.9\.\d+/);
+    expect(isLmdbDataV1(version)).toBe(true);
+    expect(isLmdbDataV1({ major: 0, minor: 9, patch: 90 })).toBe(false);
+  });
+
+  it('a file written by py-lmdb in Hat\'s layout opens here, answers queries and stays valid for Hat', async () => {
+    const conf = c0({
+      ordered: [
+        { order_by: 'TIMESTAMP', subscriptions: [['*']] },
+        { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['c']] },
+      ],
+    });
+    const a1 = ev([1, 1, 1], ['a', 'b'], at(1, 5), null, { type: 'json', data: { x: [1, 'é'] } });
+    const a2 = ev([1, 1, 2], ['a', 'b'], at(2), at(-100), { type: 'binary', data: Uint8Array.of(1, 2, 3) });
+    const c = ev([1, 2, 3], ['c'], at(3), at(0), null);
+    const other = ev([7, 4, 9], ['x'], at(4), null, { type: 'sbs', data: { module: 'M', type: 'T', data: Uint8Array.of(9) } });
+    const stored = (e: Event, partitions: number[]) => ({
+      id: [e.id.server, e.id.session, e.id.instance], type: e.type, timestamp: pyTime(e.timestamp),
+      source_timestamp: pyTime(e.sourceTimestamp), value: hex(e), latest: true, partitions,
+    });
+    runHatLmdb({
+      command: 'write',
+      path: conf.db_path,
+      map_size: 1 << 24,
+      partitions: [{ id: 1, order: 1, subscriptions: [['*']] }, { id: 2, order: 2, subscriptions: [['c']] }],
+      events: [stored(a1, [1]), stored(a2, [1]), stored(c, [1, 2]), stored(other, [1])],
+    });
+
+    const backend = await openBackend(conf);
+    expect(backend.store.partitions.map((p) => p.id)).toEqual([1, 2]);
+    expect(await backend.getLastEventId(1)).toEqual(c.id);
+    expect(await backend.getLastEventId(7)).toEqual(other.id);
+    expect((await backend.query({})).map(hex)).toEqual([other, c, a2, a1].map(hex));
+    expect(ids(await backend.query({ uniqueType: true }))).toEqual(ids([other, c, a2]));
+    expect(ids(await backend.query({ types: [['a', '*']], order: 'ascending' }))).toEqual(ids([a1, a2]));
+    expect(ids(await backend.query({ orderBy: 'sourceTimestamp' }))).toEqual(ids([c]));
+    expect(ids(await backend.query({ serverId: 7 }))).toEqual(ids([other]));
+    expect((await collect(backend.queryFlushed({ server: 1, session: 0, instance: 0 }))).map(ids)).toEqual([ids([a1, a2]), ids([c])]);
+
+    // Writing into Hat's file keeps it valid for Hat.
+    const a3 = ev([1, 3, 4], ['a', 'b'], at(5), null, null);
+    const d = ev([1, 3, 5], ['d'], at(5), at(1), null);
+    await backend.register([a3, d]);
+    await backend.close();
+    const check = runHatLmdb<ReadAnswer>({ command: 'read', path: conf.db_path });
+    expect(check.rows.LATEST_TYPE!.map(([, v]) => Buffer.from(v, 'hex').toString())).toEqual(['["a", "b"]', '["c"]', '["x"]', '["d"]']);
+    expect(check.rows.ORDERED_COUNT!.map(([, v]) => Number(Buffer.from(v, 'hex').readBigUInt64BE()))).toEqual([6, 1]);
+    expect(check.flushed.map(reencoded)).toEqual([a1, a2, c, a3, d, other].map(hex));
+  });
+
+  it('a file written here opens in py-lmdb with Hat\'s settings and has Hat\'s layout', async () => {
+    const conf = c0({
+      latest: { subscriptions: [['a', '*']] },
+      ordered: [
+        { order_by: 'TIMESTAMP', subscriptions: [['b'], ['a', '*']] },
+        { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['*']] },
+      ],
+    });
+    const e1 = ev([2, 1, 1], ['a', 'é'], at(1), at(-1, 999_999), { type: 'json', data: [1, 'x'] });
+    const e2 = ev([2, 1, 2], ['b'], at(1), null, { type: 'sbs', data: { module: null, type: 'Integer', data: Uint8Array.of(7) } });
+    const e3 = ev([2, 2, 3], ['a', 'é'], at(2), null, null);
+    const backend = await openBackend(conf);
+    await backend.register([e1, e2]);
+    await backend.flush();
+    await backend.register([e3]);
+    await backend.close();
+
+    const answer = runHatLmdb<ReadAnswer>({ command: 'read', path: conf.db_path });
+    expect(answer.lmdb_version.slice(0, 2)).toEqual([0, 9]);
+    expect(answer.partitions).toEqual({
+      1: { order: 1, subscriptions: [['a', '*'], ['b']] },
+      2: { order: 2, subscriptions: [['*']] },
+    });
+    expect(answer.rows.LATEST_TYPE).toEqual([['0000000000000001', Buffer.from('["a", "\\u00e9"]').toString('hex')]]);
+    expect(answer.rows.LATEST_DATA).toEqual([['0000000000000001', hex(e3)]]);
+    expect(answer.rows.ORDERED_DATA).toHaveLength(4);
+    expect(answer.flushed.map(reencoded)).toEqual([e1, e2, e3].map(hex));
+  });
+});
