@@ -14,6 +14,22 @@ afterEach(async () => {
 
 const M = 3;
 
+/** calls-engine.ts registers through its ModuleEngine, queries, and reports what it found. */
+async function expectModuleCallsEngine(workers: number): Promise<void> {
+  engine = await createEngine({ server_id: 1, modules: [{ module: 'calls-engine.ts', workers }] }, await recordingBackend(), {
+    baseDir: fixtures,
+  });
+  const result = waitFor<Event[]>(
+    (cb) => engine!.onEvents(cb),
+    (events) => events[0]?.type[0] === 'query-result',
+  );
+  await engine.register(EVENTER, [jsonEvent(['trigger'], 1)]);
+  const [event] = await result;
+  // The trigger is session 2, the module's own register session 3, its report session 4.
+  expect(event?.payload).toEqual({ type: 'json', data: { count: 1, session: 3 } });
+  expect(event?.id.session).toBe(4);
+}
+
 for (const workers of [0, 1]) {
   describe(`modules with workers: ${workers}`, () => {
     async function countdownEngine(log: string) {
@@ -105,33 +121,14 @@ for (const workers of [0, 1]) {
     });
 
     it('a module reaches the engine through its ModuleEngine (register and query)', async () => {
-      engine = await createEngine({ server_id: 1, modules: [{ module: 'calls-engine.ts', workers }] }, await recordingBackend(), {
-        baseDir: fixtures,
-      });
-      const result = waitFor<Event[]>(
-        (cb) => engine!.onEvents(cb),
-        (events) => events[0]?.type[0] === 'query-result',
-      );
-      await engine.register(EVENTER, [jsonEvent(['trigger'], 1)]);
-      const [event] = await result;
-      expect(event?.payload).toEqual({ type: 'json', data: { count: 1, session: 3 } });
-      expect(event?.id.session).toBe(4);
+      await expectModuleCallsEngine(workers);
     });
   });
 }
 
 describe('pooled modules (workers: 3)', () => {
   it('a module reaches the engine from a pooled thread', async () => {
-    engine = await createEngine({ server_id: 1, modules: [{ module: 'calls-engine.ts', workers: 3 }] }, await recordingBackend(), {
-      baseDir: fixtures,
-    });
-    const result = waitFor<Event[]>(
-      (cb) => engine!.onEvents(cb),
-      (events) => events[0]?.type[0] === 'query-result',
-    );
-    await engine.register(EVENTER, [jsonEvent(['trigger'], 1)]);
-    const [event] = await result;
-    expect(event?.payload).toEqual({ type: 'json', data: { count: 1, session: 3 } });
+    await expectModuleCallsEngine(3);
   });
 
   it('66 (pooled): a module that throws closes the engine naming the module', async () => {
