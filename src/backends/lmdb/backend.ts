@@ -33,7 +33,9 @@ export class LmdbBackend implements Backend {
     this.#periodMs = conf.flush_period * 1000;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
-    if (options.cleanup !== false && store.partitions.some((p) => p.limit !== null)) {
+    // Always on: the reserved archive partition (archive.ts) has a limit even when no
+    // configured partition has one.
+    if (options.cleanup !== false) {
       void this.applyLimits(now()).catch((err) => this.#backgroundFailure(err));
       this.#every(Math.max(this.#periodMs, 1000), () => this.applyLimits(now()));
     }
@@ -81,7 +83,10 @@ export class LmdbBackend implements Backend {
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
   applyLimits(at: Timestamp): Promise<void> {
-    return this.#serial(() => applyLimits(this.store.env, this.store.partitions, at));
+    return this.#serial(() => {
+      const { env, partitions, archive } = this.store;
+      return applyLimits(env, archive.partition === null ? partitions : [...partitions, archive.partition], at);
+    });
   }
 
   onFlushed(cb: (events: Event[]) => void): () => void {

@@ -9,6 +9,7 @@ import type { OrderedConf } from './conf.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { readU64, u64Bytes } from './keys.ts';
 import { OrderedPartition } from './ordered.ts';
+import { isArchiveIdentity, SupersededArchive } from './archive.ts';
 
 export interface PartitionIdentity {
   order: 1 | 2;
@@ -36,8 +37,15 @@ export function compareEventTypes(a: EventType, b: EventType): number {
   return a.length - b.length;
 }
 
-/** The partitions in config order, plus the ORDERED_PARTITION rows to write for new ones. */
-export function openPartitions(env: Environment, confs: OrderedConf[]): { partitions: OrderedPartition[]; ops: WriteOp[] } {
+export interface OpenedPartitions {
+  partitions: OrderedPartition[];
+  archive: SupersededArchive;
+  /** ORDERED_PARTITION rows to write for new partitions */
+  ops: WriteOp[];
+}
+
+/** The partitions in config order, the reserved archive partition, and rows for new ones. */
+export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPartitions {
   const rows: { id: number; identity: JsonValue }[] = [];
   for (const { key, value } of env.dbs.ORDERED_PARTITION.getRange()) {
     rows.push({ id: readU64(key, 0), identity: JSON.parse(value.toString('utf8')) as JsonValue });
@@ -52,9 +60,17 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): { partit
       rows.push({ id, identity });
       ops.push({ db: 'ORDERED_PARTITION', key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
     }
-    const countBytes = env.dbs.ORDERED_COUNT.get(u64Bytes(id));
-    const count = countBytes === undefined ? 0 : readU64(countBytes, 0);
-    return new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, count);
+    return new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, readCount(env, id));
   });
-  return { partitions, ops };
+  const archiveRow = rows.find((row) => isArchiveIdentity(row.identity));
+  const archive = new SupersededArchive(
+    archiveRow === undefined ? null : { id: archiveRow.id, count: readCount(env, archiveRow.id) },
+    maxId,
+  );
+  return { partitions, archive, ops };
+}
+
+function readCount(env: Environment, id: number): number {
+  const countBytes = env.dbs.ORDERED_COUNT.get(u64Bytes(id));
+  return countBytes === undefined ? 0 : readU64(countBytes, 0);
 }

@@ -63,6 +63,11 @@ export class RefChanges {
     set.refs = set.refs.filter((r) => !r.equals(ref));
   }
 
+  /** True when the committed set of `id`, with the edits so far, holds no ref. */
+  isEmpty(id: EventId): boolean {
+    return this.#load(id).refs.length === 0;
+  }
+
   ops(): WriteOp[] {
     const ops = this.#newOps;
     for (const { key, refs } of this.#sets.values()) {

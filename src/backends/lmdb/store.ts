@@ -6,11 +6,12 @@ import type { Event } from '../../common/types.ts';
 import { Conditions } from './conditions.ts';
 import type { LmdbBackendConf } from './conf.ts';
 import { Environment } from './environment.ts';
-import type { FlushState } from './flush.ts';
+import type { AcceptedEvent, FlushState } from './flush.ts';
 import { encodeStoredEvent } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { openPartitions } from './partitions.ts';
+import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
 
 export class LmdbStore implements FlushState {
@@ -19,22 +20,24 @@ export class LmdbStore implements FlushState {
   readonly system: SystemDb;
   readonly latest: LatestDb;
   readonly partitions: OrderedPartition[];
-  #accepted: Event[] = [];
+  readonly archive: SupersededArchive;
+  #accepted: AcceptedEvent[] = [];
 
-  private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[]) {
+  private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[], archive: SupersededArchive) {
     this.env = env;
     this.conditions = new Conditions(conf.conditions);
     this.system = new SystemDb(env);
     this.latest = new LatestDb(env, conf.latest.subscriptions, this.conditions);
     this.partitions = partitions;
+    this.archive = archive;
   }
 
   static async open(conf: LmdbBackendConf): Promise<LmdbStore> {
     const env = Environment.open(conf.db_path, conf.max_db_size);
     try {
-      const { partitions, ops } = openPartitions(env, conf.ordered);
+      const { partitions, archive, ops } = openPartitions(env, conf.ordered);
       await env.commit(ops);
-      return new LmdbStore(env, conf, partitions);
+      return new LmdbStore(env, conf, partitions, archive);
     } catch (err) {
       await env.close();
       throw err;
@@ -63,7 +66,7 @@ export class LmdbStore implements FlushState {
       for (const partition of this.partitions) stored = partition.add(event, value) || stored;
       if (!stored) return null;
       this.system.set(event.id, event.timestamp);
-      this.#accepted.push(event);
+      this.#accepted.push({ event, value });
       return event;
     });
   }
@@ -72,13 +75,13 @@ export class LmdbStore implements FlushState {
     return this.#accepted.length > 0;
   }
 
-  takeAccepted(): Event[] {
+  takeAccepted(): AcceptedEvent[] {
     const accepted = this.#accepted;
     this.#accepted = [];
     return accepted;
   }
 
-  restoreAccepted(taken: Event[]): void {
+  restoreAccepted(taken: AcceptedEvent[]): void {
     this.#accepted = taken.concat(this.#accepted);
   }
 }
