@@ -8,6 +8,7 @@ import type { Environment, WriteOp } from './environment.ts';
 import { orderedBound, orderedKeyEventId, orderedKeyTime, u64Bytes } from './keys.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { orderedRef, RefChanges } from './refs.ts';
+import { indexDeleteOp, indexMetaOp } from './type-index.ts';
 
 export const REMOVALS_PER_TXN = 100;
 
@@ -46,23 +47,27 @@ export async function applyLimitPass(env: Environment, partition: OrderedPartiti
   let count = partition.count;
   const ops: WriteOp[] = [];
   const refs = new RefChanges(env);
-  const range = env.dbs.ORDERED_DATA.getKeys({
+  const range = env.dbs.ORDERED_DATA.getRange({
     start: orderedBound(partition.id, null, false),
     end: orderedBound(partition.id, null, true),
   });
-  for (const key of range) {
+  for (const { key, value } of range) {
     if (ops.length >= REMOVALS_PER_TXN || count <= minEntries) break;
     const withinCount = maxEntries === null || count <= maxEntries;
     const withinTime = cutoff === null || compareTimestamps(orderedKeyTime(key), cutoff) >= 0;
     if (withinCount && withinTime) break;
     ops.push({ db: 'ORDERED_DATA', key, value: null });
+    if (partition.indexed) ops.push(indexDeleteOp(key, value));
     refs.remove(orderedKeyEventId(key), orderedRef(key));
     count -= 1;
   }
   const removed = ops.length;
   if (removed === 0) return 0;
+  const lastKey = count === 0 ? null : partition.lastKey;
   ops.push({ db: 'ORDERED_COUNT', key: u64Bytes(partition.id), value: u64Bytes(count) }, ...refs.ops());
+  if (partition.indexed) ops.push(indexMetaOp(partition.id, count, lastKey));
   await env.commit(ops);
   partition.count = count;
+  partition.lastKey = lastKey;
   return removed;
 }

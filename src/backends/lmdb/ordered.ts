@@ -13,6 +13,7 @@ import type { Environment, WriteOp } from './environment.ts';
 import { decodeStoredEvent, peekStoredEventType } from './event-value.ts';
 import { orderedBound, orderedKey, u64Bytes } from './keys.ts';
 import { mergeSorted, sortedSlice, type Entry, type PendingEntry } from './sorted-entries.ts';
+import { indexedSources, indexMetaOp, indexPutOp } from './type-index.ts';
 
 export class OrderedPartition {
   readonly id: number;
@@ -21,6 +22,10 @@ export class OrderedPartition {
   readonly limit: LimitConf | null;
   /** persisted entries, as written in ORDERED_COUNT */
   count: number;
+  /** the newest persisted key (null: none); with `count`, what the type index covers */
+  lastKey: Buffer | null = null;
+  /** whether the type index (type-index.ts) covers this partition */
+  indexed = false;
   #pending: PendingEntry[] = [];
   /** entries of a flush in progress: no longer pending, maybe not yet visible on disk */
   #flushing: PendingEntry[] = [];
@@ -76,6 +81,7 @@ export class OrderedPartition {
     this.#flushing = [];
     if (ok) {
       this.count += taken.length;
+      this.lastKey = this.#lastKeyWith(taken);
     } else if (taken.length > 0) {
       this.#pending = [...mergeSorted([taken, this.#pending], false)] as PendingEntry[];
     }
@@ -84,7 +90,17 @@ export class OrderedPartition {
   writeOps(env: Environment, taken: PendingEntry[]): WriteOp[] {
     const ops: WriteOp[] = taken.map(({ key, value }) => ({ db: 'ORDERED_DATA', key, value }));
     ops.push({ db: 'ORDERED_COUNT', key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
+    if (this.indexed) {
+      for (const { key, event } of taken) ops.push(indexPutOp(key, event.type));
+      ops.push(indexMetaOp(this.id, this.count + taken.length, this.#lastKeyWith(taken)));
+    }
     return ops;
+  }
+
+  #lastKeyWith(taken: PendingEntry[]): Buffer | null {
+    const last = taken[taken.length - 1]?.key ?? null;
+    if (last === null) return this.lastKey;
+    return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? last : this.lastKey;
   }
 
   /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */
@@ -94,11 +110,14 @@ export class OrderedPartition {
     const lo = orderedBound(this.id, from, false);
     const hi = orderedBound(this.id, to, true);
     const descending = q.order === 'descending';
-    const persisted = env.dbs.ORDERED_DATA.getRange(
-      descending ? { start: hi, end: lo, reverse: true, inclusiveEnd: true } : { start: lo, end: hi },
-    ).map(({ key, value }): Entry => ({ key, event: null, value }));
+    const literalTypes = q.types !== null && q.types.every((t) => !t.includes('*') && !t.includes('?'));
+    const persisted: Iterable<Entry>[] = this.indexed && literalTypes
+      ? indexedSources(env, q.types!, lo, hi, descending)
+      : [env.dbs.ORDERED_DATA.getRange(
+        descending ? { start: hi, end: lo, reverse: true, inclusiveEnd: true } : { start: lo, end: hi },
+      ).map(({ key, value }): Entry => ({ key, event: null, value }))];
     const sources = [
-      persisted,
+      ...persisted,
       sortedSlice(this.#flushing, lo, hi, descending),
       sortedSlice(this.#pending, lo, hi, descending),
     ];

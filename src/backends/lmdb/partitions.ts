@@ -10,6 +10,7 @@ import type { Environment, WriteOp } from './environment.ts';
 import { readU64, u64Bytes } from './keys.ts';
 import { OrderedPartition } from './ordered.ts';
 import { isArchiveIdentity, SupersededArchive } from './archive.ts';
+import { lastOrderedKey } from './type-index.ts';
 
 export interface PartitionIdentity {
   order: 1 | 2;
@@ -60,7 +61,10 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPa
       rows.push({ id, identity });
       ops.push({ db: 'ORDERED_PARTITION', key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
     }
-    return new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, readCount(env, id));
+    const partition = new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, readCount(env, id));
+    partition.lastKey = lastOrderedKey(env, id);
+    partition.indexed = true;
+    return partition;
   });
   const archiveRow = rows.find((row) => isArchiveIdentity(row.identity));
   const archive = new SupersededArchive(

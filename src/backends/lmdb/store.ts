@@ -11,6 +11,7 @@ import { encodeStoredEvent } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { openPartitions } from './partitions.ts';
+import { ensureIndex } from './type-index.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
 
@@ -37,6 +38,7 @@ export class LmdbStore implements FlushState {
     try {
       const { partitions, archive, ops } = openPartitions(env, conf.ordered);
       await env.commit(ops);
+      for (const p of partitions) await ensureIndex(env, p.id, p.count, p.lastKey);
       return new LmdbStore(env, conf, partitions, archive);
     } catch (err) {
       await env.close();

@@ -1,0 +1,134 @@
+// Our own sub-db beside Hat's seven: for every entry of a configured ordered partition, a key
+// u64(partition) ‖ h(event type) ‖ ts(key time) ‖ eid, so "the latest N events of type T" reads
+// N index keys instead of scanning every type's entries. h is 8 bytes of a hash of the type: a
+// collision only lets another type's entries through, which the query's type filter drops.
+// It is written in the same transaction as the entries it indexes, and trimmed by the limits
+// cleanup. Hat never opens it, so a file Hat wrote to is caught at open by a per-partition
+// meta row (u64(partition) → u64(count) ‖ last ordered key) that no longer matches
+// ORDERED_COUNT and the partition's last key; such a partition's index is rebuilt.
+import { createHash } from 'node:crypto';
+import { eventTypeKey } from '../../common/event-type.ts';
+import type { EventType } from '../../common/types.ts';
+import type { Environment, WriteOp } from './environment.ts';
+import { peekStoredEventType } from './event-value.ts';
+import { orderedBound, U64_SIZE, writeU64 } from './keys.ts';
+import type { Entry } from './sorted-entries.ts';
+
+const HASH_SIZE = 8;
+const EMPTY = Buffer.alloc(0);
+const REBUILD_CHUNK = 50_000;
+const hashes = new Map<string, Buffer>();
+
+export function typeHash(type: EventType): Buffer {
+  const key = eventTypeKey(type);
+  let hash = hashes.get(key);
+  if (hash === undefined) {
+    hash = createHash('sha1').update(key).digest().subarray(0, HASH_SIZE);
+    hashes.set(key, hash);
+  }
+  return hash;
+}
+
+/** u64(pid) ‖ hash ‖ (ordered key without its pid). */
+export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
+  const key = Buffer.allocUnsafe(orderedKey.length + HASH_SIZE);
+  orderedKey.copy(key, 0, 0, U64_SIZE);
+  hash.copy(key, U64_SIZE);
+  orderedKey.copy(key, U64_SIZE + HASH_SIZE, U64_SIZE);
+  return key;
+}
+
+function orderedKeyOf(indexKeyBytes: Buffer): Buffer {
+  const key = Buffer.allocUnsafe(indexKeyBytes.length - HASH_SIZE);
+  indexKeyBytes.copy(key, 0, 0, U64_SIZE);
+  indexKeyBytes.copy(key, U64_SIZE, U64_SIZE + HASH_SIZE);
+  return key;
+}
+
+export function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
+  return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: indexKey(orderedKey, typeHash(type)), value: EMPTY };
+}
+
+export function indexDeleteOp(orderedKey: Buffer, storedValue: Uint8Array): WriteOp {
+  return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: indexKey(orderedKey, typeHash(peekStoredEventType(storedValue))), value: null };
+}
+
+/** The meta row recording what the index of `partitionId` covers. */
+export function indexMetaOp(partitionId: number, count: number, lastKey: Buffer | null): WriteOp {
+  const value = Buffer.alloc(U64_SIZE + (lastKey?.length ?? 0));
+  writeU64(value, 0, count);
+  lastKey?.copy(value, U64_SIZE);
+  const key = Buffer.allocUnsafe(U64_SIZE);
+  writeU64(key, 0, partitionId);
+  return { db: 'HAT_EVENT_TS_TYPE_INDEX', key, value };
+}
+
+/** The newest persisted key of a partition, or null when it is empty. */
+export function lastOrderedKey(env: Environment, partitionId: number): Buffer | null {
+  for (const key of env.dbs.ORDERED_DATA.getKeys({
+    start: orderedBound(partitionId, null, true), end: orderedBound(partitionId, null, false), reverse: true, limit: 1,
+  })) return Buffer.from(key);
+  return null;
+}
+
+/** Rebuilds the index of a partition unless its meta row matches the persisted data. */
+export async function ensureIndex(env: Environment, partitionId: number, count: number, lastKey: Buffer | null): Promise<void> {
+  const expected = indexMetaOp(partitionId, count, lastKey).value as Buffer;
+  const meta = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getBinary(metaKey(partitionId));
+  if (meta !== undefined && Buffer.from(meta).equals(expected)) return;
+  const prefix = metaKey(partitionId);
+  const next = metaKey(partitionId + 1);
+  let ops: WriteOp[] = [];
+  const flushChunk = async (): Promise<void> => {
+    await env.commit(ops);
+    ops = [];
+  };
+  for (const key of env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys({ start: prefix, end: next })) {
+    ops.push({ db: 'HAT_EVENT_TS_TYPE_INDEX', key: Buffer.from(key), value: null });
+    if (ops.length >= REBUILD_CHUNK) await flushChunk();
+  }
+  await flushChunk();
+  for (const { key, value } of env.dbs.ORDERED_DATA.getRange({
+    start: orderedBound(partitionId, null, false), end: orderedBound(partitionId, null, true),
+  })) {
+    ops.push(indexPutOp(Buffer.from(key), peekStoredEventType(value)));
+    if (ops.length >= REBUILD_CHUNK) await flushChunk();
+  }
+  // The meta row goes last: an interrupted rebuild is found stale and redone at the next open.
+  ops.push(indexMetaOp(partitionId, count, lastKey));
+  await flushChunk();
+}
+
+function metaKey(partitionId: number): Buffer {
+  const key = Buffer.allocUnsafe(U64_SIZE);
+  writeU64(key, 0, partitionId);
+  return key;
+}
+
+/**
+ * Persisted entries of the listed (literal) types between the ordered bounds lo..hi, one
+ * key-sorted stream per distinct type hash, each entry's value read from ORDERED_DATA.
+ */
+export function indexedSources(env: Environment, types: EventType[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry>[] {
+  const distinct = new Map<string, Buffer>();
+  for (const type of types) {
+    const hash = typeHash(type);
+    distinct.set(hash.toString('latin1'), hash);
+  }
+  return [...distinct.values()].map((hash) => {
+    const from = indexKey(lo, hash);
+    const to = indexKey(hi, hash);
+    const keys = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(
+      descending ? { start: to, end: from, reverse: true, inclusiveEnd: true } : { start: from, end: to },
+    );
+    return {
+      *[Symbol.iterator](): Generator<Entry> {
+        for (const key of keys) {
+          const orderedKey = orderedKeyOf(key);
+          const value = env.dbs.ORDERED_DATA.getBinary(orderedKey);
+          if (value !== undefined) yield { key: orderedKey, event: null, value: Buffer.from(value) };
+        }
+      },
+    };
+  });
+}
