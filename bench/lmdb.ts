@@ -1,6 +1,6 @@
 // LMDB backend benchmark (issue 3). Prints a table and writes JSON.
-//   (a) raw lmdb-js writing the backend's sub-dbs with the same keys/values (SBS encoding
-//       included), one durable transaction per 50k events;
+//   (a) raw lmdb-js writing the backend's sub-dbs (Hat's seven and our type index) with the
+//       same keys/values (SBS encoding included), one durable transaction per 50k events;
 //   (b) the backend: register + flush in 100-event sessions, flush_period 1 s and 0;
 //   (c) query latency on stores of 100k and 1M events (1000 event types, round robin):
 //       latest 100 of one type, unique-type latest of 1000 types, a 1000-event time range.
@@ -15,6 +15,7 @@ import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.
 import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
 import { eventIdBytes, orderedKey, systemValue, u64Bytes } from '../src/backends/lmdb/keys.ts';
 import { latestRef, orderedRef } from '../src/backends/lmdb/refs.ts';
+import { indexKey, typeHash } from '../src/backends/lmdb/type-index.ts';
 import { encodeEvent } from '../src/sbs/event-codec.ts';
 import type { Event, EventType, QueryData } from '../src/common/types.ts';
 
@@ -29,6 +30,7 @@ const DURABLE_EVENTS = full ? BIG : 20_000;
 const T0 = 1_700_000_000;
 
 const typeOf = (i: number): EventType => ['bench', String(i % TYPES)];
+const EMPTY = Buffer.alloc(0);
 
 function makeEvent(i: number): Event {
   const session = Math.floor(i / SESSION) + 1;
@@ -61,10 +63,10 @@ function conf(dbPath: string, flushPeriod: number): LmdbBackendConf {
 
 /** (a) raw lmdb-js: what one flush of the backend writes, without any backend logic. */
 async function rawWrite(n: number): Promise<number> {
-  const root = open({ path: tempDb(), noSubdir: true, maxDbs: 7, mapSize: 4 * 1024 ** 3 });
+  const root = open({ path: tempDb(), noSubdir: true, maxDbs: 8, mapSize: 4 * 1024 ** 3 });
   const db = (name: string) => root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-  const [system, latestData, latestType, orderedData, orderedCount, ref] =
-    ['SYSTEM', 'LATEST_DATA', 'LATEST_TYPE', 'ORDERED_DATA', 'ORDERED_COUNT', 'REF'].map(db) as [ReturnType<typeof db>, ...ReturnType<typeof db>[]];
+  const [system, latestData, latestType, orderedData, orderedCount, ref, typeIndex] =
+    ['SYSTEM', 'LATEST_DATA', 'LATEST_TYPE', 'ORDERED_DATA', 'ORDERED_COUNT', 'REF', 'HAT_EVENT_TS_TYPE_INDEX'].map(db) as [ReturnType<typeof db>, ...ReturnType<typeof db>[]];
   const start = performance.now();
   const CHUNK = 50_000;
   for (let from = 0; from < n; from += CHUNK) {
@@ -76,6 +78,7 @@ async function rawWrite(n: number): Promise<number> {
         const value = encodeEvent(event);
         const key = orderedKey(1, event.timestamp, event.id);
         void orderedData.put(key, value as Buffer);
+        void typeIndex!.put(indexKey(key, typeHash(event.type)), EMPTY);
         const typeRef = (i % TYPES) + 1;
         last.set(typeRef, { event, value });
         void ref.put(eventIdBytes(event.id), orderedRef(key));

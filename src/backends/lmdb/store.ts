@@ -7,7 +7,7 @@ import { Conditions } from './conditions.ts';
 import type { LmdbBackendConf } from './conf.ts';
 import { Environment } from './environment.ts';
 import type { AcceptedEvent, FlushState } from './flush.ts';
-import { encodeStoredEvent } from './event-value.ts';
+import { encodeStoredEvents } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { openPartitions } from './partitions.ts';
@@ -50,13 +50,9 @@ export class LmdbStore implements FlushState {
   register(events: Event[]): (Event | null)[] {
     // Encoding up front validates every event before any state changes (and moves the
     // encoding work out of the flush).
-    const encoded = events.map((event, index) => {
-      assertStorable(event, index);
-      try {
-        return encodeStoredEvent(event);
-      } catch (err) {
-        throw new TypeError(`event ${index} cannot be stored: ${(err as Error).message}`, { cause: err });
-      }
+    events.forEach(assertStorable);
+    const encoded = encodeStoredEvents(events, (index, err) => {
+      throw new TypeError(`event ${index} cannot be stored: ${(err as Error).message}`, { cause: err });
     });
     return events.map((event, index) => {
       const last = this.system.get(event.id.server);
