@@ -1,7 +1,8 @@
 // Engine throughput: sessions/s and events/s for module placements on the main thread (workers: 0),
 // in own worker threads (workers: 1) and pooled (workers: 2). Every configuration runs several
 // times, alternating, and the table reports the median and the spread (min..max), because these
-// 2 vCPUs sometimes give only about one core of throughput.
+// 2 vCPUs sometimes give only about one core of throughput. Each measurement gets a fresh engine
+// and memory backend: a store grown by earlier runs would make later ones measure its GC.
 //
 //   npm run bench:engine -- [--reps 5] [--seconds 1] [--json bench/results/engine.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,7 +47,7 @@ interface Config {
   setup: string;
   workers: number;
   size: number;
-  engine: Engine;
+  modules: ModuleConf[];
   sessionsPerSecond: number[];
 }
 
@@ -85,18 +86,20 @@ async function main(): Promise<void> {
   for (const setup of setups) {
     const placements = setup.name.startsWith('(e)') ? [1, 2] : [0, 1];
     for (const workers of placements) {
-      const engine = await createEngine({ server_id: 1, modules: setup.modules(workers) }, await createMemoryBackend());
       for (const size of setup.name.startsWith('(e)') ? [100] : [1, 100]) {
-        configs.push({ setup: setup.name, workers, size, engine, sessionsPerSecond: [] });
+        configs.push({ setup: setup.name, workers, size, modules: setup.modules(workers), sessionsPerSecond: [] });
       }
     }
   }
-  for (const config of configs) await measure(config.engine, config.size, 0.2); // warm-up
   for (let rep = 0; rep < reps; rep++) {
-    for (const config of configs) config.sessionsPerSecond.push(await measure(config.engine, config.size, seconds));
+    for (const config of configs) {
+      const engine = await createEngine({ server_id: 1, modules: config.modules }, await createMemoryBackend());
+      await measure(engine, config.size, 0.2); // warm-up: threads running, code optimised
+      config.sessionsPerSecond.push(await measure(engine, config.size, seconds));
+      await engine.close();
+    }
     process.stderr.write(`rep ${rep + 1}/${reps} done\n`);
   }
-  await Promise.all([...new Set(configs.map((c) => c.engine))].map((engine) => engine.close()));
 
   const rows = configs.map((c) => {
     const med = median(c.sessionsPerSecond);

@@ -5,8 +5,8 @@ import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
-import { OUTPUT_BATCH, postable } from '../src/engine/worker-protocol.ts';
-import { decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
+import { postable } from '../src/engine/worker-protocol.ts';
+import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 import type { FromWorker, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
 import type { ModuleEngine } from '../src/engine/types.ts';
 
@@ -26,8 +26,11 @@ const moduleEngine: ModuleEngine = {
 
 let runtime: ModuleRuntime | null = null;
 
-function send(message: FromWorker, transfer: ArrayBuffer[] = []): void {
-  ports.stream.postMessage(message, transfer);
+/** Round outputs, written here and read by the engine before it sends the next round. */
+const output = new SharedBatch();
+
+function send(message: FromWorker): void {
+  ports.stream.postMessage(message);
 }
 
 async function handle(message: ToWorker): Promise<void> {
@@ -41,11 +44,7 @@ async function handle(message: ToWorker): Promise<void> {
     send({ t: 'error', message: e.message, stack: e.stack });
     return;
   }
-  for (let i = 0; i < outputs.length; i += OUTPUT_BATCH) {
-    const batch = encodeRegisterEvents(outputs.slice(i, i + OUTPUT_BATCH));
-    send({ t: 'out', batch }, [batch.buffer as ArrayBuffer]);
-  }
-  send({ t: 'end' });
+  send({ t: 'end', batch: encodeRegisterEvents(outputs, output) });
 }
 
 // The engine sends one request at a time and waits for its answer, so handling in arrival order

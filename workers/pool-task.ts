@@ -1,14 +1,14 @@
 // Entry of a pooled thread (workers: N > 1, stateless modules only). Each thread creates its own
 // instance of the module on its first task; a task is one contiguous chunk of a round's events.
 import { BroadcastChannel } from 'node:worker_threads';
-import { move, workerData } from 'piscina';
+import { workerData } from 'piscina';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports } from '../src/engine/module-loader.ts';
 import { postable } from '../src/engine/worker-protocol.ts';
 import type { PoolTask, PoolWorkerData } from '../src/engine/pool-host.ts';
 import type { ModuleEngine, Module } from '../src/engine/types.ts';
-import { decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
+import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 
 const data = workerData as PoolWorkerData;
 
@@ -36,6 +36,5 @@ export default async function runTask(task: PoolTask): Promise<Uint8Array | stri
   const ready = await runtime;
   if ('probe' in task) return toSubscription(ready.module.subscription).getQueryTypes().map((t) => [...t]);
   const { events, sources } = decodeRound(task.batch);
-  // move() transfers the result's buffer back instead of copying it.
-  return move(encodeRegisterEvents(await ready.round(task.session, sources, events))) as Uint8Array;
+  return encodeRegisterEvents(await ready.round(task.session, sources, events), new SharedBatch(task.output));
 }

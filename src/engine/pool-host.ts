@@ -9,7 +9,7 @@ import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import { Subscription } from '../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleConf, ModuleExports } from './types.ts';
-import { decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
+import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntryPath } from './worker-entry.ts';
 
@@ -22,10 +22,12 @@ export interface PoolWorkerData {
 }
 
 /**
- * A chunk of a round (events and sources in the form of event-batch-codec.ts), or the first task of
- * a pool: create the module and report its subscription.
+ * A chunk of a round (events and sources in the form of event-batch-codec.ts, in a shared buffer)
+ * with the shared buffer its outputs go to, or the first task of a pool: create the module and
+ * report its subscription. A chunk's result is a view of the output buffer (a new, larger one
+ * when the outputs outgrew it).
  */
-export type PoolTask = { session: number; batch: Uint8Array } | { probe: true };
+export type PoolTask = { session: number; batch: Uint8Array; output: SharedArrayBuffer } | { probe: true };
 
 export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
   if (!exports.stateless)
@@ -67,6 +69,9 @@ class PoolHost implements ModuleHost {
   readonly closed: Promise<Error>;
   private resolveClosed!: (reason: Error) => void;
   private closing: Promise<void> | null = null;
+  /** One pair of shared buffers per chunk of a round (a round has at most `threads` chunks). */
+  private readonly inputs: SharedBatch[];
+  private readonly outputs: SharedBatch[];
 
   constructor(
     readonly label: string,
@@ -76,6 +81,8 @@ class PoolHost implements ModuleHost {
     private readonly threads: number,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.inputs = Array.from({ length: threads }, () => new SharedBatch());
+    this.outputs = Array.from({ length: threads }, () => new SharedBatch());
     pool.on('error', (error: Error) =>
       this.resolveClosed(new ModuleError(label, `pool thread crashed: ${error.message}`, { cause: error })),
     );
@@ -85,10 +92,16 @@ class PoolHost implements ModuleHost {
     const chunks = Math.min(this.threads, events.length);
     const size = Math.ceil(events.length / chunks);
     const tasks: Promise<Uint8Array>[] = [];
-    for (let start = 0; start < events.length; start += size) {
-      const batch = encodeRound(events.slice(start, start + size), sources.slice(start, start + size));
-      const task: PoolTask = { session: sessionId, batch };
-      tasks.push(this.pool.run(task, { transferList: [batch.buffer as ArrayBuffer] }) as Promise<Uint8Array>);
+    for (let start = 0, slot = 0; start < events.length; start += size, slot++) {
+      const batch = encodeRound(events.slice(start, start + size), sources.slice(start, start + size), this.inputs[slot]);
+      const output = this.outputs[slot] as SharedBatch;
+      const task: PoolTask = { session: sessionId, batch, output: output.bytes.buffer as SharedArrayBuffer };
+      tasks.push(
+        (this.pool.run(task) as Promise<Uint8Array>).then((result) => {
+          if (result.buffer !== output.bytes.buffer) output.bytes = new Uint8Array(result.buffer);
+          return result;
+        }),
+      );
     }
     // Settle every task before reporting, so no chunk is left running after a failure.
     const results = await Promise.allSettled(tasks);

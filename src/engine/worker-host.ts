@@ -7,7 +7,7 @@ import { Subscription } from '../common/subscription.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { FromWorker, ToWorker, WorkerControl } from './worker-protocol.ts';
-import { decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
+import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntry } from './worker-entry.ts';
 
@@ -43,6 +43,8 @@ class WorkerHost implements ModuleHost {
   hasSessionHooks = false;
   readonly closed: Promise<Error>;
   private current: QueuedIterator<FromWorker> | null = null;
+  /** Round input, written here and read by the worker (one round in flight per host). */
+  private readonly input = new SharedBatch();
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private resolveClosed!: (reason: Error) => void;
@@ -68,12 +70,11 @@ class WorkerHost implements ModuleHost {
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
-    const batch = encodeRound(events, sources);
-    const replies = this.request({ t: 'round', session: sessionId, batch }, [batch.buffer as ArrayBuffer]);
-    for await (const reply of replies) {
-      if (reply.t === 'out') yield decodeRegisterEvents(reply.batch);
-      else if (reply.t === 'end') return;
-      else if (reply.t === 'error') throw this.moduleError(reply);
+    const batch = encodeRound(events, sources, this.input);
+    for await (const reply of this.request({ t: 'round', session: sessionId, batch })) {
+      if (reply.t === 'error') throw this.moduleError(reply);
+      if (reply.batch.length > 0) yield decodeRegisterEvents(reply.batch);
+      return;
     }
   }
 
@@ -106,14 +107,14 @@ class WorkerHost implements ModuleHost {
     await this.worker.terminate();
   }
 
-  private request(message: ToWorker, transfer: ArrayBuffer[] = []): QueuedIterator<FromWorker> {
+  private request(message: ToWorker): QueuedIterator<FromWorker> {
     const replies = new QueuedIterator<FromWorker>();
     if (this.failure) {
       replies.fail(this.failure);
       return replies;
     }
     this.current = replies;
-    this.stream.postMessage(message, transfer);
+    this.stream.postMessage(message);
     return replies;
   }
 

@@ -1,7 +1,7 @@
 // Messages between the engine and a module's worker thread. Control (init, session stop, close, the
 // module's calls back into the engine) goes through comlink; the rounds go over a dedicated
-// MessagePort: one message per module per round, never one per event, with the events in the
-// compact transferable form of event-batch-codec.ts. A session's start rides on its first round
+// MessagePort: one message per module per round each way, never one per event, with the events
+// in the compact form of event-batch-codec.ts, in buffers the two threads share. A session's start rides on its first round
 // (or on its stop), which saves a round trip per module per session and keeps start and rounds in
 // one ordered channel.
 import type { EventPayload, Source } from '../common/types.ts';
@@ -9,10 +9,8 @@ import type { ModuleConf } from './types.ts';
 
 export type ToWorker = { t: 'round'; session: number; batch: Uint8Array };
 
-export type FromWorker =
-  | { t: 'out'; batch: Uint8Array }
-  | { t: 'end' }
-  | { t: 'error'; message: string; stack?: string };
+/** The round's outputs (all of them, in one message: the shared buffer holds one batch at a time). */
+export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string };
 
 export interface InitRequest {
   label: string;
@@ -33,9 +31,6 @@ export interface WorkerControl {
   stopSession(sessionId: number): Promise<void>;
   close(): Promise<void>;
 }
-
-/** Outputs are sent in batches of at most this many events so the engine can start consuming early. */
-export const OUTPUT_BATCH = 1024;
 
 /**
  * For the calls a module makes back into the engine (structured clone through comlink).
