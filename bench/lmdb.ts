@@ -1,22 +1,25 @@
 // LMDB backend benchmark (issue 3). Prints a table and writes JSON.
-//   (a) raw lmdb-js writing the backend's sub-dbs (Hat's seven and our type index) with the
-//       same keys/values (SBS encoding included), one durable transaction per 50k events;
+//   (a) raw lmdb-js writing the rows the backend writes (Hat's seven sub-dbs and our type
+//       index, SBS encoding included), one durable transaction per 1 s window as the backend;
 //   (b) the backend: register + flush in 100-event sessions, flush_period 1 s and 0;
 //   (c) query latency on stores of 100k and 1M events (1000 event types, round robin):
-//       latest 100 of one type, unique-type latest of 1000 types, a 1000-event time range.
-// Usage: npm run bench:lmdb -- [--full] [--json <file>]
+//       latest 100 of one type, unique-type latest of 1000 types, a 1000-event time range;
+//       both stores reopened and measured alternately over several runs (warm-up, GC first).
+// Usage: npm run bench:lmdb -- [--full] [--only a,b,c] [--runs N] [--json <file>]
 //   default: (a)/(b 1 s) with 1M events, (b 0 s) with 20k events (each register is an fsync),
-//   --full: (b 0 s) with 1M events as well (takes many minutes).
+//   --full: (b 0 s) with 1M events as well (takes many minutes); --runs: query runs (5).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
 import { open } from 'lmdb';
 import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.ts';
 import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
-import { eventIdBytes, orderedKey, systemValue, u64Bytes } from '../src/backends/lmdb/keys.ts';
-import { latestRef, orderedRef } from '../src/backends/lmdb/refs.ts';
-import { indexKey, typeHash } from '../src/backends/lmdb/type-index.ts';
-import { encodeEvent } from '../src/sbs/event-codec.ts';
+import { encodeStoredEvents } from '../src/backends/lmdb/event-value.ts';
+import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, systemValue, TIMESTAMP_SIZE, writeEventId, writeTimestamp, writeU64 } from '../src/backends/lmdb/keys.ts';
+import { typeHash } from '../src/backends/lmdb/type-index.ts';
+import { pythonJsonText } from '../src/common/json-payload.ts';
 import type { Event, EventType, QueryData } from '../src/common/types.ts';
 
 const args = process.argv.slice(2);
@@ -61,45 +64,127 @@ function conf(dbPath: string, flushPeriod: number): LmdbBackendConf {
   };
 }
 
-/** (a) raw lmdb-js: what one flush of the backend writes, without any backend logic. */
-async function rawWrite(n: number): Promise<number> {
-  const root = open({ path: tempDb(), noSubdir: true, maxDbs: 8, mapSize: 4 * 1024 ** 3 });
+/**
+ * (a) raw lmdb-js: exactly the rows the backend writes, in the same windows (a write
+ * transaction every flush period, the next window encoded while the previous one commits),
+ * with none of the backend's bookkeeping. Values are encoded per 100-event session into one
+ * buffer and keys are written into one buffer per window, so it is an efficient baseline.
+ */
+async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<number> {
+  const root = open({ path: file, noSubdir: true, maxDbs: 8, mapSize: 4 * 1024 ** 3 });
   const db = (name: string) => root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
   const [system, latestData, latestType, orderedData, orderedCount, ref, typeIndex] =
     ['SYSTEM', 'LATEST_DATA', 'LATEST_TYPE', 'ORDERED_DATA', 'ORDERED_COUNT', 'REF', 'HAT_EVENT_TS_TYPE_INDEX'].map(db) as [ReturnType<typeof db>, ...ReturnType<typeof db>[]];
-  const start = performance.now();
-  const CHUNK = 50_000;
-  for (let from = 0; from < n; from += CHUNK) {
-    const last = new Map<number, { event: Event; value: Uint8Array }>();
-    await root.batch(() => {
-      let event: Event | undefined;
-      for (let i = from; i < Math.min(from + CHUNK, n); i++) {
-        event = makeEvent(i);
-        const value = encodeEvent(event);
-        const key = orderedKey(1, event.timestamp, event.id);
-        void orderedData.put(key, value as Buffer);
-        void typeIndex!.put(indexKey(key, typeHash(event.type)), EMPTY);
-        const typeRef = (i % TYPES) + 1;
-        last.set(typeRef, { event, value });
-        void ref.put(eventIdBytes(event.id), orderedRef(key));
+  const previousLatest: (Event | undefined)[] = [];
+  let count = 0;
+  const fail = (_: number, err: unknown): never => {
+    throw err;
+  };
+
+  const commitWindow = (events: Event[], values: Uint8Array[]): Promise<void> => {
+    const lastOfType = new Map<number, number>();
+    for (let i = 0; i < events.length; i++) lastOfType.set(typeRefOf(events[i]!), i);
+    // u64 rows, then per event: ordered key, index key, event id, ordered or latest+ordered ref
+    const perEvent = ORDERED_KEY_SIZE + (ORDERED_KEY_SIZE + 8) + EVENT_ID_SIZE + (1 + 8 + 1 + ORDERED_KEY_SIZE);
+    const bytes = Buffer.allocUnsafe(events.length * perEvent + lastOfType.size * (8 + EVENT_ID_SIZE + 1 + ORDERED_KEY_SIZE) + 64);
+    let pos = 0;
+    const take = (size: number): Buffer => bytes.subarray(pos, (pos += size));
+    const u64 = (value: number): Buffer => {
+      const b = take(8);
+      writeU64(b, 0, value);
+      return b;
+    };
+    const ordered = (event: Event): Buffer => {
+      const b = take(ORDERED_KEY_SIZE);
+      writeU64(b, 0, 1);
+      writeTimestamp(b, 8, event.timestamp);
+      writeEventId(b, 8 + TIMESTAMP_SIZE, event.id);
+      return b;
+    };
+    const refTo = (key: Buffer, latest: number | null): Buffer => {
+      const b = take((latest === null ? 0 : 9) + 1 + ORDERED_KEY_SIZE);
+      let at = 0;
+      if (latest !== null) {
+        b[0] = 1;
+        writeU64(b, 1, latest);
+        at = 9;
       }
-      for (const [typeRef, { event, value }] of last) {
-        void latestData.put(u64Bytes(typeRef), value as Buffer);
-        void latestType.put(u64Bytes(typeRef), Buffer.from(JSON.stringify(event.type)));
-        void ref.put(eventIdBytes(event.id), Buffer.concat([latestRef(typeRef), orderedRef(orderedKey(1, event.timestamp, event.id))]));
+      b[at] = 3;
+      key.copy(b, at + 1);
+      return b;
+    };
+    const last = events[events.length - 1]!;
+    const batch = root.batch(() => {
+      for (const [typeRef, i] of lastOfType) {
+        const event = events[i]!;
+        void latestData.put(u64(typeRef), values[i] as Buffer);
+        const previous = previousLatest[typeRef];
+        if (previous === undefined) {
+          void latestType.put(u64(typeRef), Buffer.from(pythonJsonText([...event.type])));
+        } else {
+          const id = take(EVENT_ID_SIZE);
+          writeEventId(id, 0, previous.id);
+          void ref.put(id, refTo(ordered(previous), null));
+        }
+        previousLatest[typeRef] = event;
       }
-      void orderedCount.put(u64Bytes(1), u64Bytes(Math.min(from + CHUNK, n)));
-      void system.put(u64Bytes(1), systemValue(event!.id, event!.timestamp));
+      for (let i = 0; i < events.length; i++) {
+        const event = events[i]!;
+        const key = ordered(event);
+        void orderedData.put(key, values[i] as Buffer);
+        const index = take(ORDERED_KEY_SIZE + 8);
+        key.copy(index, 0, 0, 8);
+        typeHash(event.type).copy(index, 8);
+        key.copy(index, 16, 8);
+        void typeIndex!.put(index, EMPTY);
+        const id = take(EVENT_ID_SIZE);
+        writeEventId(id, 0, event.id);
+        const typeRef = typeRefOf(event);
+        void ref.put(id, refTo(key, lastOfType.get(typeRef) === i ? typeRef : null));
+      }
+      count += events.length;
+      void orderedCount.put(u64(1), u64(count));
+      void typeIndex!.put(u64(1), Buffer.concat([u64(count), ordered(last)]));
+      void system.put(u64(1), systemValue(last.id, last.timestamp));
     });
-    await root.flushed;
+    return batch.then(() => root.flushed).then(() => undefined);
+  };
+
+  const start = performance.now();
+  let committing: Promise<void> = Promise.resolve();
+  let windowStart: number | null = start;
+  let events: Event[] = [];
+  let values: Uint8Array[] = [];
+  for (let from = 0; from < n; from += SESSION) {
+    const session: Event[] = [];
+    for (let i = from; i < Math.min(from + SESSION, n); i++) session.push(makeEvent(i));
+    const encoded = encodeStoredEvents(session, fail);
+    for (let i = 0; i < session.length; i++) {
+      events.push(session[i]!);
+      values.push(encoded[i]!);
+    }
+    // Like the backend's flush timer: the next window closes a period after the last commit.
+    if (from + SESSION >= n || (windowStart !== null && performance.now() - windowStart >= periodMs)) {
+      await committing;
+      windowStart = null;
+      committing = commitWindow(events, values).then(() => {
+        windowStart = performance.now();
+      });
+      events = [];
+      values = [];
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // as the backend run does per session
   }
+  await committing;
   const seconds = (performance.now() - start) / 1000;
   await root.close();
   return n / seconds;
 }
 
+const typeRefOf = (event: Event): number => Number(event.type[1]) + 1;
+
 /** (b) register + flush through the backend; yields to the event loop between sessions. */
-async function backendWrite(dbPath: string, n: number, flushPeriod: number, keepOpen = false): Promise<{ rate: number; backend?: LmdbBackend }> {
+async function backendWrite(dbPath: string, n: number, flushPeriod: number): Promise<number> {
   const backend = await openLmdbBackend(conf(dbPath, flushPeriod), { cleanup: false });
   const start = performance.now();
   for (let from = 0; from < n; from += SESSION) {
@@ -111,70 +196,163 @@ async function backendWrite(dbPath: string, n: number, flushPeriod: number, keep
   }
   await backend.flush();
   const rate = n / ((performance.now() - start) / 1000);
-  if (keepOpen) return { rate, backend };
   await backend.close();
-  return { rate };
+  return rate;
 }
 
-function timeQuery(backend: LmdbBackend, q: QueryData, repeat: number, expectLength: number): Promise<{ medianMs: number; p95Ms: number }> {
-  return (async () => {
-    const times: number[] = [];
-    for (let r = 0; r < repeat; r++) {
-      const start = performance.now();
-      const result = await backend.query(q);
-      times.push(performance.now() - start);
-      if (result.length !== expectLength) throw new Error(`query returned ${result.length}, expected ${expectLength}`);
+/** `--only check`: (a) and (b) leave identical files (every row of every sub-db), windows aside. */
+async function checkSameRows(n: number): Promise<void> {
+  const rawPath = tempDb();
+  const backendPath = tempDb();
+  await rawWrite(n, 50, rawPath);
+  await backendWrite(backendPath, n, 0.05);
+  const rows = (file: string): Map<string, string[]> => {
+    const root = open({ path: file, noSubdir: true, maxDbs: 8, readOnly: true });
+    const all = new Map<string, string[]>();
+    for (const name of ['SYSTEM', 'LATEST_DATA', 'LATEST_TYPE', 'ORDERED_DATA', 'ORDERED_COUNT', 'REF', 'HAT_EVENT_TS_TYPE_INDEX']) {
+      const db = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+      all.set(name, [...db.getRange()].map(({ key, value }) => `${Buffer.from(key).toString('hex')}=${Buffer.from(value).toString('hex')}`));
     }
-    times.sort((a, b) => a - b);
-    return { medianMs: times[Math.floor(repeat / 2)]!, p95Ms: times[Math.floor(repeat * 0.95)]! };
-  })();
+    void root.close();
+    return all;
+  };
+  const a = rows(rawPath);
+  const b = rows(backendPath);
+  for (const [name, list] of a) {
+    const other = b.get(name)!;
+    const same = list.length === other.length && list.every((row, i) => row === other[i]);
+    console.log(`${name}: ${list.length} rows raw, ${other.length} backend: ${same ? 'identical' : 'DIFFERENT'}`);
+    if (!same) process.exitCode = 1;
+  }
 }
 
-async function queries(backend: LmdbBackend, n: number) {
-  const allTypes = Array.from({ length: TYPES }, (_, i) => typeOf(i));
-  const mid = Math.floor(n / 2);
-  const latestOneType = await timeQuery(backend, { types: [typeOf(7)], maxResults: 100 }, 50, 100);
-  const latestAny = await timeQuery(backend, { maxResults: 100 }, 200, 100);
-  const unique = await timeQuery(backend, { types: allTypes, uniqueType: true }, 200, TYPES);
-  const range = await timeQuery(backend, {
-    tFrom: makeEvent(mid).timestamp, tTo: makeEvent(mid + 999).timestamp, order: 'ascending',
-  }, 100, 1000);
-  return { latestOneType, latestAny, uniquePerTypeMs: { medianMs: unique.medianMs / TYPES, p95Ms: unique.p95Ms / TYPES }, range };
+// A collection before each measured block, so one block's garbage is not another's pause.
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+
+interface QueryKind {
+  name: string;
+  label: string;
+  /** per store size: the query and its expected result length */
+  make(n: number): { q: QueryData; length: number };
+  iterations: number;
+  /** the reported time is divided by this (unique-type latest: per type looked up) */
+  per: number;
+}
+
+const allTypes = Array.from({ length: TYPES }, (_, i) => typeOf(i));
+const QUERY_KINDS: QueryKind[] = [
+  { name: 'latestOneType', label: 'latest 100 of one type (1 of 1000 types)', iterations: 300, per: 1,
+    make: () => ({ q: { types: [typeOf(7)], maxResults: 100 }, length: 100 }) },
+  { name: 'latestAny', label: 'latest 100, no type filter', iterations: 300, per: 1,
+    make: () => ({ q: { maxResults: 100 }, length: 100 }) },
+  { name: 'uniquePerType', label: 'unique-type latest, per type looked up', iterations: 300, per: TYPES,
+    make: () => ({ q: { types: allTypes, uniqueType: true }, length: TYPES }) },
+  { name: 'range', label: 'time range of 1000 events (mid-store)', iterations: 100, per: 1,
+    make: (n) => {
+      const mid = Math.floor(n / 2);
+      return { q: { tFrom: makeEvent(mid).timestamp, tTo: makeEvent(mid + 999).timestamp, order: 'ascending' }, length: 1000 };
+    } },
+];
+const WARMUP = 30;
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const percentile = (xs: number[], p: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+};
+
+/** One measured block: warm-up, then `iterations` timed runs; every result's length checked. */
+async function timeQuery(backend: LmdbBackend, kind: QueryKind, n: number): Promise<number[]> {
+  const { q, length } = kind.make(n);
+  const once = async (): Promise<number> => {
+    const start = performance.now();
+    const result = await backend.query(q);
+    const ms = performance.now() - start;
+    if (result.length !== length) throw new Error(`${kind.name}: ${result.length} results, expected ${length}`);
+    return ms / kind.per;
+  };
+  for (let i = 0; i < WARMUP; i++) await once();
+  const times: number[] = [];
+  for (let i = 0; i < kind.iterations; i++) times.push(await once());
+  return times;
+}
+
+interface QueryStats { medianMs: number; p95Ms: number; runMediansMs: number[] }
+
+/**
+ * (c) Both stores reopened fresh and measured alternately, run after run, so a change in the
+ * machine's load falls on both sizes alike. Per kind and size: the median of the run medians,
+ * the p95 over every sample, and each run's median.
+ */
+async function queries(paths: { n: number; path: string }[], runs: number): Promise<Record<string, QueryStats>[]> {
+  const backends = await Promise.all(paths.map(({ path: p }) => openLmdbBackend(conf(p, 1), { cleanup: false })));
+  const samples = paths.map(() => new Map(QUERY_KINDS.map((k) => [k.name, { all: [] as number[], runs: [] as number[] }])));
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const kind of QUERY_KINDS) {
+        for (let s = 0; s < paths.length; s++) {
+          collect();
+          const times = await timeQuery(backends[s]!, kind, paths[s]!.n);
+          const entry = samples[s]!.get(kind.name)!;
+          entry.all.push(...times);
+          entry.runs.push(median(times));
+        }
+      }
+    }
+  } finally {
+    for (const backend of backends) await backend.close();
+  }
+  return samples.map((perKind) => Object.fromEntries([...perKind].map(([name, { all, runs: r }]) =>
+    [name, { medianMs: median(r), p95Ms: percentile(all, 0.95), runMediansMs: r }])));
 }
 
 const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
-  console.log(`lmdb benchmark${full ? ' (--full)' : ''}: node ${process.version}, ${os.cpus().length} cpus`);
-  const raw = await rawWrite(BIG);
-  console.log(`(a) raw done: ${fmt(raw)} ev/s`);
-  const bigPath = tempDb();
-  const periodic = await backendWrite(bigPath, BIG, 1, true);
-  console.log(`(b) 1 s done: ${fmt(periodic.rate)} ev/s`);
-  const durable = await backendWrite(tempDb(), DURABLE_EVENTS, 0);
-  console.log(`(b) 0 s done: ${fmt(durable.rate)} ev/s`);
-  const qBig = await queries(periodic.backend!, BIG);
-  await periodic.backend!.close();
-  const smallPath = tempDb();
-  const small = await backendWrite(smallPath, SMALL, 1, true);
-  const qSmall = await queries(small.backend!, SMALL);
-  await small.backend!.close();
-
-  const rows: [string, string, string][] = [
-    ['(a) raw lmdb-js, same sub-dbs/keys/values, 50k-event txns', `${fmt(BIG)} events`, `${fmt(raw)} ev/s`],
-    ['(b) backend register+flush, flush_period 1 s', `${fmt(BIG)} events`, `${fmt(periodic.rate)} ev/s (${fmt((100 * periodic.rate) / raw)}% of a)`],
-    ['(b) backend register+flush, flush_period 0', `${fmt(DURABLE_EVENTS)} events`, `${fmt(durable.rate)} ev/s`],
-  ];
-  for (const [label, q] of [['latest 100 of one type (1 of 1000 types)', 'latestOneType'], ['latest 100, no type filter', 'latestAny'],
-    ['unique-type latest, per type looked up', 'uniquePerTypeMs'], ['time range of 1000 events', 'range']] as const) {
-    const s = qSmall[q];
-    const b = qBig[q];
-    rows.push([`(c) ${label}`, '100k | 1M store', `${fmt(s.medianMs, 4)} | ${fmt(b.medianMs, 4)} ms (p95 ${fmt(s.p95Ms, 4)} | ${fmt(b.p95Ms, 4)}; 1M/100k ${fmt(b.medianMs / s.medianMs, 2)}x)`]);
+  const parts = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1]! : 'a,b,c').split(','));
+  const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 5;
+  console.log(`lmdb benchmark${full ? ' (--full)' : ''}: node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const rows: [string, string, string][] = [];
+  const json: Record<string, unknown> = { full };
+  if (parts.has('a') || parts.has('b')) {
+    const raw = parts.has('a') ? await rawWrite(BIG) : null;
+    if (raw !== null) console.log(`(a) raw done: ${fmt(raw)} ev/s`);
+    const periodic = parts.has('b') ? await backendWrite(tempDb(), BIG, 1) : null;
+    if (periodic !== null) console.log(`(b) 1 s done: ${fmt(periodic)} ev/s`);
+    const durable = parts.has('b') ? await backendWrite(tempDb(), DURABLE_EVENTS, 0) : null;
+    if (durable !== null) console.log(`(b) 0 s done: ${fmt(durable)} ev/s`);
+    Object.assign(json, { raw, periodic, durable: { events: DURABLE_EVENTS, rate: durable } });
+    if (raw !== null) rows.push(['(a) raw lmdb-js, same rows, a txn per 1 s window', `${fmt(BIG)} events`, `${fmt(raw)} ev/s`]);
+    if (periodic !== null) {
+      const share = raw === null ? '' : ` (${fmt((100 * periodic) / raw)}% of a)`;
+      rows.push(['(b) backend register+flush, flush_period 1 s', `${fmt(BIG)} events`, `${fmt(periodic)} ev/s${share}`]);
+    }
+    if (durable !== null) rows.push(['(b) backend register+flush, flush_period 0', `${fmt(DURABLE_EVENTS)} events`, `${fmt(durable)} ev/s`]);
   }
+  if (parts.has('check')) await checkSameRows(30_000);
+  if (parts.has('c')) {
+    const stores = [{ n: SMALL, path: tempDb() }, { n: BIG, path: tempDb() }];
+    for (const store of stores) await backendWrite(store.path, store.n, 1);
+    const [qSmall, qBig] = await queries(stores, runs);
+    json.queries = { runs, small: qSmall, big: qBig };
+    for (const kind of QUERY_KINDS) {
+      const s = qSmall![kind.name]!;
+      const b = qBig![kind.name]!;
+      const ratios = b.runMediansMs.map((x, i) => x / s.runMediansMs[i]!);
+      rows.push([`(c) ${kind.label}`, '100k | 1M store', `${fmt(s.medianMs, 4)} | ${fmt(b.medianMs, 4)} ms; p95 ${fmt(s.p95Ms, 4)} | ${fmt(b.p95Ms, 4)}; ` +
+        `1M/100k ${fmt(b.medianMs / s.medianMs, 2)}x (runs ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}x)`]);
+    }
+  }
+  if (rows.length === 0) return;
   const width = rows.map((r) => r.map((c) => c.length)).reduce((a, b) => a.map((w, i) => Math.max(w, b[i]!)));
   console.log();
   for (const row of rows) console.log(row.map((c, i) => c.padEnd(width[i]!)).join('  '));
-  fs.writeFileSync(jsonPath, JSON.stringify({ full, raw, periodic: periodic.rate, durable: { events: DURABLE_EVENTS, rate: durable.rate }, queries: { small: qSmall, big: qBig } }, null, 2));
+  fs.writeFileSync(jsonPath, JSON.stringify(json, null, 2));
   console.log(`\nJSON written to ${jsonPath}`);
 }
 
