@@ -3,6 +3,7 @@
 import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
+import { RowBatch } from './row-batch.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -80,29 +81,25 @@ export class Environment {
    * Applies `ops` in one asynchronous LMDB transaction (executed on lmdb-js's write thread, so
    * the main thread only queues them) and resolves once it is durably on disk.
    */
-  async commit(ops: WriteOp[]): Promise<void> {
-    if (ops.length === 0) return;
+  async commit(ops: WriteOp[] | RowBatch): Promise<void> {
+    const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
+    if (rows.length === 0) return;
     for (let growths = 0; ; growths++) {
       try {
-        await this.#write(ops);
+        await this.#write(rows);
         return;
       } catch (err) {
         if (growths >= MAX_GROWTHS_PER_COMMIT) {
           throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describe(err)}`, { cause: err });
         }
-        await this.#grow(ops);
+        await this.#grow(rows);
       }
     }
   }
 
-  async #write(ops: WriteOp[]): Promise<void> {
+  async #write(rows: RowBatch): Promise<void> {
     const dbs = this.#dbs;
-    await this.#root.batch(() => {
-      for (const op of ops) {
-        if (op.value === null) void dbs[op.db].remove(op.key);
-        else void dbs[op.db].put(op.key, op.value as Buffer);
-      }
-    }).catch((err: unknown) => {
+    await this.#root.batch(() => rows.writeTo(dbs)).catch((err: unknown) => {
       // lmdb-js also rejects a separate `commitError` promise; it is the same failure.
       (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
       throw err;
@@ -110,10 +107,9 @@ export class Environment {
     await this.#root.flushed;
   }
 
-  /** Reopens with room for at least twice what `ops` carries on top of the current map. */
-  async #grow(ops: WriteOp[]): Promise<void> {
-    let bytes = 0;
-    for (const op of ops) bytes += op.key.length + (op.value?.length ?? 0) + 64;
+  /** Reopens with room for at least twice what `rows` carry on top of the current map. */
+  async #grow(rows: RowBatch): Promise<void> {
+    const bytes = rows.bytes + 64 * rows.length;
     await this.#root.close();
     this.#mapSize = Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes);
     this.#openHandles();

@@ -9,19 +9,22 @@
 import { compareEventIds } from '../../common/event-id.ts';
 import type { Event } from '../../common/types.ts';
 import type { SupersededArchive } from './archive.ts';
-import type { Environment, WriteOp } from './environment.ts';
+import { DbType, type Environment, type WriteOp } from './environment.ts';
 import { decodeStoredEvent } from './event-value.ts';
-import { orderedKey, u64Bytes } from './keys.ts';
+import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes, writeEventId, writeU64 } from './keys.ts';
 import type { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { latestRef, orderedRef, RefChanges } from './refs.ts';
-import type { PendingEntry } from './sorted-entries.ts';
+import { ByteArena, RowBatch } from './row-batch.ts';
+import { PendingEntry } from './sorted-entries.ts';
 import type { SystemDb } from './system.ts';
 
-/** An accepted event with its stored value (SBS), kept until it is flushed. */
-export interface AcceptedEvent {
-  event: Event;
-  value: Uint8Array;
+/** The events accepted in a flush window, their stored values (SBS), and the first's number. */
+export interface AcceptedEvents {
+  events: Event[];
+  values: Uint8Array[];
+  /** acceptance number of events[0]; events[i] has base + i */
+  base: number;
 }
 
 export interface FlushState {
@@ -31,38 +34,49 @@ export interface FlushState {
   partitions: OrderedPartition[];
   archive: SupersededArchive;
   /** every event accepted since the last flush, in registration order */
-  takeAccepted(): AcceptedEvent[];
-  restoreAccepted(taken: AcceptedEvent[]): void;
+  takeAccepted(): AcceptedEvents;
+  restoreAccepted(taken: AcceptedEvents): void;
 }
 
-/** Writes the pending changes; resolves with the flushed events split per (server, session). */
+/**
+ * Writes the pending changes; resolves with the flushed events split per (server, session).
+ * Every key and REF value is written into one arena per flush and the rows go to lmdb-js as
+ * views, so a flush of n events allocates views, not buffers, objects or copies per row.
+ */
 export async function flushPending(state: FlushState): Promise<Event[][]> {
   const accepted = state.takeAccepted();
-  if (accepted.length === 0) return [];
+  const { events, values, base } = accepted;
+  const n = events.length;
+  if (n === 0) return [];
   const { env, system, latest, partitions, archive } = state;
   const systemPending = system.takePending();
   const latestPending = latest.takePending();
   const taken = partitions.map((p) => p.takePending());
 
   const refs = new RefChanges(env);
-  const newRefs = new Map<Event, Buffer[]>();
-  const addNewRef = (event: Event, ref: Buffer): void => {
-    const list = newRefs.get(event);
-    if (list === undefined) newRefs.set(event, [ref]);
-    else list.push(ref);
+  const arena = new ByteArena();
+  const rows = new RowBatch();
+  /** per accepted event: the type_ref of its new Latest ref (0: none) */
+  const latestRefs = new Float64Array(n);
+  /** per accepted event: its ORDERED_DATA keys, in partition order (archive last) */
+  const orderedKeys: (Buffer[] | Buffer | undefined)[] = new Array(n);
+  const addOrderedKey = (seq: number, key: Buffer): void => {
+    const i = seq - base;
+    const list = orderedKeys[i];
+    orderedKeys[i] = list === undefined ? key : Array.isArray(list) ? [...list, key] : [list, key];
   };
   /** LATEST_DATA rows whose committed event loses its last ref when the row is replaced */
   const orphaned: { typeRef: number }[] = [];
 
   let ok = false;
-  let archived: ArchiveEntry[] = [];
+  let archived: PendingEntry[] = [];
   let archivePartition: OrderedPartition | null = null;
   try {
-    const ops: WriteOp[] = system.writeOps(env, systemPending);
-    append(ops, latest.writeOps(
+    rows.addOps(system.writeOps(env, systemPending));
+    rows.addOps(latest.writeOps(
       env,
       latestPending,
-      (event, typeRef) => addNewRef(event, latestRef(typeRef)),
+      (seq, typeRef) => (latestRefs[seq - base] = typeRef),
       (id, typeRef) => {
         refs.remove(id, latestRef(typeRef));
         if (refs.isEmpty(id)) orphaned.push({ typeRef });
@@ -71,23 +85,26 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     partitions.forEach((partition, i) => {
       const entries = taken[i]!;
       if (entries.length === 0) return;
-      append(ops, partition.writeOps(env, entries));
-      for (const entry of entries) addNewRef(entry.event, orderedRef(entry.key));
+      partition.writeRows(rows, arena, entries);
+      for (const entry of entries) addOrderedKey(entry.seq, entry.key);
     });
 
-    archived = supersededEntries(env, accepted, newRefs, orphaned);
-    if (archived.length > 0) {
+    const superseded = supersededEvents(env, accepted, latestRefs, orderedKeys, orphaned);
+    if (superseded.length > 0) {
+      const ops: WriteOp[] = [];
       archivePartition = archive.use(ops);
+      rows.addOps(ops);
+      const id = archivePartition.id;
+      archived = superseded.map(({ event, value, seq }) => new PendingEntry(id, event.timestamp, event, value, seq));
+      archivePartition.writeRows(rows, arena, archived);
       for (const entry of archived) {
-        entry.key = orderedKey(archivePartition.id, entry.event.timestamp, entry.event.id);
-        if (entry.committed) refs.add(entry.event.id, orderedRef(entry.key));
-        else addNewRef(entry.event, orderedRef(entry.key));
+        if (entry.seq < 0) refs.add(entry.event.id, orderedRef(entry.key));
+        else addOrderedKey(entry.seq, entry.key);
       }
-      append(ops, archivePartition.writeOps(env, archived));
     }
-    for (const [event, list] of newRefs) refs.setNew(event.id, list);
-    append(ops, refs.ops());
-    await env.commit(ops);
+    for (let i = 0; i < n; i++) rows.put('REF', eventIdIn(arena, events[i]!), refValueIn(arena, latestRefs[i]!, orderedKeys[i]));
+    rows.addOps(refs.ops());
+    await env.commit(rows);
     ok = true;
   } catch (err) {
     system.restore(systemPending);
@@ -100,48 +117,71 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     archive.settle(ok);
   }
   latest.committed(latestPending);
-  return splitPerSession(accepted.map((a) => a.event));
+  return splitPerSession(events);
 }
 
-interface ArchiveEntry extends PendingEntry {
-  /** already in the file (its REF row exists) rather than accepted in this window */
-  committed: boolean;
+function eventIdIn(arena: ByteArena, event: Event): Buffer {
+  const key = arena.take(EVENT_ID_SIZE);
+  writeEventId(key, 0, event.id);
+  return key;
+}
+
+/** A new event's REF value: its Latest ref (if any), then its Ordered refs. */
+function refValueIn(arena: ByteArena, typeRef: number, keys: Buffer[] | Buffer | undefined): Buffer {
+  const count = keys === undefined ? 0 : Array.isArray(keys) ? keys.length : 1;
+  const value = arena.take((typeRef === 0 ? 0 : 1 + U64_SIZE) + count * (1 + ORDERED_KEY_SIZE));
+  let at = 0;
+  if (typeRef !== 0) {
+    value[0] = DbType.LATEST_DATA;
+    writeU64(value, 1, typeRef);
+    at = 1 + U64_SIZE;
+  }
+  for (const key of keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]) {
+    value[at] = DbType.ORDERED_DATA;
+    value.set(key, at + 1);
+    at += 1 + ORDERED_KEY_SIZE;
+  }
+  return value;
+}
+
+interface Superseded {
+  event: Event;
+  value: Uint8Array;
+  /** acceptance number, or -1 for an event already in the file (its REF row exists) */
+  seq: number;
 }
 
 /**
- * Entries for the archive (keys are set once its id is known): accepted events the flush gives
- * no ref (superseded inside the window), and committed ones whose last ref it removes.
+ * Events for the archive: committed ones whose last ref the flush removes, and accepted ones
+ * it gives no ref (superseded inside the window).
  */
-function supersededEntries(
+function supersededEvents(
   env: Environment,
-  accepted: AcceptedEvent[],
-  newRefs: Map<Event, Buffer[]>,
+  accepted: AcceptedEvents,
+  latestRefs: Float64Array,
+  orderedKeys: unknown[],
   orphaned: { typeRef: number }[],
-): ArchiveEntry[] {
-  const entries: ArchiveEntry[] = [];
+): Superseded[] {
+  const found: Superseded[] = [];
   for (const { typeRef } of orphaned) {
     // Read before the batched write replaces the row (flush and cleanup never overlap).
     const stored = env.dbs.LATEST_DATA.getBinary(u64Bytes(typeRef));
     if (stored === undefined) continue;
     const value = Uint8Array.from(stored);
-    entries.push({ key: EMPTY, event: decodeStoredEvent(value), value, committed: true });
+    found.push({ event: decodeStoredEvent(value), value, seq: -1 });
   }
-  for (const { event, value } of accepted) {
-    if (!newRefs.has(event)) entries.push({ key: EMPTY, event, value, committed: false });
+  const { events, values, base } = accepted;
+  for (let i = 0; i < events.length; i++) {
+    if (latestRefs[i] === 0 && orderedKeys[i] === undefined) found.push({ event: events[i]!, value: values[i]!, seq: base + i });
   }
-  return entries;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** `target.push(...items)` without the argument-count limit of a spread. */
-function append<T>(target: T[], items: T[]): void {
-  for (const item of items) target.push(item);
+  return found;
 }
 
 /** Sorted by id, one list per run of equal (server, session) ([Q]: Hat split on session only). */
 export function splitPerSession(events: Event[]): Event[][] {
-  const sorted = [...events].sort((a, b) => compareEventIds(a.id, b.id));
+  let inOrder = true;
+  for (let i = 1; i < events.length && inOrder; i++) inOrder = compareEventIds(events[i - 1]!.id, events[i]!.id) < 0;
+  const sorted = inOrder ? events : [...events].sort((a, b) => compareEventIds(a.id, b.id));
   const runs: Event[][] = [];
   let run: Event[] = [];
   for (const event of sorted) {

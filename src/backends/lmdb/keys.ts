@@ -63,10 +63,21 @@ export function eventIdBytes(id: EventId): Buffer {
 
 export function orderedKey(partitionId: number, time: Timestamp, id: EventId): Buffer {
   const buf = Buffer.allocUnsafe(ORDERED_KEY_SIZE);
+  writeOrderedKey(buf, partitionId, time, id);
+  return buf;
+}
+
+/** Fills `buf` (ORDERED_KEY_SIZE bytes) with u64 partition id ‖ ts(time) ‖ eid. */
+export function writeOrderedKey(buf: Buffer, partitionId: number, time: Timestamp, id: EventId): void {
   writeU64(buf, 0, partitionId);
   writeTimestamp(buf, U64_SIZE, time);
   writeEventId(buf, U64_SIZE + TIMESTAMP_SIZE, id);
-  return buf;
+}
+
+/** The order of ordered keys of one partition, from the numbers: (time, event id). */
+export function compareKeyParts(aTime: Timestamp, aId: EventId, bTime: Timestamp, bId: EventId): number {
+  return aTime.s - bTime.s || aTime.us - bTime.us || aId.server - bId.server ||
+    aId.session - bId.session || aId.instance - bId.instance;
 }
 
 /**

@@ -11,10 +11,19 @@ import type { Environment, WriteOp } from './environment.ts';
 import { decodeStoredEvent } from './event-value.ts';
 import { readU64, u64Bytes } from './keys.ts';
 import { pythonJsonText } from '../../common/json-payload.ts';
+import { typeInfo } from './type-info.ts';
+
+/** The last event of a type registered in the window (one object per type and window). */
+export interface LatestSlot {
+  event: Event;
+  value: Uint8Array;
+  /** its acceptance number (store.ts) */
+  seq: number;
+}
 
 export interface LatestPending {
-  /** type_ref -> the last event of that type registered in the window, and its value */
-  data: Map<number, { event: Event; value: Uint8Array }>;
+  /** type_ref -> the last event of that type registered in the window */
+  data: Map<number, LatestSlot>;
   types: [number, EventType][];
 }
 
@@ -42,10 +51,10 @@ export class LatestDb {
     }
   }
 
-  /** Stores `event` if the subscription matches it; true when stored. */
-  add(event: Event, value: Uint8Array): boolean {
+  /** Stores `event` (accepted as number `seq`) if the subscription matches it; true when stored. */
+  add(event: Event, value: Uint8Array, seq: number): boolean {
     if (!this.subscription.matches(event.type)) return false;
-    const typeKey = eventTypeKey(event.type);
+    const typeKey = typeInfo(event.type).key;
     let typeRef = this.#typeRefs.get(typeKey);
     if (typeRef === undefined) {
       typeRef = this.#typeRefs.size + 1;
@@ -53,7 +62,14 @@ export class LatestDb {
       this.#pending.types.push([typeRef, event.type]);
     }
     this.#events.set(typeKey, event);
-    this.#pending.data.set(typeRef, { event, value });
+    const slot = this.#pending.data.get(typeRef);
+    if (slot === undefined) {
+      this.#pending.data.set(typeRef, { event, value, seq });
+    } else {
+      slot.event = event;
+      slot.value = value;
+      slot.seq = seq;
+    }
     return true;
   }
 
@@ -94,20 +110,20 @@ export class LatestDb {
   }
 
   /**
-   * Rows to write for `pending`. `addRef` receives each written event's new Latest ref;
-   * `removeRef` the Latest ref of the event a row replaces.
+   * Rows to write for `pending`. `addRef` receives each written event's acceptance number and
+   * type_ref (its new Latest ref); `removeRef` the Latest ref of the event a row replaces.
    */
   writeOps(
     env: Environment,
     pending: LatestPending,
-    addRef: (event: Event, typeRef: number) => void,
+    addRef: (seq: number, typeRef: number) => void,
     removeRef: (id: EventId, typeRef: number) => void,
   ): WriteOp[] {
     const ops: WriteOp[] = [];
-    for (const [typeRef, { event, value }] of pending.data) {
+    for (const [typeRef, { seq, value }] of pending.data) {
       const previous = this.#committedIds.get(typeRef);
       if (previous !== undefined) removeRef(previous, typeRef);
-      addRef(event, typeRef);
+      addRef(seq, typeRef);
       ops.push({ db: 'LATEST_DATA', key: u64Bytes(typeRef), value });
     }
     for (const [typeRef, type] of pending.types) {

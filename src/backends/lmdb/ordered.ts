@@ -9,11 +9,15 @@ import type { Event, Timestamp } from '../../common/types.ts';
 import { eventFilter } from '../query-pipeline.ts';
 import type { Conditions } from './conditions.ts';
 import type { LimitConf, OrderByName } from './conf.ts';
-import type { Environment, WriteOp } from './environment.ts';
+import type { Environment } from './environment.ts';
 import { decodeStoredEvent, peekStoredEventType } from './event-value.ts';
-import { orderedBound, orderedKey, u64Bytes } from './keys.ts';
-import { mergeSorted, sortedSlice, type Entry, type PendingEntry } from './sorted-entries.ts';
-import { indexedSources, indexMetaOp, indexPutOp } from './type-index.ts';
+import { compareKeyParts, ORDERED_KEY_SIZE, orderedBound, u64Bytes } from './keys.ts';
+import type { ByteArena, RowBatch } from './row-batch.ts';
+import { mergeSorted, PendingEntry, sortedSlice, type Entry } from './sorted-entries.ts';
+import { indexedSources, indexKeyIn, indexMetaOp } from './type-index.ts';
+import { typeInfo } from './type-info.ts';
+
+const EMPTY = Buffer.alloc(0);
 
 export class OrderedPartition {
   readonly id: number;
@@ -42,22 +46,24 @@ export class OrderedPartition {
     return this.orderBy === 'TIMESTAMP' ? event.timestamp : event.sourceTimestamp;
   }
 
-  /** Appends `event` to the pending entries if it belongs here; true when stored. */
-  add(event: Event, value: Uint8Array): boolean {
+  /** Adds `event` (accepted as number `seq`) to the pending entries if it belongs here; true when stored. */
+  add(event: Event, value: Uint8Array, seq: number): boolean {
     if (!this.subscription.matches(event.type)) return false;
     const time = this.keyTime(event);
     if (time === null) return false;
-    const entry = { key: orderedKey(this.id, time, event.id), event, value };
+    const entry = new PendingEntry(this.id, time, event, value, seq);
     const pending = this.#pending;
     const last = pending[pending.length - 1];
-    if (last === undefined || Buffer.compare(last.key, entry.key) < 0) {
+    // Compared by numbers, which order like the keys, so no key is built here.
+    if (last === undefined || compareKeyParts(last.time, last.event.id, time, event.id) < 0) {
       pending.push(entry);
     } else {
       let lo = 0;
       let hi = pending.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (Buffer.compare(pending[mid]!.key, entry.key) < 0) lo = mid + 1;
+        const m = pending[mid]!;
+        if (compareKeyParts(m.time, m.event.id, time, event.id) < 0) lo = mid + 1;
         else hi = mid;
       }
       pending.splice(lo, 0, entry);
@@ -87,20 +93,27 @@ export class OrderedPartition {
     }
   }
 
-  writeOps(env: Environment, taken: PendingEntry[]): WriteOp[] {
-    const ops: WriteOp[] = taken.map(({ key, value }) => ({ db: 'ORDERED_DATA', key, value }));
-    ops.push({ db: 'ORDERED_COUNT', key: u64Bytes(this.id), value: u64Bytes(this.count + taken.length) });
-    if (this.indexed) {
-      for (const { key, event } of taken) ops.push(indexPutOp(key, event.type));
-      ops.push(indexMetaOp(this.id, this.count + taken.length, this.#lastKeyWith(taken)));
+  /** Rows for `taken` (keys written into `arena`, so each entry's key is then that view). */
+  writeRows(rows: RowBatch, arena: ByteArena, taken: PendingEntry[]): void {
+    for (let i = 0; i < taken.length; i++) {
+      const entry = taken[i]!;
+      rows.put('ORDERED_DATA', entry.writeKey(arena.take(ORDERED_KEY_SIZE)), entry.value);
     }
-    return ops;
+    rows.put('ORDERED_COUNT', u64Bytes(this.id), u64Bytes(this.count + taken.length));
+    if (this.indexed) {
+      for (let i = 0; i < taken.length; i++) {
+        const entry = taken[i]!;
+        rows.put('HAT_EVENT_TS_TYPE_INDEX', indexKeyIn(arena, entry.key, typeInfo(entry.event.type).hash), EMPTY);
+      }
+      rows.addOps([indexMetaOp(this.id, this.count + taken.length, this.#lastKeyWith(taken))]);
+    }
   }
 
+  /** A copy: the key of a flushed entry is a view of the flush's arena. */
   #lastKeyWith(taken: PendingEntry[]): Buffer | null {
     const last = taken[taken.length - 1]?.key ?? null;
     if (last === null) return this.lastKey;
-    return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? last : this.lastKey;
+    return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? Buffer.from(last) : this.lastKey;
   }
 
   /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */

@@ -42,15 +42,9 @@ export function splitRefs(value: Buffer): Buffer[] {
 export class RefChanges {
   readonly #env: Environment;
   readonly #sets = new Map<string, { key: Buffer; refs: Buffer[] }>();
-  readonly #newOps: WriteOp[] = [];
 
   constructor(env: Environment) {
     this.#env = env;
-  }
-
-  /** The set of a new event (ids only grow, so it has no row yet): nothing to read. */
-  setNew(id: EventId, refs: Buffer[]): void {
-    this.#newOps.push({ db: 'REF', key: eventIdBytes(id), value: refs.length === 1 ? refs[0]! : Buffer.concat(refs) });
   }
 
   add(id: EventId, ref: Buffer): void {
@@ -69,7 +63,7 @@ export class RefChanges {
   }
 
   ops(): WriteOp[] {
-    const ops = this.#newOps;
+    const ops: WriteOp[] = [];
     for (const { key, refs } of this.#sets.values()) {
       ops.push({ db: 'REF', key, value: refs.length > 0 ? Buffer.concat(refs) : null });
     }

@@ -1,6 +1,7 @@
 // Ordered-key entries and the merge of several key-sorted sources (persisted range scan,
 // entries being flushed, pending entries) into one sorted stream.
-import type { Event } from '../../common/types.ts';
+import type { Event, Timestamp } from '../../common/types.ts';
+import { orderedKey, writeOrderedKey } from './keys.ts';
 
 /** `event` is null for a persisted entry whose `value` is decoded only when it is used. */
 export interface Entry {
@@ -9,9 +10,37 @@ export interface Entry {
   value: Uint8Array;
 }
 
-/** An entry held in memory (pending or being flushed), with its encoded value. */
-export interface PendingEntry extends Entry {
-  event: Event;
+/**
+ * An entry held in memory (pending or being flushed), with its encoded value. Its key is built
+ * only when something needs it (a query, or the flush, which writes it into its arena).
+ */
+export class PendingEntry implements Entry {
+  readonly partitionId: number;
+  readonly time: Timestamp;
+  readonly event: Event;
+  readonly value: Uint8Array;
+  /** the store's acceptance number of the event (-1: not accepted in this flush window) */
+  readonly seq: number;
+  #key: Buffer | null = null;
+
+  constructor(partitionId: number, time: Timestamp, event: Event, value: Uint8Array, seq: number) {
+    this.partitionId = partitionId;
+    this.time = time;
+    this.event = event;
+    this.value = value;
+    this.seq = seq;
+  }
+
+  get key(): Buffer {
+    return (this.#key ??= orderedKey(this.partitionId, this.time, this.event.id));
+  }
+
+  /** Writes the key into `view` (ORDERED_KEY_SIZE bytes), which becomes the entry's key. */
+  writeKey(view: Buffer): Buffer {
+    writeOrderedKey(view, this.partitionId, this.time, this.event.id);
+    this.#key = view;
+    return view;
+  }
 }
 
 /** The entries of a key-sorted array with lo <= key <= hi, in the wanted direction. */

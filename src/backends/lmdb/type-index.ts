@@ -6,27 +6,19 @@
 // cleanup. Hat never opens it, so a file Hat wrote to is caught at open by a per-partition
 // meta row (u64(partition) → u64(count) ‖ last ordered key) that no longer matches
 // ORDERED_COUNT and the partition's last key; such a partition's index is rebuilt.
-import { createHash } from 'node:crypto';
-import { eventTypeKey } from '../../common/event-type.ts';
 import type { EventType } from '../../common/types.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { orderedBound, U64_SIZE, writeU64 } from './keys.ts';
+import type { ByteArena } from './row-batch.ts';
 import type { Entry } from './sorted-entries.ts';
+import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
 
-const HASH_SIZE = 8;
 const EMPTY = Buffer.alloc(0);
 const REBUILD_CHUNK = 50_000;
-const hashes = new Map<string, Buffer>();
 
 export function typeHash(type: EventType): Buffer {
-  const key = eventTypeKey(type);
-  let hash = hashes.get(key);
-  if (hash === undefined) {
-    hash = createHash('sha1').update(key).digest().subarray(0, HASH_SIZE);
-    hashes.set(key, hash);
-  }
-  return hash;
+  return typeInfo(type).hash;
 }
 
 /** u64(pid) ‖ hash ‖ (ordered key without its pid). */
@@ -35,6 +27,15 @@ export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   orderedKey.copy(key, 0, 0, U64_SIZE);
   hash.copy(key, U64_SIZE);
   orderedKey.copy(key, U64_SIZE + HASH_SIZE, U64_SIZE);
+  return key;
+}
+
+/** `indexKey` written into a view of `arena` (the flush's hot path: no pooled buffer, no copy calls). */
+export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): Buffer {
+  const key = arena.take(orderedKey.length + HASH_SIZE);
+  key.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
+  key.set(hash, U64_SIZE);
+  for (let i = 0; i < U64_SIZE; i++) key[i] = orderedKey[i]!;
   return key;
 }
 
