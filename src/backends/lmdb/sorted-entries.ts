@@ -43,13 +43,20 @@ export class PendingEntry implements Entry {
   }
 }
 
-/** The entries of a key-sorted array with lo <= key <= hi, in the wanted direction. */
+/**
+ * The entries of a key-sorted array with lo <= key <= hi, in the wanted direction; walked in
+ * place (a query after a large window must not copy the pending entries).
+ */
 export function sortedSlice(entries: readonly Entry[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry> {
   if (entries.length === 0) return [];
   const start = lowerIndex(entries, lo, false);
   const end = lowerIndex(entries, hi, true);
-  const slice = entries.slice(start, end);
-  return descending ? slice.reverse() : slice;
+  if (start >= end) return [];
+  return descending ? walk(entries, end - 1, start - 1, -1) : walk(entries, start, end, 1);
+}
+
+function* walk(entries: readonly Entry[], from: number, to: number, step: 1 | -1): Generator<Entry> {
+  for (let i = from; i !== to; i += step) yield entries[i]!;
 }
 
 /** First index whose key is > bound (inclusive) or >= bound (not inclusive). */
@@ -76,6 +83,14 @@ export function* mergeSorted(sources: Iterable<Entry>[], descending: boolean): G
   const heads = iterators.map((it) => next(it));
   // Closing the sources matters when the consumer stops early: an lmdb range holds a cursor.
   try {
+    const live = heads.filter((head) => head !== undefined).length;
+    if (live === 1) {
+      // The common case (nothing pending in range): no comparisons, no read-ahead.
+      const only = heads.findIndex((head) => head !== undefined);
+      yield heads[only]!;
+      for (let r = iterators[only]!.next(); !r.done; r = iterators[only]!.next()) yield r.value;
+      return;
+    }
     yield* mergeHeads(iterators, heads, sign);
   } finally {
     for (const it of iterators) it.return?.();

@@ -9,7 +9,7 @@
 import type { EventType } from '../../common/types.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
-import { orderedBound, U64_SIZE, writeU64 } from './keys.ts';
+import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, writeU64 } from './keys.ts';
 import type { ByteArena } from './row-batch.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
@@ -36,13 +36,6 @@ export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): 
   key.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
   key.set(hash, U64_SIZE);
   for (let i = 0; i < U64_SIZE; i++) key[i] = orderedKey[i]!;
-  return key;
-}
-
-function orderedKeyOf(indexKeyBytes: Buffer): Buffer {
-  const key = Buffer.allocUnsafe(indexKeyBytes.length - HASH_SIZE);
-  indexKeyBytes.copy(key, 0, 0, U64_SIZE);
-  indexKeyBytes.copy(key, U64_SIZE, U64_SIZE + HASH_SIZE);
   return key;
 }
 
@@ -124,12 +117,38 @@ export function indexedSources(env: Environment, types: EventType[], lo: Buffer,
     );
     return {
       *[Symbol.iterator](): Generator<Entry> {
+        const lookup = Buffer.allocUnsafe(ORDERED_KEY_SIZE); // lmdb-js copies a key it reads by
         for (const key of keys) {
-          const orderedKey = orderedKeyOf(key);
-          const value = env.dbs.ORDERED_DATA.getBinary(orderedKey);
-          if (value !== undefined) yield { key: orderedKey, event: null, value: Buffer.from(value) };
+          orderedKeyInto(lookup, key);
+          // getBinary hands back its own copy of the value; the ordered key is built only if
+          // a merge compares it.
+          const value = env.dbs.ORDERED_DATA.getBinary(lookup);
+          if (value !== undefined) yield new IndexedEntry(key, value);
         }
       },
     };
   });
+}
+
+/** A persisted entry found through the index. */
+class IndexedEntry implements Entry {
+  readonly event = null;
+  readonly indexKey: Buffer;
+  readonly value: Uint8Array;
+  #key: Buffer | null = null;
+
+  constructor(indexKeyBytes: Buffer, value: Uint8Array) {
+    this.indexKey = indexKeyBytes;
+    this.value = value;
+  }
+
+  get key(): Buffer {
+    return (this.#key ??= orderedKeyInto(Buffer.allocUnsafe(ORDERED_KEY_SIZE), this.indexKey));
+  }
+}
+
+function orderedKeyInto(target: Buffer, indexKeyBytes: Buffer): Buffer {
+  for (let i = 0; i < U64_SIZE; i++) target[i] = indexKeyBytes[i]!;
+  for (let i = U64_SIZE; i < ORDERED_KEY_SIZE; i++) target[i] = indexKeyBytes[i + HASH_SIZE]!;
+  return target;
 }
