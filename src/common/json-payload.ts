@@ -3,34 +3,54 @@
 import type { JsonPayload, JsonValue } from './types.ts';
 
 /**
- * A JSON payload that keeps `text` and parses `data` on first access. Both are own enumerable
- * accessors, so structured clone (worker threads) and spreading still carry plain values.
- * Assigning `data` replaces the value and drops the text, which no longer describes it.
+ * A JSON payload that keeps the text it arrived as and parses `data` on first access. A class with
+ * accessors on its prototype: one small object per payload (closures or defined own accessors
+ * made decoding several times slower and dominated GC). `data` and `text` are therefore not own
+ * properties: spreading or structured-cloning the payload object would drop them, so code that
+ * copies payloads goes through `plainPayload` (see the engine's `postable`). `toJSON` gives the
+ * plain form. Assigning `data` replaces the value and drops the text, which no longer describes it.
  */
+class TextJsonPayload implements JsonPayload {
+  readonly type = 'json' as const;
+  #text: string | undefined;
+  #value: JsonValue = null;
+  #parsed = false;
+
+  constructor(text: string) {
+    this.#text = text;
+  }
+
+  get data(): JsonValue {
+    if (!this.#parsed) {
+      this.#value = JSON.parse(this.#text as string) as JsonValue;
+      this.#parsed = true;
+    }
+    return this.#value;
+  }
+
+  set data(value: JsonValue) {
+    this.#value = value;
+    this.#parsed = true;
+    this.#text = undefined;
+  }
+
+  get text(): string | undefined {
+    return this.#text;
+  }
+
+  toJSON(): { type: 'json'; data: JsonValue } {
+    return { type: 'json', data: this.data };
+  }
+}
+
 export function jsonPayloadFromText(text: string): JsonPayload {
-  // An object literal with accessors keeps a fast shape; Object.defineProperties made every
-  // payload a dictionary-mode object, which dominated decoding time and GC.
-  let raw: string | undefined = text;
-  let parsed = false;
-  let value: JsonValue = null;
-  return {
-    type: 'json',
-    get data(): JsonValue {
-      if (!parsed) {
-        value = JSON.parse(raw as string) as JsonValue;
-        parsed = true;
-      }
-      return value;
-    },
-    set data(v: JsonValue) {
-      value = v;
-      parsed = true;
-      raw = undefined;
-    },
-    get text(): string | undefined {
-      return raw;
-    },
-  };
+  return new TextJsonPayload(text);
+}
+
+/** A JSON payload as a plain object (own `data`, and `text` when known): safe to clone or spread. */
+export function plainJsonPayload(p: JsonPayload): JsonPayload {
+  if (!(p instanceof TextJsonPayload)) return p;
+  return p.text === undefined ? { type: 'json', data: p.data } : { type: 'json', data: p.data, text: p.text };
 }
 
 /** Parses `text` now; throws a SyntaxError naming the problem if it is not valid JSON. */

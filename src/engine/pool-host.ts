@@ -10,6 +10,7 @@ import { Subscription } from '../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleConf, ModuleExports } from './types.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
+import { postableEngine } from './worker-protocol.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntryPath } from './worker-entry.ts';
 
@@ -34,7 +35,7 @@ export async function createPoolHost(opts: HostOptions, exports: ModuleExports, 
     throw new ModuleError(opts.label, `workers: ${threads} needs a module that exports stateless = true`);
   const channelName = `hat-event-ts-engine-${randomUUID()}`;
   const channel = new BroadcastChannel(channelName);
-  Comlink.expose(opts.engine, channel as unknown as Comlink.Endpoint);
+  Comlink.expose(postableEngine(opts.engine), channel as unknown as Comlink.Endpoint);
   const workerData: PoolWorkerData = {
     label: opts.label,
     specifier: opts.specifier,

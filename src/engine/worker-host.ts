@@ -8,6 +8,7 @@ import { QueuedIterator } from '../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { FromWorker, ToWorker, WorkerControl } from './worker-protocol.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
+import { postableEngine } from './worker-protocol.ts';
 import { ModuleError, describeError } from './errors.ts';
 import { workerEntry } from './worker-entry.ts';
 
@@ -20,7 +21,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
     transferList: [control.port2, stream.port2, engine.port2],
     name: opts.label,
   });
-  Comlink.expose(opts.engine, engine.port1 as unknown as Comlink.Endpoint);
+  Comlink.expose(postableEngine(opts.engine), engine.port1 as unknown as Comlink.Endpoint);
   const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
   const host = new WorkerHost(opts.label, worker, remote, stream.port1, [control.port1, engine.port1]);
   try {

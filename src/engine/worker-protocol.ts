@@ -5,7 +5,8 @@
 // (or on its stop), which saves a round trip per module per session and keeps start and rounds in
 // one ordered channel.
 import type { EventPayload, Source } from '../common/types.ts';
-import type { ModuleConf } from './types.ts';
+import type { ModuleConf, ModuleEngine } from './types.ts';
+import { plainJsonPayload } from '../common/json-payload.ts';
 
 export type ToWorker = { t: 'round'; session: number; batch: Uint8Array };
 
@@ -33,18 +34,20 @@ export interface WorkerControl {
 }
 
 /**
- * For the calls a module makes back into the engine (structured clone through comlink).
+ * For the calls a module makes back into the engine and their results (structured clone through
+ * comlink).
  * Posting a view (a Node Buffer slice of a socket read, say) clones its whole ArrayBuffer; copy such
  * payload bytes to exact-size buffers first. Returns the input array when nothing needed copying.
  */
-export function postable<T extends { payload: EventPayload | null }>(events: T[]): T[] {
+export function postable<T extends { payload: EventPayload | null } | null>(events: T[]): T[] {
   let copy: T[] | null = null;
   for (let i = 0; i < events.length; i++) {
     const event = events[i] as T;
+    if (event === null) continue;
     const fixed = postablePayload(event.payload);
     if (fixed === event.payload) continue;
     copy ??= events.slice();
-    copy[i] = { ...event, payload: fixed };
+    copy[i] = { ...event, payload: fixed } as T;
   }
   return copy ?? events;
 }
@@ -61,5 +64,14 @@ function postablePayload(payload: EventPayload | null): EventPayload | null {
   if (payload.type === 'sbs') {
     return isView(payload.data.data) ? { type: 'sbs', data: { ...payload.data, data: new Uint8Array(payload.data.data) } } : payload;
   }
-  return payload;
+  // Lazy JSON payloads keep data and text in prototype accessors, which a clone would drop.
+  return plainJsonPayload(payload);
+}
+
+/** The engine as a module in another thread reaches it: results made safe to clone. */
+export function postableEngine(engine: ModuleEngine): ModuleEngine {
+  return {
+    register: async (source, events) => postable(await engine.register(source, events)),
+    query: async (data) => postable(await engine.query(data)),
+  };
 }

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';
 import type { Event, Source } from '../../src/common/types.ts';
+import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, readLog, recordingBackend, tempFile, waitFor } from './helpers.ts';
 
 let engine: Engine | null = null;
@@ -19,15 +20,17 @@ async function expectModuleCallsEngine(workers: number): Promise<void> {
   engine = await createEngine({ server_id: 1, modules: [{ module: 'calls-engine.ts', workers }] }, await recordingBackend(), {
     baseDir: fixtures,
   });
+  // A payload that keeps its JSON text (as from the wire or LMDB) must reach the module intact.
+  await engine.register(EVENTER, [{ type: ['stored'], sourceTimestamp: null, payload: jsonPayloadFromText('{"v": 1.0}') }]);
   const result = waitFor<Event[]>(
     (cb) => engine!.onEvents(cb),
     (events) => events[0]?.type[0] === 'query-result',
   );
   await engine.register(EVENTER, [jsonEvent(['trigger'], 1)]);
   const [event] = await result;
-  // The trigger is session 2, the module's own register session 3, its report session 4.
-  expect(event?.payload).toEqual({ type: 'json', data: { count: 1, session: 3 } });
-  expect(event?.id.session).toBe(4);
+  // The trigger is session 3, the module's own register session 4, its report session 5.
+  expect(event?.payload).toEqual({ type: 'json', data: { count: 1, session: 4, stored: { v: 1 }, storedText: '{"v": 1.0}' } });
+  expect(event?.id.session).toBe(5);
 }
 
 for (const workers of [0, 1]) {

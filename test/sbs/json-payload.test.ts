@@ -1,7 +1,7 @@
-// JSON payloads keep their text, parse lazily, survive structured clone, and print in
+// JSON payloads keep their text, parse lazily, clone safely in plain form, and print in
 // Python's json.dumps form when built in JS (spec/protocol.md 3.2).
 import { describe, expect, it } from 'vitest';
-import { jsonPayloadFromText, jsonPayloadText, pythonFloatRepr, pythonJsonText } from '../../src/common/json-payload.ts';
+import { jsonPayloadFromText, jsonPayloadText, plainJsonPayload, pythonFloatRepr, pythonJsonText } from '../../src/common/json-payload.ts';
 
 describe('jsonPayloadFromText', () => {
   it('keeps the text and parses on first access', () => {
@@ -17,9 +17,10 @@ describe('jsonPayloadFromText', () => {
     expect(() => p.data).toThrowError(SyntaxError);
   });
 
-  it('survives structured clone with both the text and the value', () => {
-    const clone = structuredClone(jsonPayloadFromText('[1.0, "x"]'));
+  it('its plain form survives structured clone with both the text and the value', () => {
+    const clone = structuredClone(plainJsonPayload(jsonPayloadFromText('[1.0, "x"]')));
     expect(clone).toEqual({ type: 'json', text: '[1.0, "x"]', data: [1, 'x'] });
+    expect(JSON.parse(JSON.stringify(jsonPayloadFromText('[1.0]')))).toEqual({ type: 'json', data: [1] });
   });
 
   it('assigning data drops the stale text', () => {
