@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < reps; rep++) {
     for (const config of configs) {
       const engine = await createEngine({ server_id: 1, modules: config.modules }, await createMemoryBackend());
-      await measure(engine, config.size, 0.2); // warm-up: threads running, code optimised
+      await measure(engine, config.size, 0.5); // warm-up: threads running, code optimised
       config.sessionsPerSecond.push(await measure(engine, config.size, seconds));
       await engine.close();
     }
