@@ -4,8 +4,8 @@
 import type { Event, EventId, EventPayload, EventType, RegisterEvent, SbsData, Timestamp } from '../common/types.ts';
 import { jsonPayloadFromText, jsonPayloadText } from '../common/json-payload.ts';
 import { SbsError } from './errors.ts';
-import { copyBytes, SbsReader } from './reader.ts';
-import { SbsWriter } from './writer.ts';
+import { decodeExactly, SbsReader } from './reader.ts';
+import { encodeAlone, SbsWriter } from './writer.ts';
 
 export function writeTimestamp(w: SbsWriter, t: Timestamp): void {
   w.integer(t.s);
@@ -160,28 +160,18 @@ export function readEvents(r: SbsReader): Event[] {
 
 /** The SBS `HatEventer.Event` record as an exact-size byte array. */
 export function encodeEvent(event: Event): Uint8Array {
-  const w = new SbsWriter(128);
-  writeEvent(w, event);
-  return copyBytes(w.finish());
+  return encodeAlone(event, writeEvent);
 }
 
 /** Strict: the bytes must hold exactly one Event. */
 export function decodeEvent(bytes: Uint8Array): Event {
-  const r = new SbsReader(bytes);
-  const event = readEvent(r);
-  r.expectEnd('HatEventer.Event');
-  return event;
+  return decodeExactly(bytes, 'HatEventer.Event', readEvent);
 }
 
 export function encodeRegisterEvent(event: RegisterEvent): Uint8Array {
-  const w = new SbsWriter(128);
-  writeRegisterEvent(w, event);
-  return copyBytes(w.finish());
+  return encodeAlone(event, writeRegisterEvent);
 }
 
 export function decodeRegisterEvent(bytes: Uint8Array): RegisterEvent {
-  const r = new SbsReader(bytes);
-  const event = readRegisterEvent(r);
-  r.expectEnd('HatEventer.RegisterEvent');
-  return event;
+  return decodeExactly(bytes, 'HatEventer.RegisterEvent', readRegisterEvent);
 }

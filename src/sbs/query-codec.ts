@@ -1,8 +1,8 @@
 // Codec of HatEventer.QueryData (spec/protocol.md 3.1); absent fields take Hat's defaults.
 import type { EventId, EventType, QueryData } from '../common/types.ts';
 import type { CompleteQueryData } from '../common/query-data.ts';
-import { copyBytes, SbsReader } from './reader.ts';
-import { SbsWriter } from './writer.ts';
+import { decodeExactly, SbsReader } from './reader.ts';
+import { encodeAlone, SbsWriter } from './writer.ts';
 import {
   readEventId, readEventType, readOptionalPayload, readOptionalTimestamp, writeEventId,
   writeEventType, writeOptionalPayload, writeOptionalTimestamp,
@@ -67,14 +67,9 @@ export function readQueryData(r: SbsReader): CompleteQueryData {
 }
 
 export function encodeQueryData(q: QueryData): Uint8Array {
-  const w = new SbsWriter(64);
-  writeQueryData(w, q);
-  return copyBytes(w.finish());
+  return encodeAlone(q, writeQueryData, 64);
 }
 
 export function decodeQueryData(bytes: Uint8Array): CompleteQueryData {
-  const r = new SbsReader(bytes);
-  const q = readQueryData(r);
-  r.expectEnd('HatEventer.QueryData');
-  return q;
+  return decodeExactly(bytes, 'HatEventer.QueryData', readQueryData);
 }

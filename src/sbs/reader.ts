@@ -190,3 +190,11 @@ export function copyBytes(view: Uint8Array): Uint8Array {
   out.set(view);
   return out;
 }
+
+/** Decodes bytes that must hold exactly one `what` (trailing bytes are an error). */
+export function decodeExactly<T>(bytes: Uint8Array, what: string, read: (r: SbsReader) => T): T {
+  const r = new SbsReader(bytes);
+  const value = read(r);
+  r.expectEnd(what);
+  return value;
+}

@@ -173,3 +173,13 @@ export function integerSize(value: number): number {
   }
   return size;
 }
+
+/** Encodes one value as an exact-size byte array of its own. */
+export function encodeAlone<T>(value: T, write: (w: SbsWriter, value: T) => void, sizeHint = 128): Uint8Array {
+  const w = new SbsWriter(sizeHint);
+  write(w, value);
+  const view = w.finish();
+  const out = new Uint8Array(view.length);
+  out.set(view);
+  return out;
+}

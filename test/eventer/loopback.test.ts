@@ -166,9 +166,14 @@ describe('eventer loopback', () => {
     const c = await client(r.address);
     await c.query({});
     expect(r.server.connectionCount).toBe(1);
+    const disconnected = new Promise<Event[]>((resolve) =>
+      r.engine.onEvents((events) => events[0]?.type.join('/') === 'event/eventer' && resolve(events)),
+    );
     await c.close();
     await until(() => r.server.connectionCount === 0);
-    const disconnected = await r.engine.query({ types: [['event', 'eventer']], maxResults: 1 });
-    expect(payloadView(disconnected[0]!.payload)).toEqual({ json: '"DISCONNECTED"' });
+    // DISCONNECTED goes through the engine like any registration: wait for its session.
+    const [event] = await disconnected;
+    expect(payloadView(event!.payload)).toEqual({ json: '"DISCONNECTED"' });
+    expect(event!.id.session).toBeGreaterThan(1);
   });
 });
