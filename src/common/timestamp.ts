@@ -53,9 +53,25 @@ export function roundHalfEven(x: number): number {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-/** Current UTC time (millisecond resolution: the wall clock Node exposes). */
+// The wall clock (Date.now) has millisecond resolution, so sessions a few hundred µs apart would
+// share a timestamp. Microseconds come from the monotonic clock, anchored to the wall clock and
+// re-anchored when the two drift apart by more than two milliseconds (clock adjustments); the result
+// never goes backwards within the process.
+let anchorUs = Date.now() * 1000 - Math.round(performance.now() * 1000);
+let lastUs = 0;
+
+/** Current UTC time with microsecond resolution, non-decreasing within the process. */
 export function now(): Timestamp {
-  return timestampFromMillis(Date.now());
+  const wallUs = Date.now() * 1000;
+  let us = anchorUs + Math.round(performance.now() * 1000);
+  if (Math.abs(us - wallUs) > 2000) {
+    anchorUs += wallUs - us;
+    us = wallUs;
+  }
+  if (us < lastUs) us = lastUs;
+  lastUs = us;
+  const s = Math.floor(us / 1e6);
+  return { s, us: us - s * 1e6 };
 }
 
 function timestampFromMillis(ms: number): Timestamp {
