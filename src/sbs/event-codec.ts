@@ -4,8 +4,8 @@
 import type { Event, EventId, EventPayload, EventType, RegisterEvent, SbsData, Timestamp } from '../common/types.ts';
 import { jsonPayloadFromText, jsonPayloadText } from '../common/json-payload.ts';
 import { SbsError } from './errors.ts';
-import { decodeExactly, SbsReader } from './reader.ts';
-import { encodeAlone, SbsWriter } from './writer.ts';
+import { decodeExactly, readString, SbsReader } from './reader.ts';
+import { encodeAlone, SbsWriter, writeString } from './writer.ts';
 
 export function writeTimestamp(w: SbsWriter, t: Timestamp): void {
   w.integer(t.s);
@@ -18,15 +18,11 @@ export function readTimestamp(r: SbsReader): Timestamp {
 }
 
 export function writeOptionalTimestamp(w: SbsWriter, t: Timestamp | null | undefined): void {
-  if (t == null) w.choice(0);
-  else {
-    w.choice(1);
-    writeTimestamp(w, t);
-  }
+  w.optional(t, writeTimestamp);
 }
 
 export function readOptionalTimestamp(r: SbsReader): Timestamp | null {
-  return r.choice(2, 'Optional(Timestamp)') === 0 ? null : readTimestamp(r);
+  return r.optional('Timestamp', readTimestamp);
 }
 
 export function writeEventId(w: SbsWriter, id: EventId): void {
@@ -54,18 +50,14 @@ export function readEventType(r: SbsReader): string[] {
 }
 
 export function writeSbsData(w: SbsWriter, data: SbsData): void {
-  if (data.module === null) w.choice(0);
-  else {
-    w.choice(1);
-    w.string(data.module);
-  }
+  w.optional(data.module, writeString);
   w.string(data.type);
   w.bytes(data.data);
 }
 
 /** `Hat.Data`; the bytes are copied so the result does not pin the input buffer. */
 export function readSbsData(r: SbsReader): SbsData {
-  const module = r.choice(2, 'Optional(String)') === 0 ? null : r.string();
+  const module = r.optional('String', readString);
   const type = r.string();
   return { module, type, data: r.bytesCopy() };
 }
@@ -106,15 +98,11 @@ export function readPayload(r: SbsReader): EventPayload {
 }
 
 export function writeOptionalPayload(w: SbsWriter, payload: EventPayload | null | undefined): void {
-  if (payload == null) w.choice(0);
-  else {
-    w.choice(1);
-    writePayload(w, payload);
-  }
+  w.optional(payload, writePayload);
 }
 
 export function readOptionalPayload(r: SbsReader): EventPayload | null {
-  return r.choice(2, 'Optional(EventPayload)') === 0 ? null : readPayload(r);
+  return r.optional('EventPayload', readPayload);
 }
 
 export function writeEvent(w: SbsWriter, event: Event): void {

@@ -1,6 +1,6 @@
 // Module `Hat` of hat-chatter (spec/protocol.md 1.4): the `Msg` envelope around `Data`.
-import { SbsReader } from './reader.ts';
-import { SbsWriter } from './writer.ts';
+import { readString, SbsReader } from './reader.ts';
+import { SbsWriter, writeString } from './writer.ts';
 
 /** Envelope fields of `Hat.Msg` other than its data. */
 export interface HatMsgHeader {
@@ -25,11 +25,7 @@ export function writeHatMsgHead(w: SbsWriter, h: HatMsgHeader, module: string | 
   w.boolean(h.owner);
   w.boolean(h.token);
   w.boolean(h.last);
-  if (module === null) w.choice(0);
-  else {
-    w.choice(1);
-    w.string(module);
-  }
+  w.optional(module, writeString);
   w.string(type);
   w.integer(dataLength);
 }
@@ -45,7 +41,7 @@ export function readHatMsg(r: SbsReader): HatMsg {
   const owner = r.boolean();
   const token = r.boolean();
   const last = r.boolean();
-  const module = r.choice(2, 'Optional(String)') === 0 ? null : r.string();
+  const module = r.optional('String', readString);
   const type = r.string();
   return { id, first, owner, token, last, module, type, data: r.bytesView() };
 }

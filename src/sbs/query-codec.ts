@@ -1,23 +1,39 @@
 // Codec of HatEventer.QueryData (spec/protocol.md 3.1); absent fields take Hat's defaults.
 import type { EventId, EventType, QueryData } from '../common/types.ts';
 import type { CompleteQueryData } from '../common/query-data.ts';
-import { decodeExactly, SbsReader } from './reader.ts';
-import { encodeAlone, SbsWriter } from './writer.ts';
+import { decodeExactly, readInteger, SbsReader } from './reader.ts';
+import { encodeAlone, SbsWriter, writeInteger } from './writer.ts';
 import {
   readEventId, readEventType, readOptionalPayload, readOptionalTimestamp, writeEventId,
   writeEventType, writeOptionalPayload, writeOptionalTimestamp,
 } from './event-codec.ts';
 
+function writeEventIds(w: SbsWriter, ids: readonly EventId[]): void {
+  w.arrayLength(ids.length);
+  for (const id of ids) writeEventId(w, id);
+}
+
+function writeEventTypes(w: SbsWriter, types: readonly EventType[]): void {
+  w.arrayLength(types.length);
+  for (const t of types) writeEventType(w, t);
+}
+
+function readEventIds(r: SbsReader): EventId[] {
+  const ids = new Array<EventId>(r.arrayLength(3));
+  for (let i = 0; i < ids.length; i++) ids[i] = readEventId(r);
+  return ids;
+}
+
+function readEventTypes(r: SbsReader): EventType[] {
+  const types = new Array<EventType>(r.arrayLength());
+  for (let i = 0; i < types.length; i++) types[i] = readEventType(r);
+  return types;
+}
+
 export function writeQueryData(w: SbsWriter, q: QueryData): void {
-  optional(w, q.serverId, (v) => w.integer(v));
-  optional(w, q.ids, (ids) => {
-    w.arrayLength(ids.length);
-    for (const id of ids) writeEventId(w, id);
-  });
-  optional(w, q.types, (types) => {
-    w.arrayLength(types.length);
-    for (const t of types) writeEventType(w, t);
-  });
+  w.optional(q.serverId, writeInteger);
+  w.optional(q.ids, writeEventIds);
+  w.optional(q.types, writeEventTypes);
   writeOptionalTimestamp(w, q.tFrom);
   writeOptionalTimestamp(w, q.tTo);
   writeOptionalTimestamp(w, q.sourceTFrom);
@@ -26,32 +42,14 @@ export function writeQueryData(w: SbsWriter, q: QueryData): void {
   w.choice(q.order === 'ascending' ? 1 : 0);
   w.choice(q.orderBy === 'sourceTimestamp' ? 1 : 0);
   w.boolean(q.uniqueType ?? false);
-  optional(w, q.maxResults, (v) => w.integer(v));
-}
-
-function optional<T>(w: SbsWriter, value: T | null | undefined, write: (v: T) => void): void {
-  if (value == null) w.choice(0);
-  else {
-    w.choice(1);
-    write(value);
-  }
+  w.optional(q.maxResults, writeInteger);
 }
 
 /** Every field is present in the result, defaults filled in. */
 export function readQueryData(r: SbsReader): CompleteQueryData {
-  const serverId = r.choice(2, 'Optional(Integer)') === 0 ? null : r.integer();
-  let ids: EventId[] | null = null;
-  if (r.choice(2, 'Optional(Array(EventId))') === 1) {
-    const count = r.arrayLength(3);
-    ids = new Array<EventId>(count);
-    for (let i = 0; i < count; i++) ids[i] = readEventId(r);
-  }
-  let types: EventType[] | null = null;
-  if (r.choice(2, 'Optional(Array(EventType))') === 1) {
-    const count = r.arrayLength();
-    types = new Array<EventType>(count);
-    for (let i = 0; i < count; i++) types[i] = readEventType(r);
-  }
+  const serverId = r.optional('Integer', readInteger);
+  const ids = r.optional('Array(EventId)', readEventIds);
+  const types = r.optional('Array(EventType)', readEventTypes);
   const tFrom = readOptionalTimestamp(r);
   const tTo = readOptionalTimestamp(r);
   const sourceTFrom = readOptionalTimestamp(r);
@@ -60,7 +58,7 @@ export function readQueryData(r: SbsReader): CompleteQueryData {
   const order = r.choice(2, 'Order') === 0 ? 'descending' : 'ascending';
   const orderBy = r.choice(2, 'OrderBy') === 0 ? 'timestamp' : 'sourceTimestamp';
   const uniqueType = r.boolean();
-  const maxResults = r.choice(2, 'Optional(Integer)') === 0 ? null : r.integer();
+  const maxResults = r.optional('Integer', readInteger);
   return {
     serverId, ids, types, tFrom, tTo, sourceTFrom, sourceTTo, payload, order, orderBy, uniqueType, maxResults,
   };

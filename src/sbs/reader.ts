@@ -176,6 +176,11 @@ export class SbsReader {
     return index;
   }
 
+  /** `Optional(T)`: null for Choice none, else the value `read` decodes. */
+  optional<T>(typeName: string, read: (r: SbsReader) => T): T | null {
+    return this.choice(2, `Optional(${typeName})`) === 0 ? null : read(this);
+  }
+
   /** Throws unless the whole input was consumed (strict decoding of stored records). */
   expectEnd(what: string): void {
     if (this.pos !== this.end) {
@@ -185,6 +190,9 @@ export class SbsReader {
 }
 
 /** A plain Uint8Array copy (`Buffer#slice` would return a view, so never call it here). */
+export const readString = (r: SbsReader): string => r.string();
+export const readInteger = (r: SbsReader): number => r.integer();
+
 export function copyBytes(view: Uint8Array): Uint8Array {
   const out = new Uint8Array(view.length);
   out.set(view);

@@ -159,7 +159,19 @@ export class SbsWriter {
   choice(index: number): void {
     this.integer(index);
   }
+
+  /** `Optional(T)`: Choice none (absent) or value. `write` is a plain function so no closure is made per call. */
+  optional<T>(value: T | null | undefined, write: (w: SbsWriter, value: T) => void): void {
+    if (value == null) this.choice(0);
+    else {
+      this.choice(1);
+      write(this, value);
+    }
+  }
 }
+
+export const writeString = (w: SbsWriter, s: string): void => w.string(s);
+export const writeInteger = (w: SbsWriter, n: number): void => w.integer(n);
 
 const scratchGroups: number[] = new Array<number>(10).fill(0);
 
