@@ -5,10 +5,9 @@ import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
-import { postable } from '../src/engine/worker-protocol.ts';
+import { remoteModuleEngine } from '../src/engine/worker-protocol.ts';
 import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 import type { FromWorker, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
-import type { ModuleEngine } from '../src/engine/types.ts';
 
 interface HostWorkerData {
   control: MessagePort;
@@ -17,12 +16,7 @@ interface HostWorkerData {
 }
 
 const ports = workerData as HostWorkerData;
-const engine = Comlink.wrap<ModuleEngine>(ports.engine as unknown as Comlink.Endpoint);
-// What the module is given: plain async functions, so it never sees comlink's proxy type.
-const moduleEngine: ModuleEngine = {
-  register: (source, events) => engine.register(source, postable(events)),
-  query: (data) => engine.query(data),
-};
+const moduleEngine = remoteModuleEngine(ports.engine as unknown as Comlink.Endpoint);
 
 let runtime: ModuleRuntime | null = null;
 

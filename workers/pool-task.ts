@@ -5,20 +5,16 @@ import { workerData } from 'piscina';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports } from '../src/engine/module-loader.ts';
-import { postable } from '../src/engine/worker-protocol.ts';
+import { remoteModuleEngine } from '../src/engine/worker-protocol.ts';
 import type { PoolTask, PoolWorkerData } from '../src/engine/pool-host.ts';
-import type { ModuleEngine, Module } from '../src/engine/types.ts';
+import type { Module } from '../src/engine/types.ts';
 import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 
 const data = workerData as PoolWorkerData;
 
 // The pool's threads share one broadcast channel to the engine; comlink matches replies by id.
 const channel = new BroadcastChannel(data.channel);
-const engine = Comlink.wrap<ModuleEngine>(channel as unknown as Comlink.Endpoint);
-const moduleEngine: ModuleEngine = {
-  register: (source, events) => engine.register(source, postable(events)),
-  query: (query) => engine.query(query),
-};
+const moduleEngine = remoteModuleEngine(channel as unknown as Comlink.Endpoint);
 
 async function createRuntime(): Promise<ModuleRuntime> {
   const exports = await loadModuleExports(data.label, data.specifier);

@@ -5,6 +5,7 @@
 // (or on its stop), which saves a round trip per module per session and keeps start and rounds in
 // one ordered channel.
 import type { EventPayload, Source } from '../common/types.ts';
+import * as Comlink from 'comlink';
 import type { ModuleConf, ModuleEngine } from './types.ts';
 import { plainJsonPayload } from '../common/json-payload.ts';
 
@@ -68,7 +69,19 @@ function postablePayload(payload: EventPayload | null): EventPayload | null {
   return plainJsonPayload(payload);
 }
 
-/** The engine as a module in another thread reaches it: results made safe to clone. */
+/**
+ * The engine as a module in a worker sees it: plain async functions over a comlink endpoint (the
+ * module never sees comlink's proxy type), with what it sends made safe to clone.
+ */
+export function remoteModuleEngine(endpoint: Comlink.Endpoint): ModuleEngine {
+  const engine = Comlink.wrap<ModuleEngine>(endpoint);
+  return {
+    register: (source, events) => engine.register(source, postable(events)),
+    query: (data) => engine.query(data),
+  };
+}
+
+/** The engine as the main thread exposes it to worker modules: results made safe to clone. */
 export function postableEngine(engine: ModuleEngine): ModuleEngine {
   return {
     register: async (source, events) => postable(await engine.register(source, events)),

@@ -133,7 +133,7 @@ class Server implements RunningServer {
     readonly engine: Engine,
     private readonly eventer: EventerServer,
     private readonly backend: Backend,
-    private readonly inner: Backend,
+    inner: Backend,
     private readonly reserving: ReservingBackend | null,
     private readonly lock: DataLock | null,
     readonly dataPath: string | null,

@@ -45,7 +45,7 @@ export interface FlushState {
  */
 export async function flushPending(state: FlushState): Promise<Event[][]> {
   const accepted = state.takeAccepted();
-  const { events, values, base } = accepted;
+  const { events, base } = accepted;
   const n = events.length;
   if (n === 0) return [];
   const { env, system, latest, partitions, archive } = state;
@@ -72,9 +72,8 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   let archived: PendingEntry[] = [];
   let archivePartition: OrderedPartition | null = null;
   try {
-    rows.addOps(system.writeOps(env, systemPending));
+    rows.addOps(system.writeOps(systemPending));
     rows.addOps(latest.writeOps(
-      env,
       latestPending,
       (seq, typeRef) => (latestRefs[seq - base] = typeRef),
       (id, typeRef) => {

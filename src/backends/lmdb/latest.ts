@@ -114,7 +114,6 @@ export class LatestDb {
    * type_ref (its new Latest ref); `removeRef` the Latest ref of the event a row replaces.
    */
   writeOps(
-    env: Environment,
     pending: LatestPending,
     addRef: (seq: number, typeRef: number) => void,
     removeRef: (id: EventId, typeRef: number) => void,

@@ -42,7 +42,7 @@ export class SystemDb {
     for (const [server, entry] of pending) if (!this.#pending.has(server)) this.#pending.set(server, entry);
   }
 
-  writeOps(env: Environment, pending: Map<number, SystemEntry>): WriteOp[] {
+  writeOps(pending: Map<number, SystemEntry>): WriteOp[] {
     return [...pending].map(([server, { id, timestamp }]) => ({
       db: 'SYSTEM',
       key: u64Bytes(server),
