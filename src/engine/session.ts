@@ -37,16 +37,26 @@ export async function runSession(
 
   while (events.length > 0 && hosts.length > 0) {
     const work = hosts.map((host) => {
-      const matched: Event[] = [];
-      const matchedSources: Source[] = [];
+      // Copies start at the first event the module does not take: a '*' module gets the round's
+      // arrays themselves.
+      let matched: Event[] | null = null;
+      let matchedSources: Source[] = [];
+      let count = 0;
       for (let i = 0; i < events.length; i++) {
         const event = events[i] as Event;
         if (host.subscription.matches(event.type)) {
-          matched.push(event);
-          matchedSources.push(sources[i] as Source);
+          count++;
+          if (matched) {
+            matched.push(event);
+            matchedSources.push(sources[i] as Source);
+          }
+        } else if (!matched) {
+          matched = events.slice(0, i);
+          matchedSources = sources.slice(0, i);
         }
       }
-      return matched.length === 0 ? Promise.resolve([]) : collect(host.process(last.session, matchedSources, matched));
+      if (count === 0) return Promise.resolve([]);
+      return collect(host.process(last.session, matched ? matchedSources : sources, matched ?? events));
     });
     const outcomes = await Promise.allSettled(work);
     const nextEvents: Event[] = [];
