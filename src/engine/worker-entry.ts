@@ -1,6 +1,4 @@
 // Where the worker entries are: the compiled `.js` files in production, a tsx shim in development.
-import { fileURLToPath } from 'node:url';
-
 const fromSources = import.meta.url.endsWith('.ts');
 
 /** File URL of a worker entry given its name in `workers/` (without extension). */
@@ -8,6 +6,3 @@ export function workerEntry(name: string): URL {
   return new URL(fromSources ? `../../workers/${name}-shim.mjs` : `../../workers/${name}.js`, import.meta.url);
 }
 
-export function workerEntryPath(name: string): string {
-  return fileURLToPath(workerEntry(name));
-}
