@@ -1,8 +1,10 @@
 // Engine throughput: sessions/s and events/s for module placements on the main thread (workers: 0),
-// in own worker threads (workers: 1) and pooled (workers: 2). Every configuration runs several
+// in own worker threads (workers: 1) and spread over two threads (workers: 2). Every configuration runs several
 // times, alternating, and the table reports the median and the spread (min..max), because these
 // 2 vCPUs sometimes give only about one core of throughput. Each measurement gets a fresh engine
-// and memory backend: a store grown by earlier runs would make later ones measure its GC.
+// and memory backend: a store grown by earlier runs would make later ones measure its GC. Each
+// repetition also measures the same CPU work on bare threads (thread-ceiling.ts): what the machine
+// allows at that moment.
 //
 //   npm run bench:engine -- [--reps 5] [--seconds 1] [--json bench/results/engine.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,9 @@ import { createMemoryBackend } from '../src/backends/memory.ts';
 import type { Event, RegisterEvent, Source } from '../src/common/types.ts';
 import { Worker } from 'node:worker_threads';
 import { decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
+import { calibrate } from './modules/cpu-work.ts';
+import { measureCeiling } from './thread-ceiling.ts';
+import type { Ceiling } from './thread-ceiling.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,7 +29,7 @@ const { values: args } = parseArgs({
 });
 const reps = Number(args.reps);
 const seconds = Number(args.seconds);
-const cpuModule = path.join(import.meta.dirname, '../test/engine/fixtures/cpu.ts');
+const cpuModule = path.join(import.meta.dirname, 'modules/cpu-work.ts');
 const SOURCE: Source = { type: 'eventer', id: 1 };
 const WINDOW = 8; // outstanding register calls, so the engine's queue never runs dry
 
@@ -33,8 +38,11 @@ interface Setup {
   modules: (workers: number) => ModuleConf[];
 }
 
-const trivial = { module: cpuModule, micros: 0 };
-const heavy = { module: cpuModule, micros: 50 };
+// ~50 µs of CPU per event for the heavy setups: a fixed amount of work, calibrated once here, so
+// every placement does exactly the same work.
+const iterations = calibrate(50);
+const trivial = { module: cpuModule, iterations: 0 };
+const heavy = { module: cpuModule, iterations };
 const setups: Setup[] = [
   { name: '(a) no modules', modules: () => [] },
   { name: '(b) 1 trivial module', modules: (workers) => [{ ...trivial, workers }] },
@@ -91,7 +99,9 @@ async function main(): Promise<void> {
       }
     }
   }
+  const ceilings: Ceiling[] = [];
   for (let rep = 0; rep < reps; rep++) {
+    ceilings.push(await measureCeiling(iterations, 100, seconds));
     for (const config of configs) {
       const engine = await createEngine({ server_id: 1, modules: config.modules }, await createMemoryBackend());
       await measure(engine, config.size, 0.5); // warm-up: threads running, code optimised
@@ -131,6 +141,14 @@ async function main(): Promise<void> {
   };
   console.log('\nratios of medians:');
   for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${value.toFixed(2)}`);
+  // The same CPU work on bare threads in the same run (bench/thread-ceiling.ts): what the machine allows.
+  const ceiling = {
+    'd: two bare threads / main thread': median(ceilings.map((c) => c.twoThreadsFull / c.main)),
+    'e: two bare threads / one bare thread': median(ceilings.map((c) => c.twoThreadsHalf / c.oneThread)),
+  };
+  console.log(`\nceiling: the heavy work on bare threads with a plain message per round (median of ${reps} runs):`);
+  for (const [name, value] of Object.entries(ceiling))
+    console.log(`  ${name}: ${value.toFixed(2)} (runs ${ceilings.map((c) => (name.startsWith('d') ? c.twoThreadsFull / c.main : c.twoThreadsHalf / c.oneThread).toFixed(2)).join(', ')})`);
   // Per-session cost of a worker round trip, derived from (b): where the time over workers: 0 goes.
   const overheadUs = (1e6 / find('(b)', 1, 100) - 1e6 / find('(b)', 0, 100)).toFixed(0);
   console.log(`  b, size 100: a worker module adds ${overheadUs} µs per session over the main thread`);
@@ -141,7 +159,7 @@ async function main(): Promise<void> {
 
   if (args.json) {
     mkdirSync(path.dirname(args.json), { recursive: true });
-    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), reps, seconds, window: WINDOW, rows, ratios, breakdown }, null, 1));
+    writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), reps, seconds, window: WINDOW, iterations, rows, ratios, ceilings, breakdown }, null, 1));
     console.log(`\nwrote ${args.json}`);
   }
 }
