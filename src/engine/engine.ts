@@ -19,6 +19,12 @@ interface Request {
   reject: (error: Error) => void;
 }
 
+/** A session whose modules are done, waiting to be stored. */
+interface Finished {
+  request: Request;
+  events: Event[];
+}
+
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
@@ -62,6 +68,8 @@ class SessionEngine implements Engine {
   private loop: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
   private resolveClosed!: () => void;
+  /** The store in flight (settles true/false, never rejects). */
+  private storing: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     private readonly backend: Backend,
@@ -82,7 +90,8 @@ class SessionEngine implements Engine {
 
   query(data: QueryData): Promise<Event[]> {
     if (!this.accepting) return Promise.reject(new EngineClosedError(this.failure));
-    return this.backend.query(data);
+    // After the session being stored: a module querying during session N sees session N-1.
+    return this.storing.then(() => this.backend.query(data));
   }
 
   onEvents(cb: (events: Event[]) => void): () => void {
@@ -107,28 +116,65 @@ class SessionEngine implements Engine {
     return this.stop();
   }
 
+  /**
+   * Sessions run one after another, but a session is stored while the next one's modules work: the
+   * backend write (and the caller's response) overlaps the thread round trips. Ids, order and what
+   * each module sees stay those of sequential execution; queries wait for the store in flight.
+   */
   private async runLoop(): Promise<void> {
+    let done: Finished | null = null; // modules finished, not yet stored
     while (this.accepting) {
       const request = this.queue.shift();
       if (!request) {
+        if (done) {
+          await this.store(done);
+          done = null;
+          continue;
+        }
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
         continue;
       }
+      // The rounds go out first (runSession posts them synchronously), then the store starts.
+      const session = runSession(this.hosts, this.last, request.source, request.events);
+      const storing = done ? this.store(done) : null;
+      done = null;
       try {
-        await this.process(request);
+        done = { request, events: await session };
       } catch (error) {
         const reason = error instanceof Error ? error : new Error(describeError(error));
         request.reject(new EngineClosedError(reason));
+        await storing;
         void this.fail(reason);
         return;
       }
+      if (storing && !(await storing)) {
+        done.request.reject(new EngineClosedError(this.failure));
+        return;
+      }
     }
+    if (done) await this.store(done);
   }
 
-  private async process(request: Request): Promise<void> {
-    const events = await runSession(this.hosts, this.last, request.source, request.events);
-    const results = await this.backend.register(events);
+  /** Stores a finished session and answers its caller; false (engine failing) if the backend failed. */
+  private store(finished: Finished): Promise<boolean> {
+    const stored = this.backend.register(finished.events).then(
+      (results) => {
+        this.answer(finished.request, results);
+        return true;
+      },
+      (error: unknown) => {
+        const reason = error instanceof Error ? error : new Error(describeError(error));
+        finished.request.reject(new EngineClosedError(reason));
+        void this.fail(reason);
+        return false;
+      },
+    );
+    this.storing = stored;
+    return stored;
+  }
+
+  private answer(request: Request, results: (Event | null)[]): void {
     request.resolve(results.slice(0, request.events.length));
     // Synchronously after resolving: the caller's continuation runs after the callbacks (as in Hat),
     // so an eventer client gets its notification before its register response.
