@@ -1,50 +1,68 @@
-// Entry of a module's own worker thread (workers: 1). Creates the module, then serves the session
-// stream on its port; the module reaches the engine through comlink.
+// Entry of a module's own worker thread (workers: 1, and each thread of workers: N). Creates the
+// module, then serves the session's requests — from its port, or from the doorbell while it
+// watches it; the module reaches the engine through comlink.
 import { workerData } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
 import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
 import { remoteModuleEngine } from '../src/engine/worker-protocol.ts';
 import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
-import type { FromWorker, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
+import { Doorbell, RequestKind } from '../src/engine/doorbell.ts';
+import type { BellRequest } from '../src/engine/doorbell.ts';
+import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
 
-interface HostWorkerData {
-  control: MessagePort;
-  stream: MessagePort;
-  engine: MessagePort;
-}
-
-const ports = workerData as HostWorkerData;
-const moduleEngine = remoteModuleEngine(ports.engine as unknown as Comlink.Endpoint);
+const data = workerData as HostWorkerData;
+const moduleEngine = remoteModuleEngine(data.engine as unknown as Comlink.Endpoint);
+const bell = new Doorbell(data.bell, data.watch);
 
 let runtime: ModuleRuntime | null = null;
 
-/** Round outputs, written here and read by the engine before it sends the next round. */
+/** Round outputs, written here and read by the engine before it sends the next request. */
 const output = new SharedBatch();
+const nothing = encodeRegisterEvents([]);
+/** The engine's round input buffer, as the last round message brought it. */
+let input: Uint8Array = new Uint8Array(0);
+let answeredAt = 0;
 
-function send(message: FromWorker): void {
-  ports.stream.postMessage(message);
-}
-
-async function handle(message: ToWorker): Promise<void> {
-  let outputs;
+async function serve(request: ToWorker): Promise<void> {
+  let answer: FromWorker;
   try {
     if (!runtime) throw new Error('module not initialised');
-    const { events, sources } = decodeRound(message.batch);
-    outputs = await runtime.round(message.session, sources, events);
+    if (request.t === 'stop') {
+      await runtime.stop(request.session);
+      answer = { t: 'end', batch: nothing };
+    } else {
+      const { events, sources } = decodeRound(request.batch);
+      answer = { t: 'end', batch: encodeRegisterEvents(await runtime.round(request.session, sources, events), output) };
+    }
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
-    send({ t: 'error', message: e.message, stack: e.stack });
-    return;
+    answer = { t: 'error', message: e.message, stack: e.stack };
   }
-  send({ t: 'end', batch: encodeRegisterEvents(outputs, output) });
+  send(answer);
 }
 
-// The engine sends one request at a time and waits for its answer, so handling in arrival order
+function send(answer: FromWorker): void {
+  const watching = bell.willWatch();
+  data.stream.postMessage(answer);
+  answeredAt = performance.now();
+  if (!watching) return;
+  const next = bell.watch();
+  if (next) void serve(fromBell(next));
+}
+
+function fromBell(request: BellRequest): ToWorker {
+  return request.kind === RequestKind.Stop
+    ? { t: 'stop', session: request.session }
+    : { t: 'round', session: request.session, batch: input.subarray(0, request.length) };
+}
+
+// The engine sends one request at a time and waits for its answer, so serving in arrival order
 // needs no queue of our own.
-ports.stream.on('message', (message: ToWorker) => {
-  void handle(message);
+data.stream.on('message', (request: ToWorker) => {
+  bell.noteWait(performance.now() - answeredAt);
+  if (request.t === 'round') input = new Uint8Array(request.batch.buffer);
+  void serve(request);
 });
 
 const control: WorkerControl = {
@@ -64,13 +82,9 @@ const control: WorkerControl = {
       hasSessionHooks: hasSessionHooks(module),
     };
   },
-  async stopSession(sessionId: number): Promise<void> {
-    if (!runtime) throw new Error('module not initialised');
-    await runtime.stop(sessionId);
-  },
   async close(): Promise<void> {
     await runtime?.module.close?.();
   },
 };
 
-Comlink.expose(control, ports.control as unknown as Comlink.Endpoint);
+Comlink.expose(control, data.control as unknown as Comlink.Endpoint);

@@ -1,4 +1,5 @@
 // Creates the host of each configured module in the placement its `workers` setting asks for.
+import { availableParallelism } from 'node:os';
 import type { Source } from '../common/types.ts';
 import type { ModuleHost } from './module-host.ts';
 import type { ModuleConf, ModuleEngine } from './types.ts';
@@ -19,21 +20,23 @@ export function checkModuleConf(index: number, conf: ModuleConf): void {
 
 /** Creates every module (in parallel: each placement is independent); closes them all if one fails. */
 export async function createHosts(modules: ModuleConf[], engine: ModuleEngine, baseDir: string): Promise<ModuleHost[]> {
-  const attempts = await Promise.allSettled(modules.map((conf, index) => createHost(index, conf, engine, baseDir)));
+  const threads = modules.reduce((sum, conf) => sum + (conf.workers ?? 1), 0);
+  const watch = threads < availableParallelism();
+  const attempts = await Promise.allSettled(modules.map((conf, index) => createHost(index, conf, engine, baseDir, watch)));
   const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
   if (!failed) return attempts.map((a) => (a as PromiseFulfilledResult<ModuleHost>).value);
   await Promise.all(attempts.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   throw failed.reason;
 }
 
-async function createHost(index: number, given: ModuleConf, engine: ModuleEngine, baseDir: string): Promise<ModuleHost> {
+async function createHost(index: number, given: ModuleConf, engine: ModuleEngine, baseDir: string, watch: boolean): Promise<ModuleHost> {
   checkModuleConf(index, given);
   const label = moduleLabel(index, given);
   const specifier = resolveModuleSpecifier(given.module, baseDir);
   const exports = await loadModuleExports(label, specifier);
   const conf = validateModuleConf(label, exports, given);
   const source: Source = { type: 'module', id: index };
-  const opts = { index, label, specifier, conf, source, engine };
+  const opts = { index, label, specifier, conf, source, engine, watch };
   const workers = conf.workers ?? 1;
   if (workers === 0) return createInThreadHost(opts, exports);
   if (workers === 1) return createWorkerHost(opts);

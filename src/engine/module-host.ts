@@ -28,4 +28,6 @@ export interface HostOptions {
   conf: ModuleConf;
   source: Source;
   engine: ModuleEngine;
+  /** Whether a module thread may watch its doorbell (doorbell.ts): the engine has a core to spare. */
+  watch: boolean;
 }

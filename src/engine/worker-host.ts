@@ -1,12 +1,14 @@
-// workers: 1 — the module runs in its own worker thread. Control calls go through comlink; the
-// round stream goes over a dedicated MessagePort, read as an async iterable of output batches.
+// workers: 1 — the module runs in its own worker thread. Control calls go through comlink; rounds
+// and session stops go over a dedicated MessagePort or the doorbell, and their answers come back
+// on the port, read as an async iterable of output batches.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import { Subscription } from '../common/subscription.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { FromWorker, ToWorker, WorkerControl } from './worker-protocol.ts';
+import type { FromWorker, HostWorkerData, ToWorker, WorkerControl } from './worker-protocol.ts';
+import { Doorbell, RequestKind } from './doorbell.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { postableEngine } from './worker-protocol.ts';
 import { ModuleError, describeError } from './errors.ts';
@@ -16,14 +18,22 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const control = new MessageChannel();
   const stream = new MessageChannel();
   const engine = new MessageChannel();
+  const bell = new Doorbell();
+  const workerData: HostWorkerData = {
+    control: control.port2,
+    stream: stream.port2,
+    engine: engine.port2,
+    bell: bell.buffer,
+    watch: opts.watch,
+  };
   const worker = new Worker(workerEntry('module-host'), {
-    workerData: { control: control.port2, stream: stream.port2, engine: engine.port2 },
+    workerData,
     transferList: [control.port2, stream.port2, engine.port2],
     name: opts.label,
   });
   Comlink.expose(postableEngine(opts.engine), engine.port1 as unknown as Comlink.Endpoint);
   const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
-  const host = new WorkerHost(opts.label, worker, remote, stream.port1, [control.port1, engine.port1]);
+  const host = new WorkerHost(opts.label, worker, remote, stream.port1, bell, [control.port1, engine.port1]);
   try {
     const info = await Promise.race([
       remote.init({ label: opts.label, specifier: opts.specifier, conf: opts.conf, source: opts.source }),
@@ -46,6 +56,8 @@ class WorkerHost implements ModuleHost {
   private current: QueuedIterator<FromWorker> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
   private readonly input = new SharedBatch();
+  /** The input buffer the thread last got in a message: the doorbell can only point into that one. */
+  private threadInput: ArrayBufferLike | null = null;
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private resolveClosed!: (reason: Error) => void;
@@ -55,6 +67,7 @@ class WorkerHost implements ModuleHost {
     private readonly worker: Worker,
     private readonly remote: Comlink.Remote<WorkerControl>,
     private readonly stream: import('node:worker_threads').MessagePort,
+    private readonly bell: Doorbell,
     private readonly otherPorts: import('node:worker_threads').MessagePort[],
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -73,20 +86,16 @@ class WorkerHost implements ModuleHost {
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     const batch = encodeRound(events, sources, this.input);
     for await (const reply of this.request({ t: 'round', session: sessionId, batch })) {
-      if (reply.t === 'error') throw this.moduleError(reply);
+      if (reply.t === 'error') throw this.moduleError('process failed', reply);
       if (reply.batch.length > 0) yield decodeRegisterEvents(reply.batch);
       return;
     }
   }
 
   async stopSession(sessionId: number): Promise<void> {
-    if (this.failure) throw this.failure;
-    try {
-      // A comlink call never settles if the thread dies meanwhile: race it with the thread's end.
-      await Promise.race([this.remote.stopSession(sessionId), this.closed.then((reason) => Promise.reject(reason))]);
-    } catch (error) {
-      if (error instanceof ModuleError) throw error;
-      throw new ModuleError(this.label, `session hook failed: ${describeError(error)}`, { cause: error });
+    for await (const reply of this.request({ t: 'stop', session: sessionId })) {
+      if (reply.t === 'error') throw this.moduleError('session hook failed', reply);
+      return;
     }
   }
 
@@ -115,13 +124,18 @@ class WorkerHost implements ModuleHost {
       return replies;
     }
     this.current = replies;
-    this.stream.postMessage(message);
+    if (message.t === 'stop') {
+      if (!this.bell.ring(RequestKind.Stop, message.session, 0)) this.stream.postMessage(message);
+    } else if (message.batch.buffer !== this.threadInput || message.batch.byteOffset !== 0 || !this.bell.ring(RequestKind.Round, message.session, message.batch.length)) {
+      this.threadInput = message.batch.buffer;
+      this.stream.postMessage(message);
+    }
     return replies;
   }
 
-  private moduleError(reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
+  private moduleError(what: string, reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
     const cause = Object.assign(new Error(reply.message), { stack: reply.stack });
-    return new ModuleError(this.label, `process failed: ${reply.message}`, { cause });
+    return new ModuleError(this.label, `${what}: ${reply.message}`, { cause });
   }
 
   private fail(reason: Error): void {

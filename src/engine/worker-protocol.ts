@@ -1,18 +1,31 @@
-// Messages between the engine and a module's worker thread. Control (init, session stop, close, the
-// module's calls back into the engine) goes through comlink; the rounds go over a dedicated
-// MessagePort: one message per module per round each way, never one per event, with the events
-// in the compact form of event-batch-codec.ts, in buffers the two threads share. A session's start rides on its first round
-// (or on its stop), which saves a round trip per module per session and keeps start and rounds in
-// one ordered channel.
+// Messages between the engine and a module's worker thread. Control (init, close, the module's
+// calls back into the engine) goes through comlink. Requests of the session — rounds and session
+// stops — go over a dedicated MessagePort, or through the doorbell (doorbell.ts) when the thread
+// watches it: one request per module per round, never one per event, with the events in the
+// compact form of event-batch-codec.ts, in buffers the two threads share. A session's start rides
+// on its first round (or on its stop), which saves a round trip per module per session and keeps
+// start, rounds and stop in one ordered channel.
+import type { MessagePort } from 'node:worker_threads';
 import type { EventPayload, Source } from '../common/types.ts';
 import * as Comlink from 'comlink';
 import type { ModuleConf, ModuleEngine } from './types.ts';
 import { plainJsonPayload } from '../common/json-payload.ts';
 
-export type ToWorker = { t: 'round'; session: number; batch: Uint8Array };
+/** A round's events, or the end of a session for the module's onSessionStop. */
+export type ToWorker = { t: 'round'; session: number; batch: Uint8Array } | { t: 'stop'; session: number };
 
-/** The round's outputs (all of them, in one message: the shared buffer holds one batch at a time). */
+/** A request's answer: for a round, all its outputs in one message (the shared buffer holds one batch at a time). */
 export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string };
+
+/** What a module host thread gets at its start. */
+export interface HostWorkerData {
+  control: MessagePort;
+  stream: MessagePort;
+  engine: MessagePort;
+  /** The doorbell's buffer, and whether the thread may watch it (doorbell.ts). */
+  bell: SharedArrayBuffer;
+  watch: boolean;
+}
 
 export interface InitRequest {
   label: string;
@@ -29,8 +42,6 @@ export interface InitResult {
 /** The comlink-exposed API of a module host worker. */
 export interface WorkerControl {
   init(request: InitRequest): Promise<InitResult>;
-  /** Runs onSessionStop (and onSessionStart first if the session had no round for this module). */
-  stopSession(sessionId: number): Promise<void>;
   close(): Promise<void>;
 }
 
