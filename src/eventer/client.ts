@@ -15,6 +15,12 @@ import {
 export interface EventerClientOptions extends TransportOptions {
   /** Sent as one MsgSubscribe right after connecting, when not empty. */
   subscriptions?: EventType[];
+  /**
+   * Bytes of notifications received but not yet taken by `receive()` or iteration past which the
+   * connection is closed (the application does not keep up; what arrived stays readable).
+   * Default 128 MiB, as the server allows a peer that does not read.
+   */
+  maxUnreadNotificationBytes?: number;
 }
 
 export interface EventerClient {
@@ -33,8 +39,10 @@ export interface EventerClient {
 const EVENT_SIZE_HINT = 64;
 
 export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
+  const limit = opts.maxUnreadNotificationBytes ?? 128 * 1024 * 1024;
+  if (!(limit > 0)) throw new RangeError(`maxUnreadNotificationBytes must be positive, got ${limit}`);
   const conn = await connect(address, opts);
-  const client = new Client(conn);
+  const client = new Client(conn, limit);
   if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe(opts.subscriptions);
   return client;
 }
@@ -46,12 +54,22 @@ interface Pending {
   reject(err: Error): void;
 }
 
+/** A notified session's events and the size of the message that brought them. */
+interface Notification {
+  events: Event[];
+  bytes: number;
+}
+
 class Client implements EventerClient {
   private readonly pending = new Map<number, Pending>();
-  private readonly notifications = new QueuedIterator<Event[]>();
+  private readonly notifications = new QueuedIterator<Notification>();
+  private unreadBytes = 0;
   readonly closed: Promise<void>;
 
-  constructor(private readonly conn: ChatterConnection) {
+  constructor(
+    private readonly conn: ChatterConnection,
+    private readonly maxUnreadBytes: number,
+  ) {
     this.closed = conn.closed;
     conn.setHandler((msg) => this.onMessage(msg));
     conn.onClose((reason) => {
@@ -83,11 +101,25 @@ class Client implements EventerClient {
   async receive(): Promise<Event[]> {
     const next = await this.notifications.next();
     if (next.done) throw new ConnectionClosedError(this.conn.closeReason ?? 'closed');
-    return next.value;
+    return this.taken(next.value);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Event[]> {
-    return this.notifications;
+    return {
+      next: async () => {
+        const next = await this.notifications.next();
+        return next.done ? next : { done: false, value: this.taken(next.value) };
+      },
+      return: async () => {
+        await this.notifications.return();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  private taken(notification: Notification): Event[] {
+    this.unreadBytes -= notification.bytes;
+    return notification.events;
   }
 
   close(): Promise<void> {
@@ -110,7 +142,12 @@ class Client implements EventerClient {
         this.conn.abort(`bad MsgNotify: ${(err as Error).message}`);
         return;
       }
-      this.notifications.push(events);
+      this.notifications.push({ events, bytes: msg.data.length });
+      this.unreadBytes += msg.data.length;
+      if (this.unreadBytes > this.maxUnreadBytes)
+        this.conn.abort(
+          `${this.unreadBytes} bytes of notifications not received, past the limit of ${this.maxUnreadBytes} (the application does not read them)`,
+        );
       return;
     }
     const pending = msg.conversation.owner ? this.pending.get(msg.conversation.first) : undefined;
