@@ -18,6 +18,8 @@ const enum Payload {
   /** JSON built in JS: the text only carries the value. */
   JsonValue = 3,
   Sbs = 4,
+  /** JSON built in JS that is a number (measurements, mostly): no text at all. */
+  JsonNumber = 5,
 }
 
 const enum Flags {
@@ -180,6 +182,10 @@ function writePayload(w: Writer, payload: EventPayload | null): void {
         w.u8(Payload.JsonText);
         return w.string(payload.text);
       }
+      if (typeof payload.data === 'number') {
+        w.u8(Payload.JsonNumber);
+        return w.f64(payload.data);
+      }
       w.u8(Payload.JsonValue);
       return w.string(JSON.stringify(payload.data));
     case 'sbs':
@@ -201,6 +207,8 @@ function readPayload(r: Reader): EventPayload | null {
       return jsonPayloadFromText(r.string());
     case Payload.JsonValue:
       return { type: 'json', data: JSON.parse(r.string()) };
+    case Payload.JsonNumber:
+      return { type: 'json', data: r.f64() };
     case Payload.Sbs: {
       const module = r.u8() === 1 ? r.string() : null;
       const type = r.string();

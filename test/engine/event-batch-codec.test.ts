@@ -58,6 +58,15 @@ describe('event batch codec', () => {
     expect((decoded?.payload as { text?: string }).text).toBe(text);
   });
 
+  it('JSON numbers cross as numbers, exactly as on the main thread', () => {
+    const values = [0, -0, 1.5, -273.15, 2 ** 53 - 1, 1e-300, Number.MAX_VALUE];
+    const decoded = decodeRegisterEvents(
+      encodeRegisterEvents(values.map((data) => ({ type: ['m'], sourceTimestamp: null, payload: { type: 'json' as const, data } }))),
+    );
+    expect(decoded.map((e) => (e.payload?.type === 'json' ? e.payload.data : undefined))).toEqual(values);
+    expect(Object.is((decoded[1]?.payload as { data: number }).data, -0)).toBe(true);
+  });
+
   it('copies only the viewed bytes of a payload that is a view into a larger buffer', () => {
     const big = new Uint8Array(8192).fill(7);
     const view = big.subarray(100, 103);
