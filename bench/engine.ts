@@ -130,17 +130,26 @@ async function main(): Promise<void> {
       `| ${r.setup} | ${r.workers} | ${r.sessionSize} | ${r.sessionsPerSecond} | ${r.eventsPerSecond} | ${r.spread[0]}..${r.spread[1]} |`,
     );
 
-  const find = (setup: string, workers: number, size: number) =>
-    rows.find((r) => r.setup.startsWith(setup) && r.workers === workers && r.sessionSize === size)!.sessionsPerSecond;
-  const ratios = {
-    'd: workers 1 / workers 0, size 100 (target >= 1.8)': find('(d)', 1, 100) / find('(d)', 0, 100),
-    'd: workers 1 / workers 0, size 1': find('(d)', 1, 1) / find('(d)', 0, 1),
-    'b: workers 1 / workers 0, size 100 (target >= 0.5)': find('(b)', 1, 100) / find('(b)', 0, 100),
-    'b: workers 1 / workers 0, size 1': find('(b)', 1, 1) / find('(b)', 0, 1),
-    'e: workers 2 / workers 1, size 100 (target >= 1.8)': find('(e)', 2, 100) / find('(e)', 1, 100),
+  const config = (setup: string, workers: number, size: number) =>
+    configs.find((c) => c.setup.startsWith(setup) && c.workers === workers && c.size === size)!.sessionsPerSecond;
+  // Each ratio two ways: of the medians, and the median of the ratios within each repetition (the
+  // two configurations ran seconds apart there, so a phase in which this VM is slower or faster
+  // cancels out).
+  const ratio = (setup: string, workers: [number, number], size: number) => {
+    const [top, bottom] = [config(setup, workers[0], size), config(setup, workers[1], size)];
+    const paired = top.map((x, i) => x / (bottom[i] as number));
+    return { ofMedians: median(top) / median(bottom), paired: median(paired), pairedSpread: [Math.min(...paired), Math.max(...paired)] };
   };
-  console.log('\nratios of medians:');
-  for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${value.toFixed(2)}`);
+  const ratios = {
+    'd: workers 1 / workers 0, size 100 (target >= 1.8)': ratio('(d)', [1, 0], 100),
+    'd: workers 1 / workers 0, size 1': ratio('(d)', [1, 0], 1),
+    'b: workers 1 / workers 0, size 100 (target >= 0.5)': ratio('(b)', [1, 0], 100),
+    'b: workers 1 / workers 0, size 1': ratio('(b)', [1, 0], 1),
+    'e: workers 2 / workers 1, size 100 (target >= 1.8)': ratio('(e)', [2, 1], 100),
+  };
+  console.log('\nratios: of the medians | median of the per-repetition ratios (min..max)');
+  for (const [name, r] of Object.entries(ratios))
+    console.log(`  ${name}: ${r.ofMedians.toFixed(2)} | ${r.paired.toFixed(2)} (${r.pairedSpread.map((x) => x.toFixed(2)).join('..')})`);
   // The same CPU work on bare threads in the same run (bench/thread-ceiling.ts): what the machine allows.
   const ceiling = {
     'd: two bare threads / main thread': median(ceilings.map((c) => c.twoThreadsFull / c.main)),
@@ -150,7 +159,7 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(ceiling))
     console.log(`  ${name}: ${value.toFixed(2)} (runs ${ceilings.map((c) => (name.startsWith('d') ? c.twoThreadsFull / c.main : c.twoThreadsHalf / c.oneThread).toFixed(2)).join(', ')})`);
   // Per-session cost of a worker round trip, derived from (b): where the time over workers: 0 goes.
-  const overheadUs = (1e6 / find('(b)', 1, 100) - 1e6 / find('(b)', 0, 100)).toFixed(0);
+  const overheadUs = (1e6 / median(config('(b)', 1, 100)) - 1e6 / median(config('(b)', 0, 100))).toFixed(0);
   console.log(`  b, size 100: a worker module adds ${overheadUs} µs per session over the main thread`);
 
   const breakdown = await measureBreakdown();
