@@ -15,7 +15,7 @@ import type { Engine, ModuleConf } from '../src/engine/index.ts';
 import { createMemoryBackend } from '../src/backends/memory.ts';
 import type { Event, RegisterEvent, Source } from '../src/common/types.ts';
 import { Worker } from 'node:worker_threads';
-import { decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
+import { SharedBatch, decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
 import { calibrate } from './modules/cpu-work.ts';
 import { measureCeiling } from './thread-ceiling.ts';
 import type { Ceiling } from './thread-ceiling.ts';
@@ -187,6 +187,7 @@ async function measureBreakdown(): Promise<Record<string, number>> {
     }
     return median(samples);
   };
+  const into = new SharedBatch(); // reused, as a module host reuses its buffer
   const encoded = encodeRound(events, sources);
   const echo = new Worker(`require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m))`, { eval: true });
   const roundTrips: number[] = [];
@@ -200,7 +201,7 @@ async function measureBreakdown(): Promise<Record<string, number>> {
   }
   await echo.terminate();
   return {
-    'encode 100 events (main thread)': time(() => encodeRound(events, sources)),
+    'encode 100 events (main thread)': time(() => encodeRound(events, sources, into)),
     'decode 100 events (worker side)': time(() => decodeRound(encoded)),
     'bare message round trip to a thread': median(roundTrips),
   };
