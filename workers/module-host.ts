@@ -8,18 +8,22 @@ import { loadModuleExports, validateModuleConf } from '../src/engine/module-load
 import { remoteModuleEngine } from '../src/engine/worker-protocol.ts';
 import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
 import { Doorbell, RequestKind } from '../src/engine/doorbell.ts';
+import { QuietAnswer } from '../src/engine/round-barrier.ts';
 import type { BellRequest } from '../src/engine/doorbell.ts';
 import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
 
 const data = workerData as HostWorkerData;
 const moduleEngine = remoteModuleEngine(data.engine as unknown as Comlink.Endpoint);
 const bell = new Doorbell(data.bell, data.watch);
+const quiet = new QuietAnswer(data.quietStatus, data.roundCounter);
 
 let runtime: ModuleRuntime | null = null;
 
 /** Round outputs, written here and read by the engine before it sends the next request. */
 const output = new SharedBatch();
 const nothing = encodeRegisterEvents([]);
+/** The output buffer the engine has seen in a message: an answer written there can be left quietly. */
+let engineHasOutput: ArrayBufferLike | null = null;
 /** The engine's round input buffer, as the last round message brought it. */
 let input: Uint8Array = new Uint8Array(0);
 let answeredAt = 0;
@@ -44,7 +48,13 @@ async function serve(request: ToWorker): Promise<void> {
 
 function send(answer: FromWorker): void {
   const watching = bell.willWatch();
-  data.stream.postMessage(answer);
+  if (answer.t === 'end' && answer.batch.buffer === engineHasOutput && answer.batch.byteOffset === 0) {
+    if (quiet.leave(answer.batch.length)) data.stream.postMessage({ t: 'wake' } satisfies FromWorker);
+  } else {
+    quiet.finish();
+    if (answer.t === 'end') engineHasOutput = answer.batch.buffer;
+    data.stream.postMessage(answer);
+  }
   answeredAt = performance.now();
   if (!watching) return;
   const next = bell.watch();

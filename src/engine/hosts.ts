@@ -8,6 +8,7 @@ import { createInThreadHost } from './in-thread-host.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { createPoolHost } from './pool-host.ts';
 import { ModuleError } from './errors.ts';
+import { RoundBarrier } from './round-barrier.ts';
 
 export function checkModuleConf(index: number, conf: ModuleConf): void {
   const where = `engine.modules[${index}]`;
@@ -22,21 +23,29 @@ export function checkModuleConf(index: number, conf: ModuleConf): void {
 export async function createHosts(modules: ModuleConf[], engine: ModuleEngine, baseDir: string): Promise<ModuleHost[]> {
   const threads = modules.reduce((sum, conf) => sum + (conf.workers ?? 1), 0);
   const watch = threads < availableParallelism();
-  const attempts = await Promise.allSettled(modules.map((conf, index) => createHost(index, conf, engine, baseDir, watch)));
+  const barrier = new RoundBarrier();
+  const attempts = await Promise.allSettled(modules.map((conf, index) => createHost(index, conf, engine, baseDir, watch, barrier)));
   const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
   if (!failed) return attempts.map((a) => (a as PromiseFulfilledResult<ModuleHost>).value);
   await Promise.all(attempts.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   throw failed.reason;
 }
 
-async function createHost(index: number, given: ModuleConf, engine: ModuleEngine, baseDir: string, watch: boolean): Promise<ModuleHost> {
+async function createHost(
+  index: number,
+  given: ModuleConf,
+  engine: ModuleEngine,
+  baseDir: string,
+  watch: boolean,
+  barrier: RoundBarrier,
+): Promise<ModuleHost> {
   checkModuleConf(index, given);
   const label = moduleLabel(index, given);
   const specifier = resolveModuleSpecifier(given.module, baseDir);
   const exports = await loadModuleExports(label, specifier);
   const conf = validateModuleConf(label, exports, given);
   const source: Source = { type: 'module', id: index };
-  const opts = { index, label, specifier, conf, source, engine, watch };
+  const opts = { index, label, specifier, conf, source, engine, watch, barrier };
   const workers = conf.workers ?? 1;
   if (workers === 0) return createInThreadHost(opts, exports);
   if (workers === 1) return createWorkerHost(opts);

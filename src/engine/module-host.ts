@@ -2,6 +2,7 @@
 import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from './types.ts';
+import type { RoundBarrier } from './round-barrier.ts';
 
 export interface ModuleHost {
   /** "module <index> (<specifier>)": how errors and logs name it. */
@@ -30,4 +31,6 @@ export interface HostOptions {
   engine: ModuleEngine;
   /** Whether a module thread may watch its doorbell (doorbell.ts): the engine has a core to spare. */
   watch: boolean;
+  /** The engine's barrier: its module threads wake the main thread once per round (round-barrier.ts). */
+  barrier: RoundBarrier;
 }

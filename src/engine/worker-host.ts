@@ -9,6 +9,8 @@ import { QueuedIterator } from '../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { FromWorker, HostWorkerData, ToWorker, WorkerControl } from './worker-protocol.ts';
 import { Doorbell, RequestKind } from './doorbell.ts';
+import { QUIET_STATUS_BYTES, QuietAnswer } from './round-barrier.ts';
+import type { QuietMember, RoundBarrier } from './round-barrier.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
 import { postableEngine } from './worker-protocol.ts';
 import { ModuleError, describeError } from './errors.ts';
@@ -19,12 +21,15 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const stream = new MessageChannel();
   const engine = new MessageChannel();
   const bell = new Doorbell();
+  const quietStatus = new SharedArrayBuffer(QUIET_STATUS_BYTES);
   const workerData: HostWorkerData = {
     control: control.port2,
     stream: stream.port2,
     engine: engine.port2,
     bell: bell.buffer,
     watch: opts.watch,
+    roundCounter: opts.barrier.counter,
+    quietStatus,
   };
   const worker = new Worker(workerEntry('module-host'), {
     workerData,
@@ -33,7 +38,10 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   });
   Comlink.expose(postableEngine(opts.engine), engine.port1 as unknown as Comlink.Endpoint);
   const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
-  const host = new WorkerHost(opts.label, worker, remote, stream.port1, bell, [control.port1, engine.port1]);
+  const host = new WorkerHost(opts.label, worker, remote, stream.port1, bell, opts.barrier, new Int32Array(quietStatus), [
+    control.port1,
+    engine.port1,
+  ]);
   try {
     const info = await Promise.race([
       remote.init({ label: opts.label, specifier: opts.specifier, conf: opts.conf, source: opts.source }),
@@ -49,15 +57,20 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   }
 }
 
-class WorkerHost implements ModuleHost {
+/** What a request gets back: its thread's answer (a wake-up only prompts collecting quiet answers). */
+type Answer = Exclude<FromWorker, { t: 'wake' }>;
+
+class WorkerHost implements ModuleHost, QuietMember {
   subscription = new Subscription([]);
   hasSessionHooks = false;
   readonly closed: Promise<Error>;
-  private current: QueuedIterator<FromWorker> | null = null;
+  private current: QueuedIterator<Answer> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
   private readonly input = new SharedBatch();
   /** The input buffer the thread last got in a message: the doorbell can only point into that one. */
   private threadInput: ArrayBufferLike | null = null;
+  /** The thread's output buffer, as its last posted batch showed it: quiet answers are in there. */
+  private threadOutput: ArrayBufferLike | null = null;
   private closing: Promise<void> | null = null;
   private failure: Error | null = null;
   private resolveClosed!: (reason: Error) => void;
@@ -68,10 +81,19 @@ class WorkerHost implements ModuleHost {
     private readonly remote: Comlink.Remote<WorkerControl>,
     private readonly stream: import('node:worker_threads').MessagePort,
     private readonly bell: Doorbell,
+    private readonly barrier: RoundBarrier,
+    private readonly quietStatus: Int32Array,
     private readonly otherPorts: import('node:worker_threads').MessagePort[],
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    stream.on('message', (message: FromWorker) => this.current?.push(message));
+    stream.on('message', (message: FromWorker) => {
+      if (message.t !== 'wake') {
+        if (message.t === 'end') this.threadOutput = message.batch.buffer;
+        this.barrier.leave(this);
+        this.current?.push(message);
+      }
+      this.barrier.sweep();
+    });
     worker.on('error', (error) => this.fail(new ModuleError(label, `worker crashed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) =>
       this.fail(new ModuleError(label, code === 0 ? 'module closed' : `worker exited with code ${code}`)),
@@ -117,13 +139,14 @@ class WorkerHost implements ModuleHost {
     await this.worker.terminate();
   }
 
-  private request(message: ToWorker): QueuedIterator<FromWorker> {
-    const replies = new QueuedIterator<FromWorker>();
+  private request(message: ToWorker): QueuedIterator<Answer> {
+    const replies = new QueuedIterator<Answer>();
     if (this.failure) {
       replies.fail(this.failure);
       return replies;
     }
     this.current = replies;
+    this.barrier.enter(this);
     if (message.t === 'stop') {
       if (!this.bell.ring(RequestKind.Stop, message.session, 0)) this.stream.postMessage(message);
     } else if (message.batch.buffer !== this.threadInput || message.batch.byteOffset !== 0 || !this.bell.ring(RequestKind.Round, message.session, message.batch.length)) {
@@ -131,6 +154,13 @@ class WorkerHost implements ModuleHost {
       this.stream.postMessage(message);
     }
     return replies;
+  }
+
+  takeQuiet(): boolean {
+    const length = QuietAnswer.take(this.quietStatus);
+    if (length < 0) return false;
+    this.current?.push({ t: 'end', batch: new Uint8Array(this.threadOutput as ArrayBuffer, 0, length) });
+    return true;
   }
 
   private moduleError(what: string, reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
@@ -141,6 +171,7 @@ class WorkerHost implements ModuleHost {
   private fail(reason: Error): void {
     if (this.failure) return;
     this.failure = reason;
+    this.barrier.abandon(this);
     this.current?.fail(reason);
     this.current = null;
     this.resolveClosed(reason);

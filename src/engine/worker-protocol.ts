@@ -14,8 +14,12 @@ import { plainJsonPayload } from '../common/json-payload.ts';
 /** A round's events, or the end of a session for the module's onSessionStop. */
 export type ToWorker = { t: 'round'; session: number; batch: Uint8Array } | { t: 'stop'; session: number };
 
-/** A request's answer: for a round, all its outputs in one message (the shared buffer holds one batch at a time). */
-export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string };
+/**
+ * A request's answer: for a round, all its outputs in one message (the shared buffer holds one
+ * batch at a time). `wake`: this thread finished last of the round, and answers were left quietly
+ * (round-barrier.ts).
+ */
+export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string } | { t: 'wake' };
 
 /** What a module host thread gets at its start. */
 export interface HostWorkerData {
@@ -25,6 +29,9 @@ export interface HostWorkerData {
   /** The doorbell's buffer, and whether the thread may watch it (doorbell.ts). */
   bell: SharedArrayBuffer;
   watch: boolean;
+  /** The engine's round counter and this thread's status words (round-barrier.ts). */
+  roundCounter: Int32Array;
+  quietStatus: SharedArrayBuffer;
 }
 
 export interface InitRequest {

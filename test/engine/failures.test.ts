@@ -88,6 +88,23 @@ describe('module threads that die', () => {
     expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
   });
 
+  it('a thread that exits while another module of the round finishes quietly still closes the engine', async () => {
+    // The slow module finishes after the dead one and, not being the last to finish in the count,
+    // leaves its answer quietly (round-barrier.ts): the dead thread must be counted out.
+    const backend = await recordingBackend();
+    const modules = [
+      { module: 'failing.ts', workers: 1 },
+      { module: 'cpu.ts', workers: 1, micros: 20000, subscriptions: [['fail', '*'], ['ok']] },
+    ];
+    engine = await createEngine({ server_id: 1, modules }, backend, { baseDir: fixtures });
+    await engine.register(EVENTER, [jsonEvent(['ok'], 1)]); // both threads have answered once
+    await expect(engine.register(EVENTER, [jsonEvent(['fail', 'exit'], 1)])).rejects.toThrow(
+      /module 0 \(failing\.ts\): worker exited with code 7/,
+    );
+    await engine.closed;
+    expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+  });
+
   it('a pooled thread that exits during a round rejects the call and closes the engine', async () => {
     const backend = await recordingBackend();
     engine = await createEngine({ server_id: 1, modules: [{ module: 'failing.ts', workers: 2 }] }, backend, { baseDir: fixtures });
