@@ -21,7 +21,6 @@ let runtime: ModuleRuntime | null = null;
 
 /** Round outputs, written here and read by the engine before it sends the next request. */
 const output = new SharedBatch();
-const nothing = encodeRegisterEvents([]);
 /** The output buffer the engine has seen in a message: an answer written there can be left quietly. */
 let engineHasOutput: ArrayBufferLike | null = null;
 /** The engine's round input buffer, as the last round message brought it. */
@@ -34,7 +33,8 @@ async function serve(request: ToWorker): Promise<void> {
     if (!runtime) throw new Error('module not initialised');
     if (request.t === 'stop') {
       await runtime.stop(request.session);
-      answer = { t: 'end', batch: nothing };
+      // An empty batch in the usual buffer, so a stop's answer can be left quietly like a round's.
+      answer = { t: 'end', batch: encodeRegisterEvents([], output) };
     } else {
       const { events, sources } = decodeRound(request.batch);
       answer = { t: 'end', batch: encodeRegisterEvents(await runtime.round(request.session, sources, events), output) };
