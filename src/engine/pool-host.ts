@@ -9,6 +9,7 @@ import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleExports } from './types.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { ModuleError } from './errors.ts';
+import { collect } from './session.ts';
 
 export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
   if (!exports.stateless)
@@ -65,8 +66,3 @@ class PoolHost implements ModuleHost {
   }
 }
 
-async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
-  const all: RegisterEvent[][] = [];
-  for await (const batch of batches) all.push(batch);
-  return all;
-}

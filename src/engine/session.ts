@@ -16,7 +16,8 @@ function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event
   };
 }
 
-async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
+/** All of a module's output batches for a round (started at once, so modules work concurrently). */
+export async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
   const all: RegisterEvent[][] = [];
   for await (const batch of batches) all.push(batch);
   return all;
