@@ -16,7 +16,7 @@ type Request =
   | { kind: 'query'; conversation: Conversation; query: QueryData };
 
 /** Bytes per event to size an outgoing buffer once in the common case. */
-const EVENT_SIZE_HINT = 96;
+export const EVENT_SIZE_HINT = 96;
 
 export const connectedEvent = (text: 'CONNECTED' | 'DISCONNECTED'): RegisterEvent => ({
   type: ['event', 'eventer'],
@@ -47,8 +47,11 @@ export class EventerServerConnection {
     void this.drain();
   }
 
-  /** Sends the events this connection subscribed to, as one MsgNotify. */
-  notify(events: Event[]): void {
+  /**
+   * Sends the events this connection subscribed to, as one MsgNotify. A connection that takes the
+   * whole session sends `all()`: the session encoded once for every such connection.
+   */
+  notify(events: Event[], all: () => Uint8Array): void {
     const sub = this.subscription;
     if (sub === null || !this.conn.isOpen) return;
     let matching = events;
@@ -59,7 +62,12 @@ export class EventerServerConnection {
       }
     }
     if (matching.length === 0) return;
-    this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => writeEvents(w, matching), { sizeHint: matching.length * EVENT_SIZE_HINT });
+    if (matching === events) {
+      const body = all();
+      this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => w.raw(body), { sizeHint: body.length });
+    } else {
+      this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => writeEvents(w, matching), { sizeHint: matching.length * EVENT_SIZE_HINT });
+    }
   }
 
   private onMessage(msg: ChatterMessage): void {

@@ -4,7 +4,9 @@ import type { Event } from '../common/types.ts';
 import { listen, type TransportOptions } from '../chatter/transport.ts';
 import type { ChatterConnection } from '../chatter/connection.ts';
 import type { EventerEngine } from './eventer-engine.ts';
-import { connectedEvent, EventerServerConnection } from './server-connection.ts';
+import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './server-connection.ts';
+import { encodeAlone } from '../sbs/writer.ts';
+import { writeEvents } from '../sbs/event-codec.ts';
 
 export interface EventerServerOptions extends TransportOptions {
   /** Requests read ahead per connection before reading pauses. Default 64. */
@@ -27,7 +29,9 @@ export async function createEventerServer(engine: EventerEngine, address: string
   let lastClientId = 0;
 
   const unsubscribe = engine.onEvents((events: Event[]) => {
-    for (const c of notified) c.notify(events);
+    let encoded: Uint8Array | null = null;
+    const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
+    for (const c of notified) c.notify(events, all);
   });
 
   async function serve(conn: ChatterConnection): Promise<void> {
