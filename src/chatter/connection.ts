@@ -98,11 +98,6 @@ export class ChatterConnection {
     return this.closeReason === null;
   }
 
-  /** Bytes written but not yet handed to the OS. */
-  get sendQueueSize(): number {
-    return this.socket.writableLength;
-  }
-
   /** Receives every message except pings and pongs, in arrival order. */
   setHandler(handler: (msg: ChatterMessage) => void): void {
     this.handler = handler;

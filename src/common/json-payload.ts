@@ -53,13 +53,6 @@ export function plainJsonPayload(p: JsonPayload): JsonPayload {
   return p.text === undefined ? { type: 'json', data: p.data } : { type: 'json', data: p.data, text: p.text };
 }
 
-/** Parses `text` now; throws a SyntaxError naming the problem if it is not valid JSON. */
-export function jsonPayloadFromTextChecked(text: string): JsonPayload {
-  const payload = jsonPayloadFromText(text);
-  void payload.data;
-  return payload;
-}
-
 /** The text to send or store: the original text if known, else the reference text form. */
 export function jsonPayloadText(p: JsonPayload): string {
   return p.text ?? pythonJsonText(p.data);

@@ -49,6 +49,18 @@ export function readEventType(r: SbsReader): string[] {
   return type;
 }
 
+/** `Array(EventType)`: MsgSubscribe, and QueryData.types. */
+export function writeEventTypes(w: SbsWriter, types: readonly EventType[]): void {
+  w.arrayLength(types.length);
+  for (const t of types) writeEventType(w, t);
+}
+
+export function readEventTypes(r: SbsReader): EventType[] {
+  const types = new Array<EventType>(r.arrayLength());
+  for (let i = 0; i < types.length; i++) types[i] = readEventType(r);
+  return types;
+}
+
 export function writeSbsData(w: SbsWriter, data: SbsData): void {
   w.optional(data.module, writeString);
   w.string(data.type);

@@ -1,8 +1,8 @@
 // The HatEventer message types (spec/protocol.md 3.1, 3.3) on top of the record codecs.
-import type { Event, EventType, RegisterEvent } from '../common/types.ts';
+import type { Event, RegisterEvent } from '../common/types.ts';
 import { SbsReader } from './reader.ts';
 import { SbsWriter } from './writer.ts';
-import { readEvent, readEvents, readEventType, readRegisterEvent, writeEvent, writeEvents, writeEventType, writeRegisterEvent } from './event-codec.ts';
+import { readEvent, readEventTypes, readRegisterEvent, writeEvent, writeEventTypes, writeRegisterEvent } from './event-codec.ts';
 
 export const EVENTER_MODULE = 'HatEventer';
 
@@ -15,17 +15,9 @@ export const EventerMsg = {
   queryRes: 'MsgQueryRes',
 } as const;
 
-export function writeMsgSubscribe(w: SbsWriter, types: readonly EventType[]): void {
-  w.arrayLength(types.length);
-  for (const t of types) writeEventType(w, t);
-}
-
-export function readMsgSubscribe(r: SbsReader): EventType[] {
-  const count = r.arrayLength();
-  const types = new Array<EventType>(count);
-  for (let i = 0; i < count; i++) types[i] = readEventType(r);
-  return types;
-}
+/** MsgSubscribe is `Array(EventType)`. */
+export const writeMsgSubscribe = writeEventTypes;
+export const readMsgSubscribe = readEventTypes;
 
 export function writeMsgRegisterReq(w: SbsWriter, events: readonly RegisterEvent[]): void {
   w.arrayLength(events.length);
@@ -60,6 +52,3 @@ export function readMsgRegisterRes(r: SbsReader): (Event | null)[] {
   return results;
 }
 
-/** MsgNotify, MsgQueryRes (and HatSyncer.MsgEvents) are all `Array(Event)`. */
-export const writeEventList = writeEvents;
-export const readEventList = readEvents;

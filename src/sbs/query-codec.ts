@@ -1,11 +1,11 @@
 // Codec of HatEventer.QueryData (spec/protocol.md 3.1); absent fields take Hat's defaults.
-import type { EventId, EventType, QueryData } from '../common/types.ts';
+import type { EventId, QueryData } from '../common/types.ts';
 import type { CompleteQueryData } from '../common/query-data.ts';
 import { decodeExactly, readInteger, SbsReader } from './reader.ts';
 import { encodeAlone, SbsWriter, writeInteger } from './writer.ts';
 import {
-  readEventId, readEventType, readOptionalPayload, readOptionalTimestamp, writeEventId,
-  writeEventType, writeOptionalPayload, writeOptionalTimestamp,
+  readEventId, readEventTypes, readOptionalPayload, readOptionalTimestamp, writeEventId,
+  writeEventTypes, writeOptionalPayload, writeOptionalTimestamp,
 } from './event-codec.ts';
 
 function writeEventIds(w: SbsWriter, ids: readonly EventId[]): void {
@@ -13,21 +13,10 @@ function writeEventIds(w: SbsWriter, ids: readonly EventId[]): void {
   for (const id of ids) writeEventId(w, id);
 }
 
-function writeEventTypes(w: SbsWriter, types: readonly EventType[]): void {
-  w.arrayLength(types.length);
-  for (const t of types) writeEventType(w, t);
-}
-
 function readEventIds(r: SbsReader): EventId[] {
   const ids = new Array<EventId>(r.arrayLength(3));
   for (let i = 0; i < ids.length; i++) ids[i] = readEventId(r);
   return ids;
-}
-
-function readEventTypes(r: SbsReader): EventType[] {
-  const types = new Array<EventType>(r.arrayLength());
-  for (let i = 0; i < types.length; i++) types[i] = readEventType(r);
-  return types;
 }
 
 export function writeQueryData(w: SbsWriter, q: QueryData): void {
