@@ -63,10 +63,12 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   const addOrderedKey = (seq: number, key: Buffer): void => {
     const i = seq - base;
     const list = orderedKeys[i];
-    orderedKeys[i] = list === undefined ? key : Array.isArray(list) ? [...list, key] : [list, key];
+    if (list === undefined) orderedKeys[i] = key;
+    else if (Array.isArray(list)) list.push(key);
+    else orderedKeys[i] = [list, key];
   };
   /** LATEST_DATA rows whose committed event loses its last ref when the row is replaced */
-  const orphaned: { typeRef: number }[] = [];
+  const orphaned: number[] = [];
 
   let ok = false;
   let archived: PendingEntry[] = [];
@@ -77,8 +79,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
       latestPending,
       (seq, typeRef) => (latestRefs[seq - base] = typeRef),
       (id, typeRef) => {
-        refs.remove(id, latestRef(typeRef));
-        if (refs.isEmpty(id)) orphaned.push({ typeRef });
+        if (refs.remove(id, latestRef(typeRef))) orphaned.push(typeRef);
       },
     ));
     partitions.forEach((partition, i) => {
@@ -159,10 +160,10 @@ function supersededEvents(
   accepted: AcceptedEvents,
   latestRefs: Float64Array,
   orderedKeys: unknown[],
-  orphaned: { typeRef: number }[],
+  orphaned: number[],
 ): Superseded[] {
   const found: Superseded[] = [];
-  for (const { typeRef } of orphaned) {
+  for (const typeRef of orphaned) {
     // Read before the batched write replaces the row (flush and cleanup never overlap).
     const stored = env.dbs.LATEST_DATA.getBinary(u64Bytes(typeRef));
     if (stored === undefined) continue;

@@ -96,10 +96,6 @@ export function orderedBound(partitionId: number, time: Timestamp | null, upper:
   return buf;
 }
 
-export function orderedKeyPartition(key: Buffer): number {
-  return readU64(key, 0);
-}
-
 export function orderedKeyTime(key: Buffer): Timestamp {
   return readTimestamp(key, U64_SIZE);
 }

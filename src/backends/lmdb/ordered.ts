@@ -71,10 +71,6 @@ export class OrderedPartition {
     return true;
   }
 
-  get pendingCount(): number {
-    return this.#pending.length;
-  }
-
   takePending(): PendingEntry[] {
     const taken = this.#pending;
     this.#pending = [];

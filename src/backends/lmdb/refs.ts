@@ -3,13 +3,13 @@
 // it; writes keep it in step with the data rows so every stored event is reachable by id.
 import type { Event, EventId } from '../../common/types.ts';
 import { DbType, type Environment, type WriteOp } from './environment.ts';
-import { EVENT_ID_SIZE, eventIdBytes, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes } from './keys.ts';
+import { EVENT_ID_SIZE, eventIdBytes, ORDERED_KEY_SIZE, U64_SIZE, writeU64 } from './keys.ts';
 import { decodeStoredEvent } from './event-value.ts';
 
 export function latestRef(typeRef: number): Buffer {
   const ref = Buffer.allocUnsafe(1 + U64_SIZE);
   ref[0] = DbType.LATEST_DATA;
-  u64Bytes(typeRef).copy(ref, 1);
+  writeU64(ref, 1, typeRef);
   return ref;
 }
 
@@ -52,14 +52,11 @@ export class RefChanges {
     if (!set.refs.some((r) => r.equals(ref))) set.refs.push(ref);
   }
 
-  remove(id: EventId, ref: Buffer): void {
+  /** Removes `ref`; true when the set of `id` (committed, with the edits so far) is then empty. */
+  remove(id: EventId, ref: Buffer): boolean {
     const set = this.#load(id);
     set.refs = set.refs.filter((r) => !r.equals(ref));
-  }
-
-  /** True when the committed set of `id`, with the edits so far, holds no ref. */
-  isEmpty(id: EventId): boolean {
-    return this.#load(id).refs.length === 0;
+    return set.refs.length === 0;
   }
 
   ops(): WriteOp[] {
@@ -90,8 +87,7 @@ export class RefChanges {
 export async function* queryFlushed(env: Environment, after: EventId): AsyncGenerator<Event[]> {
   const start = eventIdBytes(after);
   const end = Buffer.alloc(EVENT_ID_SIZE, 0);
-  end.writeUInt32BE(Math.floor((after.server + 1) / 0x1_0000_0000), 0);
-  end.writeUInt32BE((after.server + 1) >>> 0, 4);
+  writeU64(end, 0, after.server + 1);
   const txn = env.root.useReadTransaction();
   try {
     let session: Event[] = [];

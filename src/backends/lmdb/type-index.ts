@@ -9,7 +9,7 @@
 import type { EventType } from '../../common/types.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
-import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, writeU64 } from './keys.ts';
+import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
 import type { ByteArena } from './row-batch.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
@@ -52,9 +52,7 @@ export function indexMetaOp(partitionId: number, count: number, lastKey: Buffer 
   const value = Buffer.alloc(U64_SIZE + (lastKey?.length ?? 0));
   writeU64(value, 0, count);
   lastKey?.copy(value, U64_SIZE);
-  const key = Buffer.allocUnsafe(U64_SIZE);
-  writeU64(key, 0, partitionId);
-  return { db: 'HAT_EVENT_TS_TYPE_INDEX', key, value };
+  return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: u64Bytes(partitionId), value };
 }
 
 /** The newest persisted key of a partition, or null when it is empty. */
@@ -68,10 +66,10 @@ export function lastOrderedKey(env: Environment, partitionId: number): Buffer | 
 /** Rebuilds the index of a partition unless its meta row matches the persisted data. */
 export async function ensureIndex(env: Environment, partitionId: number, count: number, lastKey: Buffer | null): Promise<void> {
   const expected = indexMetaOp(partitionId, count, lastKey).value as Buffer;
-  const meta = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getBinary(metaKey(partitionId));
+  const prefix = u64Bytes(partitionId);
+  const meta = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getBinary(prefix);
   if (meta !== undefined && Buffer.from(meta).equals(expected)) return;
-  const prefix = metaKey(partitionId);
-  const next = metaKey(partitionId + 1);
+  const next = u64Bytes(partitionId + 1);
   let ops: WriteOp[] = [];
   const flushChunk = async (): Promise<void> => {
     await env.commit(ops);
@@ -91,12 +89,6 @@ export async function ensureIndex(env: Environment, partitionId: number, count: 
   // The meta row goes last: an interrupted rebuild is found stale and redone at the next open.
   ops.push(indexMetaOp(partitionId, count, lastKey));
   await flushChunk();
-}
-
-function metaKey(partitionId: number): Buffer {
-  const key = Buffer.allocUnsafe(U64_SIZE);
-  writeU64(key, 0, partitionId);
-  return key;
 }
 
 /**
