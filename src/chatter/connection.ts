@@ -6,6 +6,7 @@ import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
 import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
+import { describeError } from '../common/describe-error.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -176,7 +177,7 @@ export class ChatterConnection {
         return this.closeReason === null;
       });
     } catch (err) {
-      this.abort((err as Error).message);
+      this.abort(describeError(err));
     }
   }
 
@@ -185,7 +186,7 @@ export class ChatterConnection {
     try {
       msg = readHatMsg(new SbsReader(body));
     } catch (err) {
-      this.abort(`undecodable Hat.Msg: ${(err as Error).message}`);
+      this.abort(`undecodable Hat.Msg: ${describeError(err)}`);
       return;
     }
     if (!isKnownSbsType(msg.module, msg.type)) {
@@ -219,7 +220,7 @@ export class ChatterConnection {
     try {
       this.handler(msg);
     } catch (err) {
-      this.abort(`message handler failed: ${(err as Error).message}`);
+      this.abort(`message handler failed: ${describeError(err)}`);
     }
   }
 }

@@ -1,5 +1,6 @@
 // Command-line arguments: `hat-event-ts server [--conf FILE] [--print-default-conf]`.
 import { parseArgs } from 'node:util';
+import { describeError } from '../common/describe-error.ts';
 
 export type Command =
   | { kind: 'help'; topic: 'main' | 'server' }
@@ -32,7 +33,7 @@ export function parseCommand(argv: readonly string[]): Command {
       allowPositionals: false,
     });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message} (try hat-event-ts server --help)`);
+    throw new UsageError(`${describeError(err)} (try hat-event-ts server --help)`);
   }
   const { values } = parsed;
   if (values.help) return { kind: 'help', topic: 'server' };

@@ -12,6 +12,7 @@ import { startServer } from '../server/run-server.ts';
 import { schemasDir } from '../server/schema.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -70,7 +71,7 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
     try {
       server = await startServer(prepared, logger);
     } catch (err) {
-      io.stderr.write(`hat-event-ts: error: ${(err as Error).message}\n`);
+      io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
       return EXIT_FAILURE;
     }
     const log = logger.child('cli');

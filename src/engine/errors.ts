@@ -20,7 +20,4 @@ export class EngineClosedError extends Error {
   }
 }
 
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}
+export { describeError } from '../common/describe-error.ts';

@@ -11,6 +11,7 @@ import { writeQueryData } from '../sbs/query-codec.ts';
 import {
   EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
 } from '../sbs/eventer-messages.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export interface EventerClientOptions extends TransportOptions {
   /** Sent as one MsgSubscribe right after connecting, when not empty. */
@@ -139,7 +140,7 @@ class Client implements EventerClient {
       try {
         events = readEvents(new SbsReader(msg.data));
       } catch (err) {
-        this.conn.abort(`bad MsgNotify: ${(err as Error).message}`);
+        this.conn.abort(`bad MsgNotify: ${describeError(err)}`);
         return;
       }
       this.notifications.push({ events, bytes: msg.data.length });
@@ -161,7 +162,7 @@ class Client implements EventerClient {
       value = pending.decode(new SbsReader(msg.data));
     } catch (err) {
       pending.reject(err as Error);
-      this.conn.abort(`bad ${msg.type}: ${(err as Error).message}`);
+      this.conn.abort(`bad ${msg.type}: ${describeError(err)}`);
       return;
     }
     pending.resolve(value);

@@ -9,6 +9,7 @@ import { writeEvents } from '../sbs/event-codec.ts';
 import { readQueryData } from '../sbs/query-codec.ts';
 import { EVENTER_MODULE, EventerMsg, readMsgRegisterReq, readMsgSubscribe, writeMsgRegisterRes } from '../sbs/eventer-messages.ts';
 import type { EventerEngine } from './eventer-engine.ts';
+import { describeError } from '../common/describe-error.ts';
 
 type Request =
   | { kind: 'subscribe'; types: EventType[] }
@@ -99,7 +100,7 @@ export class EventerServerConnection {
           this.conn.abort(`unexpected message ${EVENTER_MODULE}.${msg.type} from a client`);
       }
     } catch (err) {
-      this.conn.abort(`bad ${msg.type}: ${(err as Error).message}`);
+      this.conn.abort(`bad ${msg.type}: ${describeError(err)}`);
     }
   }
 
@@ -128,7 +129,7 @@ export class EventerServerConnection {
         }
       }
     } catch (err) {
-      this.conn.abort(`request failed: ${(err as Error).message}`);
+      this.conn.abort(`request failed: ${describeError(err)}`);
     } finally {
       this.drainActive = false;
     }
@@ -164,7 +165,7 @@ function checkJsonPayloads(events: readonly Pick<RegisterEvent, 'payload'>[]): v
     try {
       void e.payload.data;
     } catch (err) {
-      throw new Error(`invalid JSON payload: ${(err as Error).message}`);
+      throw new Error(`invalid JSON payload: ${describeError(err)}`);
     }
   }
 }

@@ -7,6 +7,7 @@ import type { EventerEngine } from './eventer-engine.ts';
 import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './server-connection.ts';
 import { encodeAlone } from '../sbs/writer.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export interface EventerServerOptions extends TransportOptions {
   /** Requests read ahead per connection before reading pauses. Default 64. */
@@ -39,7 +40,7 @@ export async function createEventerServer(engine: EventerEngine, address: string
     try {
       await engine.register(client.source, [connectedEvent('CONNECTED')]);
     } catch (err) {
-      conn.abort(`registering CONNECTED failed: ${(err as Error).message}`);
+      conn.abort(`registering CONNECTED failed: ${describeError(err)}`);
     }
     // Joined only now, so a client never sees its own CONNECTED.
     if (conn.isOpen) {
@@ -51,7 +52,7 @@ export async function createEventerServer(engine: EventerEngine, address: string
     try {
       await engine.register(client.source, [connectedEvent('DISCONNECTED')]);
     } catch (err) {
-      log(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${(err as Error).message}`);
+      log(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${describeError(err)}`);
     }
   }
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './config-error.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export interface LoadedConfig {
   conf: unknown;
@@ -24,7 +25,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   try {
     text = await readFile(absolute, 'utf8');
   } catch (err) {
-    fail(`cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    fail(`cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? describeError(err)})`);
   }
   const conf = ext === '.json' ? parseJson(text, fail) : parseYaml(text, absolute);
   return { conf, file: absolute, baseDir: path.dirname(absolute) };
@@ -34,7 +35,7 @@ function parseJson(text: string, fail: (message: string) => never): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    return fail(`expected valid JSON: ${(err as Error).message}`);
+    return fail(`expected valid JSON: ${describeError(err)}`);
   }
 }
 

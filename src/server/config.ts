@@ -10,6 +10,7 @@ import { ConfigError, type ConfigProblem } from './config-error.ts';
 import type { ServerConf } from './conf-types.ts';
 import { builtInBackendName, loadBackendModule } from './backend-modules.ts';
 import { loadServerSchema, validateWithSchema } from './schema.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export interface PreparedConf {
   /** the configuration with defaults filled in and paths made absolute */
@@ -45,7 +46,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
       if (parsed.protocol === 'ssl' && conf.eventer_server.pem_file === undefined)
         problems.push({ path: '/eventer_server/pem_file', message: 'expected a PEM file for an ssl+sbs address' });
     } catch (err) {
-      problems.push({ path: '/eventer_server/address', message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${(err as Error).message})` });
+      problems.push({ path: '/eventer_server/address', message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})` });
     }
   }
   if (typeof conf.eventer_server?.pem_file === 'string') conf.eventer_server.pem_file = path.resolve(baseDir, conf.eventer_server.pem_file);
@@ -69,7 +70,7 @@ async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigP
   } catch (err) {
     problems.push({
       path: '/backend/module',
-      message: `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; ${JSON.stringify(conf.backend.module)} failed: ${(err as Error).message}`,
+      message: `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; ${JSON.stringify(conf.backend.module)} failed: ${describeError(err)}`,
     });
     return undefined;
   }
@@ -90,7 +91,7 @@ async function checkModules(conf: ServerConf, baseDir: string, problems: ConfigP
     try {
       exports = await loadModuleExports(moduleLabel(index, mc), resolveModuleSpecifier(mc.module, baseDir));
     } catch (err) {
-      problems.push({ path: `${where}/module`, message: `expected a loadable module file or package: ${(err as Error).message}` });
+      problems.push({ path: `${where}/module`, message: `expected a loadable module file or package: ${describeError(err)}` });
       continue;
     }
     if (typeof mc.workers === 'number' && mc.workers > 1 && !exports.stateless)

@@ -1,7 +1,7 @@
 // The server: backend -> engine -> eventer server, started in that order and stopped in the
 // reverse (eventer server, engine with its STOPPED event, backend with its final flush).
 import type { Backend } from '../backends/backend.ts';
-import { formatEventId } from './format.ts';
+import { eventIdKey } from '../common/event-id.ts';
 import { createEngine, type Engine } from '../engine/index.ts';
 import { createEventerServer, type EventerServer } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
@@ -11,6 +11,7 @@ import { acquireDataLock, type DataLock } from './data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ReservingBackend, reservationFileOf } from './session-reservation.ts';
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
+import { describeError } from '../common/describe-error.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -99,7 +100,7 @@ async function openBackend(prepared: PreparedConf, dbPath: string | null): Promi
     return await prepared.backend.create(prepared.conf.backend);
   } catch (err) {
     const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
-    throw new StartupError(`cannot open ${where}: ${(err as Error).message}`, { cause: err });
+    throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
 }
 
@@ -114,7 +115,7 @@ function logFlushes(backend: Backend, log: Logger): void {
       setImmediate(() => {
         const b = batch!;
         batch = null;
-        log.debug('flushed', { sessions: b.sessions, events: b.events, last_id: formatEventId(b.last.id) });
+        log.debug('flushed', { sessions: b.sessions, events: b.events, last_id: eventIdKey(b.last.id) });
       });
     }
     batch.sessions += 1;

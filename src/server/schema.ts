@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { problemsFromAjv, type ConfigProblem } from './config-error.ts';
+import { describeError } from '../common/describe-error.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -35,7 +36,7 @@ export function validateWithSchema(schema: object, data: unknown, prefix = ''): 
     try {
       validate = ajv.compile(schema);
     } catch (err) {
-      return [{ path: prefix, message: `the schema for this part is not a valid JSON schema: ${(err as Error).message}` }];
+      return [{ path: prefix, message: `the schema for this part is not a valid JSON schema: ${describeError(err)}` }];
     }
     compiled.set(schema, validate);
   }

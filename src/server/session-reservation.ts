@@ -9,6 +9,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Backend } from '../backends/backend.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
+import { describeError } from '../common/describe-error.ts';
 
 /** Sessions reserved ahead; one fsync'd write per this many register requests. */
 export const SESSION_BLOCK = 10_000;
@@ -162,7 +163,7 @@ export class ReservingBackend implements Backend {
         await writeReservation(this.file, this.serverId, target);
         this.#persisted = target;
       } catch (err) {
-        this.#writeError = new Error(`cannot persist the session reservation ${this.file}: ${(err as Error).message}`, { cause: err });
+        this.#writeError = new Error(`cannot persist the session reservation ${this.file}: ${describeError(err)}`, { cause: err });
         throw this.#writeError;
       } finally {
         this.#writing = null;

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import * as net from 'node:net';
 import path from 'node:path';
 import { parseAddress } from '../chatter/address.ts';
+import { describeError } from '../common/describe-error.ts';
 
 /** A startup failure the CLI reports as one line with exit status 1. */
 export class StartupError extends Error {
@@ -36,7 +37,7 @@ export async function prepareDataDir(dbPath: string): Promise<void> {
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const code = (err as NodeJS.ErrnoException).code ?? describeError(err);
     throw new StartupError(`cannot create the data folder ${dir} for ${dbPath}: ${code}`, { cause: err });
   }
 }

@@ -4,6 +4,7 @@ import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { RowBatch } from './row-batch.ts';
+import { describeError } from '../../common/describe-error.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -90,7 +91,7 @@ export class Environment {
         return;
       } catch (err) {
         if (growths >= MAX_GROWTHS_PER_COMMIT) {
-          throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describe(err)}`, { cause: err });
+          throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describeError(err)}`, { cause: err });
         }
         await this.#grow(rows);
       }
@@ -145,6 +146,4 @@ export class Environment {
 
 const MDB_MAP_FULL = -30792;
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+

@@ -18,6 +18,7 @@ import { latestRef, orderedRef, RefChanges } from './refs.ts';
 import { ByteArena, RowBatch } from './row-batch.ts';
 import { PendingEntry } from './sorted-entries.ts';
 import type { SystemDb } from './system.ts';
+import { describeError } from '../../common/describe-error.ts';
 
 /** The events accepted in a flush window, their stored values (SBS), and the first's number. */
 export interface AcceptedEvents {
@@ -110,7 +111,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     system.restore(systemPending);
     latest.restore(latestPending);
     state.restoreAccepted(accepted);
-    throw new Error(`lmdb flush failed, nothing of it was written: ${(err as Error).message}`, { cause: err });
+    throw new Error(`lmdb flush failed, nothing of it was written: ${describeError(err)}`, { cause: err });
   } finally {
     partitions.forEach((partition, i) => partition.flushDone(taken[i]!, ok));
     if (ok && archivePartition !== null) archivePartition.count += archived.length;

@@ -14,6 +14,7 @@ import { openPartitions } from './partitions.ts';
 import { ensureIndex } from './type-index.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
+import { describeError } from '../../common/describe-error.ts';
 
 export class LmdbStore implements FlushState {
   readonly env: Environment;
@@ -58,7 +59,7 @@ export class LmdbStore implements FlushState {
       if (problem !== null) throw new TypeError(`event ${i} cannot be stored: ${problem}`);
     }
     const encoded = encodeStoredEvents(events, (index, err) => {
-      throw new TypeError(`event ${index} cannot be stored: ${(err as Error).message}`, { cause: err });
+      throw new TypeError(`event ${index} cannot be stored: ${describeError(err)}`, { cause: err });
     });
     // A plain loop with no per-event objects of its own: register runs for every event.
     const results = new Array<Event | null>(events.length);
