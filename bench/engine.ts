@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { SharedBatch, decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
 import { calibrate } from './modules/cpu-work.ts';
 import { measureCeiling } from './thread-ceiling.ts';
+import { median } from './stats.ts';
 import type { Ceiling } from './thread-ceiling.ts';
 
 const { values: args } = parseArgs({
@@ -81,12 +82,6 @@ async function measure(engine: Engine, size: number, seconds: number): Promise<n
   };
   await Promise.all(Array.from({ length: WINDOW }, lane));
   return done / ((performance.now() - start) / 1000);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 async function main(): Promise<void> {

@@ -19,6 +19,7 @@ import { SbsWriter } from '../src/sbs/writer.ts';
 import { readEvents, writeEvents } from '../src/sbs/event-codec.ts';
 import { readMsgRegisterReq, writeMsgRegisterReq } from '../src/sbs/eventer-messages.ts';
 import type { Event, RegisterEvent } from '../src/common/types.ts';
+import { fmt, percentile } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -44,9 +45,6 @@ function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 const WARM_UP_SECONDS = 0.5;
 
@@ -84,7 +82,7 @@ async function runCell(client: EventerClient, mode: 'wait' | 'pipelined', batch:
     mode, batch,
     eventsPerSec: (requests * batch) / elapsed,
     requestsPerSec: requests / elapsed,
-    p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] ?? NaN,
+    p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN,
     rssMiB: pid === null ? NaN : rssOf(pid) / 2 ** 20,
   };
 }
@@ -137,7 +135,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-const fmt = (n: number, digits = 0): string => (Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
 async function main(): Promise<void> {
   const seconds = Number(args.seconds);

@@ -21,6 +21,7 @@ import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, systemValue, TIMESTAMP_SIZE, writeEven
 import { typeHash } from '../src/backends/lmdb/type-index.ts';
 import { pythonJsonText } from '../src/common/json-payload.ts';
 import type { Event, EventType, QueryData } from '../src/common/types.ts';
+import { fmt, median, percentile } from './stats.ts';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
@@ -256,15 +257,6 @@ const QUERY_KINDS: QueryKind[] = [
 ];
 const WARMUP = 30;
 
-const median = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const percentile = (xs: number[], p: number): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-};
 
 /** One measured block: warm-up, then `iterations` timed runs; every result's length checked. */
 async function timeQuery(backend: LmdbBackend, kind: QueryKind, n: number): Promise<number[]> {
@@ -311,7 +303,6 @@ async function queries(paths: { n: number; path: string }[], runs: number): Prom
     [name, { medianMs: median(r), p95Ms: percentile(all, 0.95), runMediansMs: r }])));
 }
 
-const fmt = (x: number, digits = 0) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const parts = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1]! : 'a,b,c').split(','));

@@ -2,7 +2,7 @@
 // the CPU-heavy setups, split over bare worker threads that get a plain message per round and
 // answer with one (no engine, no events). The engine's ratios can only approach these.
 import { Worker } from 'node:worker_threads';
-import { burn } from './modules/cpu-work.ts';
+import { burn, sink } from './modules/cpu-work.ts';
 
 const THREAD = `
 const { parentPort } = require('node:worker_threads');
@@ -12,9 +12,6 @@ parentPort.on('message', ({ calls, iterations }) => {
   for (let i = 0; i < calls; i++) sink ^= burn(iterations);
   parentPort.postMessage(sink & 0);
 });`;
-
-/** Where the main thread's results go (a property write is never dead code). */
-const sink = { x: 0 };
 
 export interface Ceiling {
   /** Rounds per second: `calls` burns on the main thread (as with workers: 0). */
