@@ -44,7 +44,10 @@ export function eventFilter(q: CompleteQueryData): (event: Event) => boolean {
     tests.push((e) => e.sourceTimestamp !== null && compareTimestamps(e.sourceTimestamp, sourceTTo) <= 0);
   }
   if (payload !== null) tests.push((e) => e.payload !== null && payloadsEqual(e.payload, payload));
-  return (e) => tests.every((t) => t(e));
+  return (e) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(e)) return false;
+    return true;
+  };
 }
 
 /**

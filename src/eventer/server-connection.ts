@@ -141,7 +141,7 @@ export class EventerServerConnection {
       return;
     }
     if (request.kind === 'register') {
-      const results = request.events.length === 0 ? [] : await this.engine.register(this.source, request.events);
+      const results = await this.engine.register(this.source, request.events);
       if (request.respond && this.conn.isOpen) {
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,

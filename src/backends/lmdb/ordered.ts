@@ -113,7 +113,7 @@ export class OrderedPartition {
   }
 
   /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */
-  query(env: Environment, q: CompleteQueryData, conditions: Conditions): Event[] {
+  query(env: Environment, q: CompleteQueryData, typeFilter: Subscription | null, conditions: Conditions): Event[] {
     if (q.maxResults !== null && q.maxResults <= 0) return [];
     const [from, to] = this.orderBy === 'TIMESTAMP' ? [q.tFrom, q.tTo] : [q.sourceTFrom, q.sourceTTo];
     const lo = orderedBound(this.id, from, false);
@@ -130,8 +130,8 @@ export class OrderedPartition {
       sortedSlice(this.#flushing, lo, hi, descending),
       sortedSlice(this.#pending, lo, hi, descending),
     ];
-    const accept = eventFilter(q);
-    const typeFilter = q.types === null ? null : new Subscription(q.types);
+    // Types are checked here, on the stored type before decoding: not again in the filter.
+    const accept = eventFilter({ ...q, types: null });
     const seenTypes = q.uniqueType ? new Set<string>() : null;
     const results: Event[] = [];
     for (const entry of mergeSorted(sources, descending)) {
@@ -140,7 +140,7 @@ export class OrderedPartition {
         if (typeFilter !== null && !typeFilter.matches(peekStoredEventType(entry.value))) continue;
         event = decodeStoredEvent(entry.value);
         if (!conditions.empty && !conditions.matches(event)) continue;
-      }
+      } else if (typeFilter !== null && !typeFilter.matches(event.type)) continue;
       if (!accept(event)) continue;
       if (seenTypes !== null) {
         const typeKey = eventTypeKey(event.type);

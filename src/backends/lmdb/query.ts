@@ -28,5 +28,5 @@ export function runLmdbQuery(
   const partition = partitions.find(
     (p) => p.orderBy === orderBy && (sub === null || !sub.isDisjoint(p.subscription)),
   );
-  return partition === undefined ? [] : partition.query(env, q, conditions);
+  return partition === undefined ? [] : partition.query(env, q, sub, conditions);
 }
