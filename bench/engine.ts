@@ -37,6 +37,9 @@ const WINDOW = 8; // outstanding register calls, so the engine's queue never run
 interface Setup {
   name: string;
   modules: (workers: number) => ModuleConf[];
+  /** `workers` values compared, and session sizes (default: 0 and 1, sizes 1 and 100). */
+  placements?: number[];
+  sizes?: number[];
 }
 
 // ~50 µs of CPU per event for the heavy setups: a fixed amount of work, calibrated once here, so
@@ -49,7 +52,7 @@ const setups: Setup[] = [
   { name: '(b) 1 trivial module', modules: (workers) => [{ ...trivial, workers }] },
   { name: '(c) 4 trivial modules', modules: (workers) => [0, 1, 2, 3].map(() => ({ ...trivial, workers })) },
   { name: '(d) 2 CPU-heavy modules', modules: (workers) => [0, 1].map(() => ({ ...heavy, workers })) },
-  { name: '(e) 1 stateless CPU-heavy module', modules: (workers) => [{ ...heavy, workers }] },
+  { name: '(e) 1 stateless CPU-heavy module', modules: (workers) => [{ ...heavy, workers }], placements: [1, 2], sizes: [100] },
 ];
 
 interface Config {
@@ -87,9 +90,8 @@ async function measure(engine: Engine, size: number, seconds: number): Promise<n
 async function main(): Promise<void> {
   const configs: Config[] = [];
   for (const setup of setups) {
-    const placements = setup.name.startsWith('(e)') ? [1, 2] : [0, 1];
-    for (const workers of placements) {
-      for (const size of setup.name.startsWith('(e)') ? [100] : [1, 100]) {
+    for (const workers of setup.placements ?? [0, 1]) {
+      for (const size of setup.sizes ?? [1, 100]) {
         configs.push({ setup: setup.name, workers, size, modules: setup.modules(workers), sessionsPerSecond: [] });
       }
     }
@@ -147,12 +149,12 @@ async function main(): Promise<void> {
     console.log(`  ${name}: ${r.ofMedians.toFixed(2)} | ${r.paired.toFixed(2)} (${r.pairedSpread.map((x) => x.toFixed(2)).join('..')})`);
   // The same CPU work on bare threads in the same run (bench/thread-ceiling.ts): what the machine allows.
   const ceiling = {
-    'd: two bare threads / main thread': median(ceilings.map((c) => c.twoThreadsFull / c.main)),
-    'e: two bare threads / one bare thread': median(ceilings.map((c) => c.twoThreadsHalf / c.oneThread)),
+    'd: two bare threads / main thread': ceilings.map((c) => c.twoThreadsFull / c.main),
+    'e: two bare threads / one bare thread': ceilings.map((c) => c.twoThreadsHalf / c.oneThread),
   };
   console.log(`\nceiling: the heavy work on bare threads with a plain message per round (median of ${reps} runs):`);
-  for (const [name, value] of Object.entries(ceiling))
-    console.log(`  ${name}: ${value.toFixed(2)} (runs ${ceilings.map((c) => (name.startsWith('d') ? c.twoThreadsFull / c.main : c.twoThreadsHalf / c.oneThread).toFixed(2)).join(', ')})`);
+  for (const [name, runs] of Object.entries(ceiling))
+    console.log(`  ${name}: ${median(runs).toFixed(2)} (runs ${runs.map((x) => x.toFixed(2)).join(', ')})`);
   // Per-session cost of a worker round trip, derived from (b): where the time over workers: 0 goes.
   const overheadUs = (1e6 / median(config('(b)', 1, 100)) - 1e6 / median(config('(b)', 0, 100))).toFixed(0);
   console.log(`  b, size 100: a worker module adds ${overheadUs} µs per session over the main thread`);
