@@ -86,8 +86,9 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       modules: conf.engine.modules.map((m) => m.module),
       data: dbPath,
     });
-    for (const address of eventer.addresses) log.info('eventer server listening', { address });
+    // Listening is the last line of a start: whoever waits for it has seen the rest.
     if (dbPath !== null) log.info('data stored in', { db_path: dbPath });
+    for (const address of eventer.addresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
     await unwind();
