@@ -151,8 +151,10 @@ async function main(): Promise<void> {
   const ceiling = {
     'd: two bare threads / main thread': ceilings.map((c) => c.twoThreadsFull / c.main),
     'e: two bare threads / one bare thread': ceilings.map((c) => c.twoThreadsHalf / c.oneThread),
+    'd compute limit: two spinning threads / main thread': ceilings.map((c) => c.spinningTwoFull / c.main),
+    'e compute limit: two spinning threads / one spinning thread': ceilings.map((c) => c.spinningTwoHalf / c.spinningOne),
   };
-  console.log(`\nceiling: the heavy work on bare threads with a plain message per round (median of ${reps} runs):`);
+  console.log(`\nceiling: the heavy work on bare threads with a plain message per round, and with no messages at all (median of ${reps} runs):`);
   for (const [name, runs] of Object.entries(ceiling))
     console.log(`  ${name}: ${median(runs).toFixed(2)} (runs ${runs.map((x) => x.toFixed(2)).join(', ')})`);
   // Per-session cost of a worker round trip, derived from (b): where the time over workers: 0 goes.
