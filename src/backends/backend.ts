@@ -13,6 +13,8 @@ export interface Backend {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
+  /** For a backend that can close on its own (lmdb after a failed background flush): resolves when it has closed. */
+  readonly closed?: Promise<void>;
 }
 
 /** What a backend module (built in or loaded by path) exports. */

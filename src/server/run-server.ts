@@ -147,8 +147,7 @@ class Server implements RunningServer {
     void engine.closed.then(() => {
       if (this.#stopping === null) void this.#stop(engine.failure ?? new Error('the engine closed on its own'));
     });
-    const backendClosed = (inner as { closed?: Promise<unknown> }).closed;
-    void backendClosed?.then(() => {
+    void inner.closed?.then(() => {
       if (this.#stopping === null) void this.#stop(new Error('the backend closed on its own'));
     });
   }

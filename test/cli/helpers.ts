@@ -61,8 +61,9 @@ export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
     }
     for (const wake of waiters) wake();
   });
+  // 'close', not 'exit': it comes after stderr is drained, so the last log lines are in `logs`.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       running.delete(child);
       for (const wake of waiters) wake();
       resolve({ code, signal });
@@ -100,7 +101,7 @@ export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
 /** For afterEach: no child outlives its test, no temp folder stays behind. */
 export async function cleanup(): Promise<void> {
   await Promise.all([...running].map((child) => new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
+    child.once('close', () => resolve());
     child.kill('SIGKILL');
   })));
   await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
