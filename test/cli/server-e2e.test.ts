@@ -118,6 +118,9 @@ describe('hat-event-ts server (child process)', () => {
     await server.waitForLog((l) => l.msg === 'hanging');
     server.child.kill('SIGTERM');
     await server.waitForLog((l) => l.msg === 'stopping');
+    // Long enough for the stop to close everything it can: the process must still be there, waiting.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(server.child.exitCode).toBe(null);
     server.child.kill('SIGTERM');
     expect(await server.exited).toEqual({ code: 1, signal: null });
     expect(server.logs.some((l) => l.msg === 'second signal, exiting without a clean stop')).toBe(true);
