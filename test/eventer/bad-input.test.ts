@@ -1,23 +1,15 @@
 // Bad input to the eventer server closes only the offending connection, with a logged
 // reason; the server and other clients keep working. A client that does not read its
 // notifications is dropped past the send queue limit.
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
+import { describe, expect, it } from 'vitest';
 import { encodeFrame, type DataWriter } from '../../src/chatter/framing.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
 import { writeMsgSubscribe } from '../../src/sbs/eventer-messages.ts';
 import { rawConnect } from '../chatter/helpers.ts';
 import { hex, unhex } from '../sbs/vector-forms.ts';
-import { payloadView, startServer, until, type Running } from './helpers.ts';
+import { closedAfterEach, payloadView, until } from './helpers.ts';
 
-let running: Running | null = null;
-let clients: EventerClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await running?.close();
-  running = null;
-  clients = [];
-});
+const closed = closedAfterEach();
 
 const frame = (type: string, write: DataWriter, last = true, module = 'HatEventer'): Uint8Array =>
   encodeFrame({ id: 1, first: 1, owner: true, token: true, last }, module, type, write);
@@ -49,10 +41,8 @@ const cases: [string, Uint8Array, RegExp][] = [
 
 describe('eventer server bad input', () => {
   it.each(cases)('%s closes only that connection', async (_name, bytes, reason) => {
-    running = await startServer();
-    const { address, logs, server, engine } = running;
-    const good = await connectEventer(address, { subscriptions: [['event', 'eventer']] });
-    clients.push(good);
+    const { address, logs, server, engine } = await closed.server();
+    const good = await closed.client(address, { subscriptions: [['event', 'eventer']] });
     await good.query({});
     const bad = await rawConnect(address);
     await good.receive(); // CONNECTED of the bad one: it is being served
@@ -67,7 +57,7 @@ describe('eventer server bad input', () => {
   });
 
   it('valid JSON of any form is accepted and kept as sent', async () => {
-    running = await startServer();
+    const running = await closed.server();
     const peer = await rawConnect(running.address);
     const text = '{"k": [1.0, 1e400, -0.0, "\\u00e9"], "n": 12345678901234567890}';
     peer.socket.write(frame('MsgRegisterReq', jsonRegister(text), false));
@@ -81,13 +71,11 @@ describe('eventer server bad input', () => {
 
 describe('slow reader', () => {
   it('a subscriber that never reads is dropped past the send queue limit; others continue', async () => {
-    running = await startServer({ maxSendQueue: 256 * 1024 });
-    const { address, server, logs } = running;
+    const { address, server, logs } = await closed.server({ maxSendQueue: 256 * 1024 });
     const slow = await rawConnect(address);
     slow.socket.pause();
     slow.socket.write(frame('MsgSubscribe', (w) => writeMsgSubscribe(w, [['*']])));
-    const writer = await connectEventer(address);
-    clients.push(writer);
+    const writer = await closed.client(address);
     await until(() => server.connectionCount === 2);
     const payload = { type: 'binary' as const, data: new Uint8Array(64 * 1024) };
     const batch = Array.from({ length: 10 }, () => ({ type: ['big'], sourceTimestamp: null, payload }));

@@ -1,18 +1,11 @@
 // A client whose application does not take its notifications is closed past a bound of unread
 // bytes, with a reason that says so; what arrived before stays readable. A client that reads
 // keeps going under the same bound.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
-import { startServer, until, type Running } from './helpers.ts';
+import { closedAfterEach, until } from './helpers.ts';
 
-let running: Running | null = null;
-let clients: EventerClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await running?.close();
-  running = null;
-  clients = [];
-});
+const closed = closedAfterEach();
 
 const LIMIT = 16 * 1024;
 const batch = Array.from({ length: 4 }, (_, i) => ({
@@ -21,18 +14,18 @@ const batch = Array.from({ length: 4 }, (_, i) => ({
   payload: { type: 'binary' as const, data: new Uint8Array(1024).fill(i) },
 }));
 
-async function connect(address: string, opts = {}): Promise<EventerClient> {
-  const client = await connectEventer(address, opts);
-  clients.push(client);
-  return client;
+/** A server, a client subscribed to ['big', '*'] with the small bound, and a writer. */
+async function readerAndWriter(): Promise<{ reader: EventerClient; writer: EventerClient }> {
+  const running = await closed.server();
+  const reader = await closed.client(running.address, { subscriptions: [['big', '*']], maxUnreadNotificationBytes: LIMIT });
+  const writer = await closed.client(running.address);
+  await until(() => running.server.connectionCount === 2);
+  return { reader, writer };
 }
 
 describe('unread notifications', () => {
   it('past the bound the connection closes; what arrived is still read, then the reason', async () => {
-    running = await startServer();
-    const slow = await connect(running.address, { subscriptions: [['big', '*']], maxUnreadNotificationBytes: LIMIT });
-    const writer = await connect(running.address);
-    await until(() => running!.server.connectionCount === 2);
+    const { reader: slow, writer } = await readerAndWriter();
     let sent = 0;
     let closed = false;
     void slow.closed.then(() => (closed = true));
@@ -56,10 +49,7 @@ describe('unread notifications', () => {
   });
 
   it('a client that reads stays connected far past the bound in total', async () => {
-    running = await startServer();
-    const reader = await connect(running.address, { subscriptions: [['big', '*']], maxUnreadNotificationBytes: LIMIT });
-    const writer = await connect(running.address);
-    await until(() => running!.server.connectionCount === 2);
+    const { reader, writer } = await readerAndWriter();
     let got = 0;
     const reading = (async () => {
       for await (const events of reader) {

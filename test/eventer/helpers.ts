@@ -1,8 +1,10 @@
 // An eventer server on 127.0.0.1 backed by the real engine and memory backend.
+import { afterEach } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';
 import { createMemoryBackend } from '../../src/backends/memory.ts';
 import { createEventerServer, type EventerServer, type EventerServerOptions } from '../../src/eventer/server.ts';
+import { connectEventer, type EventerClient, type EventerClientOptions } from '../../src/eventer/client.ts';
 import type { Event, EventPayload } from '../../src/common/types.ts';
 import { jsonPayloadText } from '../../src/common/json-payload.ts';
 
@@ -25,6 +27,31 @@ export async function startServer(opts: EventerServerOptions = {}, address = 'tc
       await server.close();
       await engine.close();
       await backend.close();
+    },
+  };
+}
+
+/** Servers and clients a test starts, all closed after it (clients first). */
+export function closedAfterEach(): {
+  server(opts?: EventerServerOptions): Promise<Running>;
+  client(address: string, opts?: EventerClientOptions): Promise<EventerClient>;
+} {
+  const servers: Running[] = [];
+  const clients: EventerClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    async server(opts = {}) {
+      const running = await startServer(opts);
+      servers.push(running);
+      return running;
+    },
+    async client(address, opts = {}) {
+      const client = await connectEventer(address, opts);
+      clients.push(client);
+      return client;
     },
   };
 }

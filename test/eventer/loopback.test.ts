@@ -1,31 +1,12 @@
 // Our client against our server over real TCP (engine + memory backend).
-import { afterEach, describe, expect, it } from 'vitest';
-import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
+import { describe, expect, it } from 'vitest';
+import type { EventerClient } from '../../src/eventer/client.ts';
 import { ConnectionClosedError } from '../../src/chatter/connection.ts';
 import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
 import type { Event, RegisterEvent } from '../../src/common/types.ts';
-import { payloadView, startServer, typesOf, until, type Running } from './helpers.ts';
+import { closedAfterEach, payloadView, typesOf, until } from './helpers.ts';
 
-let running: Running[] = [];
-let clients: EventerClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await Promise.all(running.map((r) => r.close()));
-  running = [];
-  clients = [];
-});
-
-async function setup(opts = {}) {
-  const r = await startServer(opts);
-  running.push(r);
-  return r;
-}
-
-async function client(address: string, opts = {}) {
-  const c = await connectEventer(address, opts);
-  clients.push(c);
-  return c;
-}
+const { server: setup, client } = closedAfterEach();
 
 const ev = (type: string[], payload: RegisterEvent['payload'] = null, sourceTimestamp: RegisterEvent['sourceTimestamp'] = null): RegisterEvent =>
   ({ type, sourceTimestamp, payload });
