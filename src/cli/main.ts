@@ -88,15 +88,10 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    // Signal listeners do not keep a process alive. A stop that waits on a module holding no handle
-    // would otherwise end the process with Node's "unsettled top-level await" (exit 13) once the
-    // sockets are closed, instead of waiting for the stop or a second signal.
-    const keepAlive = setInterval(() => {}, 2 ** 30);
     try {
       const stop = await server.closed;
       return stop.clean ? EXIT_OK : EXIT_FAILURE;
     } finally {
-      clearInterval(keepAlive);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }

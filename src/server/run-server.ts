@@ -164,6 +164,18 @@ class Server implements RunningServer {
   async #shutdown(failure: Error | undefined): Promise<void> {
     if (failure) this.log.error('stopping after a failure', { error: failure });
     else this.log.info('stopping');
+    // Once the sockets are closed, a stop waiting on a module that holds no handle would leave the
+    // process nothing to wait for: it would end mid-stop (exit 13 under a top-level await) instead
+    // of finishing the stop or taking a second signal.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    try {
+      await this.#closeAll(failure);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  async #closeAll(failure: Error | undefined): Promise<void> {
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>): Promise<void> => {
       try {
