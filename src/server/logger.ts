@@ -1,24 +1,9 @@
 // Structured logging: one JSON object per line, or a readable line on a terminal. Levels come
 // from the configuration's `log` section (Python logging names, as in Hat's server.yaml).
 import type { Writable } from 'node:stream';
+import { LEVELS, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
 
-export type LevelName = 'debug' | 'info' | 'warning' | 'error' | 'critical';
-
-const LEVELS: Record<LevelName, number> = { debug: 10, info: 20, warning: 30, error: 40, critical: 50 };
-
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
-  readonly name: string;
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warning(message: string, fields?: LogFields): void;
-  error(message: string, fields?: LogFields): void;
-  critical(message: string, fields?: LogFields): void;
-  isEnabled(level: LevelName): boolean;
-  /** A logger named `<this name>.<suffix>`, with its own level from the configuration. */
-  child(suffix: string): Logger;
-}
+export { silentLogger, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
 
 export interface LogConf {
   level?: string;
@@ -84,16 +69,6 @@ export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logg
     };
   };
   return make(opts.name ?? 'hat.event');
-}
-
-/** A logger that drops everything (runServer's default when the caller passes none). */
-export function silentLogger(name = 'hat.event'): Logger {
-  const drop = (): void => {};
-  return {
-    name, debug: drop, info: drop, warning: drop, error: drop, critical: drop,
-    isEnabled: () => false,
-    child: (suffix) => silentLogger(`${name}.${suffix}`),
-  };
 }
 
 /** Errors become {message, name, cause...} so they survive JSON.stringify. */

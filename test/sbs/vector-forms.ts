@@ -6,7 +6,8 @@ import type { CompleteQueryData } from '../../src/common/query-data.ts';
 import { jsonPayloadText } from '../../src/common/json-payload.ts';
 import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
 
-export const VECTORS_DIR = '/work/shared/vectors';
+/** Copies of the reference vectors (see test/fixtures/vectors/README.md). */
+export const VECTORS_DIR = new URL('../fixtures/vectors/', import.meta.url).pathname;
 
 export interface SbsCase {
   name: string;
