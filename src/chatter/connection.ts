@@ -112,6 +112,25 @@ export class ChatterConnection {
     else this.closeCallbacks.push(cb);
   }
 
+  /** Bytes handed to `send` that the socket has not yet passed to the OS. */
+  get pendingSendBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Resolves once the send buffer has emptied, or the connection closed (back-pressure for a sender). */
+  drained(): Promise<void> {
+    if (this.closeReason !== null || this.socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
   /** Stops reading from the socket (back-pressure for a busy service layer). */
   pause(): void {
     this.socket.pause();

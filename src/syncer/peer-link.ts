@@ -1,0 +1,129 @@
+// The Syncer client's link to one peer (spec/protocol.md 4.3): ask for the peer's events after the
+// last one held, register what arrives straight into the backend (no modules, no eventer notify,
+// as Hat), answer flush requests once registered, and reconnect after a delay when the peer is
+// down, refuses, or drops the connection. A link never blocks another link or the server.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../common/logger.ts';
+import { Lifecycle, type Resource } from '../common/resource.ts';
+import { describeError } from '../common/describe-error.ts';
+import { eventIdKey } from '../common/event-id.ts';
+import type { Backend } from '../backends/backend.ts';
+import type { TransportOptions } from '../chatter/transport.ts';
+import { connectSyncer, type SyncerStream } from './stream.ts';
+import { clientSyncedEvent, registerStatus, type StatusRegistrar } from './status.ts';
+import type { SyncerPeer } from './peers.ts';
+
+export type PeerState = 'connecting' | 'connected' | 'synced' | 'disconnected';
+
+export interface PeerLinkContext {
+  /** This server's id, sent as the client name. */
+  readonly serverId: number;
+  readonly backend: Backend;
+  readonly status: StatusRegistrar;
+  readonly log: Logger;
+  readonly reconnectDelayMs: number;
+  readonly maxUnreadBytes: number | undefined;
+  readonly transport: Omit<TransportOptions, 'log'>;
+  onState(peer: SyncerPeer, state: PeerState): void;
+}
+
+export class PeerLink implements Resource {
+  readonly #lifecycle = new Lifecycle(() => this.#stop());
+  readonly #stopping = new AbortController();
+  #stream: SyncerStream | null = null;
+  #state: PeerState = 'connecting';
+  readonly #loop: Promise<void>;
+
+  constructor(
+    readonly peer: SyncerPeer,
+    private readonly ctx: PeerLinkContext,
+  ) {
+    this.#loop = this.#run();
+  }
+
+  get state(): PeerState {
+    return this.#state;
+  }
+
+  get closed(): Promise<void> {
+    return this.#lifecycle.closed;
+  }
+
+  get failure(): Error | undefined {
+    return this.#lifecycle.failure;
+  }
+
+  get isOpen(): boolean {
+    return this.#lifecycle.isOpen;
+  }
+
+  close(): Promise<void> {
+    return this.#lifecycle.close();
+  }
+
+  async #run(): Promise<void> {
+    const { peer, ctx } = this;
+    const where = { server_id: peer.serverId, address: peer.address };
+    while (!this.#stopping.signal.aborted) {
+      let stream: SyncerStream;
+      try {
+        // Registered ids count, flushed or not: the backend skips nothing we already hold.
+        const lastEventId = await ctx.backend.getLastEventId(peer.serverId);
+        stream = await connectSyncer(peer.address, {
+          ...ctx.transport, clientName: String(ctx.serverId), lastEventId, logger: ctx.log, maxUnreadBytes: ctx.maxUnreadBytes,
+        });
+        ctx.log.info('connected to syncer peer', { ...where, last_event_id: eventIdKey(lastEventId) });
+      } catch (err) {
+        ctx.log.info('cannot connect to syncer peer; retrying', { ...where, error: describeError(err), delay_ms: ctx.reconnectDelayMs });
+        await this.#pause();
+        continue;
+      }
+      if (this.#stopping.signal.aborted) {
+        await stream.close();
+        break;
+      }
+      await this.#follow(stream);
+      ctx.log.info('syncer peer disconnected; reconnecting', {
+        ...where, reason: describeError(stream.failure ?? 'closed'), delay_ms: ctx.reconnectDelayMs,
+      });
+      await this.#pause();
+    }
+  }
+
+  /** One connection: the backlog (status false), MsgSynced (status true), then live, until it closes. */
+  async #follow(stream: SyncerStream): Promise<void> {
+    const { peer, ctx } = this;
+    this.#stream = stream;
+    this.#setState('connected');
+    registerStatus(ctx.status, clientSyncedEvent(peer.serverId, false), ctx.log);
+    stream.synced.then(() => {
+      if (this.#stopping.signal.aborted) return;
+      this.#setState('synced');
+      registerStatus(ctx.status, clientSyncedEvent(peer.serverId, true), ctx.log);
+    }, () => undefined);
+    try {
+      for await (const events of stream) await ctx.backend.register(events);
+    } catch (err) {
+      // The stream closes as the loop is left; the next connection asks again from what is held.
+      ctx.log.error('registering synced events failed', { server_id: peer.serverId, error: describeError(err) });
+    }
+    this.#stream = null;
+    this.#setState('disconnected');
+  }
+
+  /** The reconnect delay, cut short by a close. */
+  async #pause(): Promise<void> {
+    await sleep(this.ctx.reconnectDelayMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+  }
+
+  #setState(state: PeerState): void {
+    this.#state = state;
+    this.ctx.onState(this.peer, state);
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#stream?.close();
+    await this.#loop;
+  }
+}
