@@ -1,0 +1,192 @@
+// Syncer test nodes assembled in-process as a server would be: a real LMDB backend in a temp
+// folder, the real engine on it, a Syncer server on 127.0.0.1 (free port) and, when peers are
+// given, a Syncer client; all closed after each test.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach } from 'vitest';
+import type { Event, EventId, RegisterEvent } from '../../src/common/types.ts';
+import type { Logger, LevelName, LogFields } from '../../src/common/logger.ts';
+import { compareEventIds, eventIdKey } from '../../src/common/event-id.ts';
+import type { Backend } from '../../src/backends/backend.ts';
+import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
+import type { LmdbBackendConf } from '../../src/backends/lmdb/conf.ts';
+import { createEngine, type Engine } from '../../src/engine/index.ts';
+import { createSyncerServer, type SyncerServer, type SyncerServerOptions } from '../../src/syncer/server.ts';
+import { createSyncerClient, type SyncerClient, type SyncerClientOptions } from '../../src/syncer/client.ts';
+import { staticPeers, type SyncerPeer } from '../../src/syncer/peers.ts';
+import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
+import { eventForm } from '../sbs/vector-forms.ts';
+
+export interface LogEntry { level: LevelName; name: string; message: string; fields: LogFields }
+
+/** A Logger that keeps every entry (all levels enabled). */
+export function recordingLogger(entries: LogEntry[] = [], name = 'hat.event'): Logger & { entries: LogEntry[] } {
+  const at = (level: LevelName) => (message: string, fields: LogFields = {}): void => {
+    entries.push({ level, name, message, fields });
+  };
+  return {
+    name, entries,
+    debug: at('debug'), info: at('info'), warning: at('warning'), error: at('error'), critical: at('critical'),
+    isEnabled: () => true,
+    child: (suffix) => recordingLogger(entries, `${name}.${suffix}`),
+  };
+}
+
+/** Log entries as one line each, for matching. */
+export const logLines = (entries: LogEntry[]): string[] =>
+  entries.map((e) => `${e.level} ${e.name}: ${e.message} ${JSON.stringify(e.fields)}`);
+
+const dirs: string[] = [];
+
+export function tempDbPath(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hat-syncer-'));
+  dirs.push(dir);
+  return path.join(dir, 'events.db');
+}
+
+export function lmdbConf(dbPath: string, flushPeriod: number): LmdbBackendConf {
+  return {
+    db_path: dbPath,
+    max_db_size: 256 * 1024 * 1024,
+    flush_period: flushPeriod,
+    conditions: [],
+    latest: { subscriptions: [['*']] },
+    ordered: [
+      { order_by: 'TIMESTAMP', subscriptions: [['*']] },
+      { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['*']] },
+    ],
+  };
+}
+
+export interface NodeOptions {
+  serverId: number;
+  /** reuse a database (a restart); default a fresh temp file */
+  dbPath?: string;
+  /** seconds; default 0.05 */
+  flushPeriod?: number;
+  /** default tcp+sbs://127.0.0.1:0 */
+  address?: string;
+  server?: SyncerServerOptions;
+  /** a Syncer client is started when given */
+  peers?: SyncerPeer[];
+  client?: SyncerClientOptions;
+  /** wraps the backend the syncer client registers into (to observe or slow it) */
+  clientBackend?: (backend: Backend) => Backend;
+}
+
+export interface Node {
+  serverId: number;
+  dbPath: string;
+  backend: Backend;
+  engine: Engine;
+  server: SyncerServer;
+  address: string;
+  client: SyncerClient | null;
+  log: ReturnType<typeof recordingLogger>;
+  /** every session the engine stored, in order */
+  sessions: Event[][];
+  /** closes as a server stop does: client, engine, flush clients, syncer server, backend */
+  close(): Promise<void>;
+}
+
+const running: Node[] = [];
+
+afterEach(async () => {
+  for (const node of running.splice(0).reverse()) await node.close();
+  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+export async function startNode(opts: NodeOptions): Promise<Node> {
+  const dbPath = opts.dbPath ?? tempDbPath();
+  const log = recordingLogger();
+  const backend = await openLmdbBackend(lmdbConf(dbPath, opts.flushPeriod ?? 0.05), { cleanup: false });
+  const engine = await createEngine({ server_id: opts.serverId, modules: [] }, backend);
+  const sessions: Event[][] = [];
+  engine.onEvents((events) => sessions.push(events));
+  const server = await createSyncerServer(opts.address ?? 'tcp+sbs://127.0.0.1:0', backend, engine, { logger: log, ...opts.server });
+  const client = opts.peers
+    ? createSyncerClient(opts.serverId, opts.clientBackend?.(backend) ?? backend, engine, staticPeers(opts.peers), {
+      logger: log, reconnectDelay: 0.1, ...opts.client,
+    })
+    : null;
+  let closing: Promise<void> | null = null;
+  const node: Node = {
+    serverId: opts.serverId, dbPath, backend, engine, server, client, log, sessions,
+    address: server.addresses[0]!,
+    close() {
+      closing ??= (async () => {
+        await client?.close();
+        await engine.close();
+        await server.flushClients().catch(() => undefined);
+        await server.close();
+        await backend.close();
+      })();
+      return closing;
+    },
+  };
+  running.push(node);
+  return node;
+}
+
+/** A node's view as a peer of others. */
+export const peerOf = (node: Node): SyncerPeer => ({ serverId: node.serverId, address: node.address });
+
+/** Every flushed event of `server` in `backend`, in id order. */
+export async function flushedEvents(backend: Backend, server: number, after: EventId = { server, session: 0, instance: 0 }): Promise<Event[]> {
+  const all: Event[] = [];
+  for await (const session of backend.queryFlushed(after)) all.push(...session);
+  return all;
+}
+
+/** Events as plain comparable values: ids, types, timestamps, source timestamps, payload bytes/text. */
+export const forms = (events: Event[]): unknown[] => events.map(eventForm);
+
+export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits until `backend` holds (registered) `id`'s server up to `id`. */
+export async function untilHolds(backend: Backend, id: EventId, ms = 10_000): Promise<void> {
+  await until(async () => compareEventIds(await backend.getLastEventId(id.server), id) >= 0, ms, `holding ${eventIdKey(id)}`);
+}
+
+/**
+ * Waits until `to` (syncing from `from`) holds every event `from` has, including the status events
+ * `from` registers about `to`'s connection (synced true last).
+ */
+export async function untilCaughtUp(from: Node, to: Node): Promise<void> {
+  const name = String(to.serverId);
+  await until(() => statusEvents(from).some(([type, payload]) =>
+    type === 'event/syncer/server' && JSON.stringify(payload).includes(`{"client_name":${JSON.stringify(name)},"synced":true}`)),
+  10_000, `${from.serverId} listing ${name} as synced`);
+  await from.backend.flush();
+  await untilHolds(to.backend, await from.backend.getLastEventId(from.serverId));
+}
+
+/** Varied user events: every payload kind, with and without source timestamps. */
+export function userEvents(session: number, count: number): RegisterEvent[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = session * 1000 + i;
+    const kind = n % 4;
+    return {
+      type: ['test', `s${session % 7}`, String(i)],
+      sourceTimestamp: n % 3 === 0 ? null : { s: 1_600_000_000 + n, us: (n * 7919) % 1_000_000 },
+      payload: kind === 0 ? jsonPayloadFromText(`{"n": ${n}, "text": "\\u017e${n}", "f": 1.5}`)
+        : kind === 1 ? { type: 'binary', data: new Uint8Array([n & 255, (n >> 8) & 255, 0, 255]) }
+        : kind === 2 ? { type: 'sbs', data: { module: 'M', type: `T${n % 5}`, data: new Uint8Array([1, 2, n & 255]) } }
+        : null,
+    };
+  });
+}
+
+/** The syncer status events a node's engine stored, as [type, payload text] pairs. */
+export function statusEvents(node: Node): [string, unknown][] {
+  return node.sessions.flat()
+    .filter((e) => e.type[0] === 'event' && e.type[1] === 'syncer')
+    .map((e) => [e.type.join('/'), e.payload?.type === 'json' ? e.payload.data : null]);
+}
