@@ -1,7 +1,6 @@
 // The HatSyncer vectors of the reference: every HatSyncer case of eventer-sbs.json, and every
 // frame of the nine recorded sessions of syncer-wire-capture.json, decode to the recorded value
 // and encode back to the recorded bytes with our codecs and framing.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder } from '../../src/chatter/framing.ts';
 import { readHatMsg } from '../../src/sbs/hat-messages.ts';
@@ -10,7 +9,8 @@ import { SbsWriter } from '../../src/sbs/writer.ts';
 import { readEvents, writeEvents } from '../../src/sbs/event-codec.ts';
 import { readSyncerMsgReq, SYNCER_MODULE, SyncerMsg, writeSyncerMsgReq, type SyncerMsgReq } from '../../src/sbs/syncer-messages.ts';
 import { isKnownSbsType } from '../../src/sbs/modules.ts';
-import { eventForm, eventFrom, hex, sbsVectors, unhex, VECTORS_DIR } from '../sbs/vector-forms.ts';
+import { eventForm, eventFrom, hex, sbsVectors, unhex } from '../sbs/vector-forms.ts';
+import { capture } from './replay.ts';
 
 interface Codec { write(w: SbsWriter, v: unknown): void; read(r: SbsReader): unknown }
 
@@ -43,10 +43,6 @@ describe('HatSyncer cases of eventer-sbs.json', () => {
   });
 });
 
-interface Frame { direction: string; hex: string; decoded: { id: number; first: number; owner: boolean; token: boolean; last: boolean; module: string; type: string; data: unknown } }
-const capture = JSON.parse(readFileSync(`${VECTORS_DIR}/syncer-wire-capture.json`, 'utf8')) as {
-  sessions: { name: string; connections: { frames: Frame[] }[] }[];
-};
 const frames = capture.sessions.flatMap((s) => s.connections.flatMap((c) => c.frames.map((f, i) => [`${s.name} #${i} ${f.decoded.type}`, f] as const)));
 
 describe('frames of syncer-wire-capture.json', () => {
