@@ -14,8 +14,12 @@ import type { LmdbBackendConf } from '../../src/backends/lmdb/conf.ts';
 import { createEngine, type Engine } from '../../src/engine/index.ts';
 import { createSyncerServer, type SyncerServer, type SyncerServerOptions } from '../../src/syncer/server.ts';
 import { createSyncerClient, type SyncerClient, type SyncerClientOptions } from '../../src/syncer/client.ts';
-import { staticPeers, type SyncerPeer } from '../../src/syncer/peers.ts';
-import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
+import { staticPeers, type PeerDiscovery, type SyncerPeer } from '../../src/syncer/peers.ts';
+import { flushedOnRegister } from '../../src/syncer/flushed-on-register.ts';
+import { createMemoryBackend } from '../../src/backends/memory.ts';
+import { createDummyBackend } from '../../src/backends/dummy.ts';
+import * as net from 'node:net';
+import { jsonPayloadFromText, jsonPayloadText } from '../../src/common/json-payload.ts';
 import { eventForm } from '../sbs/vector-forms.ts';
 
 export interface LogEntry { level: LevelName; name: string; message: string; fields: LogFields }
@@ -68,8 +72,13 @@ export interface NodeOptions {
   /** default tcp+sbs://127.0.0.1:0 */
   address?: string;
   server?: SyncerServerOptions;
-  /** a Syncer client is started when given */
+  /** a Syncer client is started when given (or `discovery`) */
   peers?: SyncerPeer[];
+  discovery?: PeerDiscovery;
+  /** default lmdb; the others are seen through flushedOnRegister unless `hatView` */
+  backendKind?: 'lmdb' | 'memory' | 'dummy';
+  /** a non-persisting backend as Hat serves it: nothing flushed, ever */
+  hatView?: boolean;
   client?: SyncerClientOptions;
   /** wraps the backend the syncer client registers into (to observe or slow it) */
   clientBackend?: (backend: Backend) => Backend;
@@ -100,13 +109,17 @@ afterEach(async () => {
 export async function startNode(opts: NodeOptions): Promise<Node> {
   const dbPath = opts.dbPath ?? tempDbPath();
   const log = recordingLogger();
-  const backend = await openLmdbBackend(lmdbConf(dbPath, opts.flushPeriod ?? 0.05), { cleanup: false });
+  const kind = opts.backendKind ?? 'lmdb';
+  const backend = kind === 'lmdb'
+    ? await openLmdbBackend(lmdbConf(dbPath, opts.flushPeriod ?? 0.05), { cleanup: false })
+    : await (kind === 'memory' ? createMemoryBackend() : createDummyBackend()).then((b) => (opts.hatView ? b : flushedOnRegister(b)));
   const engine = await createEngine({ server_id: opts.serverId, modules: [] }, backend);
   const sessions: Event[][] = [];
   engine.onEvents((events) => sessions.push(events));
   const server = await createSyncerServer(opts.address ?? 'tcp+sbs://127.0.0.1:0', backend, engine, { logger: log, ...opts.server });
-  const client = opts.peers
-    ? createSyncerClient(opts.serverId, opts.clientBackend?.(backend) ?? backend, engine, staticPeers(opts.peers), {
+  const discovery = opts.discovery ?? (opts.peers ? staticPeers(opts.peers) : null);
+  const client = discovery
+    ? createSyncerClient(opts.serverId, opts.clientBackend?.(backend) ?? backend, engine, discovery, {
       logger: log, reconnectDelay: 0.1, ...opts.client,
     })
     : null;
@@ -184,9 +197,120 @@ export function userEvents(session: number, count: number): RegisterEvent[] {
   });
 }
 
-/** The syncer status events a node's engine stored, as [type, payload text] pairs. */
+/** The syncer status events a node's engine stored, as [type, payload value] pairs. */
 export function statusEvents(node: Node): [string, unknown][] {
-  return node.sessions.flat()
-    .filter((e) => e.type[0] === 'event' && e.type[1] === 'syncer')
-    .map((e) => [e.type.join('/'), e.payload?.type === 'json' ? e.payload.data : null]);
+  return statusSessions(node).map(([e]) => [e!.type.join('/'), e!.payload?.type === 'json' ? e!.payload.data : null]);
 }
+
+/** The sessions holding syncer status events. */
+export const statusSessions = (node: Node): Event[][] =>
+  node.sessions.filter((s) => s.some((e) => e.type[0] === 'event' && e.type[1] === 'syncer'));
+
+/** A status event's payload as its JSON text (what goes on the wire). */
+export const payloadText = (e: Event): string | null => (e.payload?.type === 'json' ? jsonPayloadText(e.payload) : null);
+
+/** A discovery whose list the test changes. */
+export class SettablePeers implements PeerDiscovery {
+  #peers: SyncerPeer[] = [];
+  #onPeers: ((peers: readonly SyncerPeer[]) => void) | null = null;
+
+  watch(onPeers: (peers: readonly SyncerPeer[]) => void): () => void {
+    this.#onPeers = onPeers;
+    onPeers(this.#peers);
+    return () => (this.#onPeers = null);
+  }
+
+  set(peers: SyncerPeer[]): void {
+    this.#peers = peers;
+    this.#onPeers?.(peers);
+  }
+}
+
+/** Counts, per server id, the events registered through it (what a Syncer client received). */
+export function counting(backend: Backend, counts: Map<number, number>): Backend {
+  return withRegister(backend, (events) => {
+    for (const e of events) counts.set(e.id.server, (counts.get(e.id.server) ?? 0) + 1);
+    return backend.register(events);
+  });
+}
+
+/** `backend` with another register. */
+function withRegister(backend: Backend, register: Backend['register']): Backend {
+  return {
+    register,
+    getLastEventId: (serverId) => backend.getLastEventId(serverId),
+    query: (data) => backend.query(data),
+    queryFlushed: (eventId) => backend.queryFlushed(eventId),
+    flush: () => backend.flush(),
+    onFlushed: (cb) => backend.onFlushed(cb),
+    close: () => backend.close(),
+  };
+}
+
+/** Holds every register until `open()`: a Syncer client whose storage does not keep up. */
+export function gated(backend: Backend): { backend: Backend; open(): void } {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  return {
+    open,
+    backend: withRegister(backend, async (events) => {
+      await gate;
+      return backend.register(events);
+    }),
+  };
+}
+
+/**
+ * A TCP proxy in front of `target` (host:port of a chatter address): `cut()` drops every current
+ * connection; `cutAfter` drops a connection once that many bytes went from the server to the client.
+ */
+export async function startProxy(target: string, opts: { cutAfter?: number } = {}): Promise<{
+  address: string; connections: number; cut(): void; close(): Promise<void>; cutAfter: number | undefined;
+}> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<net.Socket>();
+  const state = {
+    address: '', connections: 0, cutAfter: opts.cutAfter,
+    cut() {
+      for (const s of sockets) s.destroy();
+    },
+    async close() {
+      state.cut();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+  const server = net.createServer((client) => {
+    state.connections += 1;
+    const upstream = net.connect({ host: hostname, port: Number(port) });
+    sockets.add(client).add(upstream);
+    let forwarded = 0;
+    const limit = state.cutAfter;
+    upstream.on('data', (chunk: Buffer) => {
+      forwarded += chunk.length;
+      if (limit !== undefined && forwarded > limit) {
+        client.write(chunk.subarray(0, chunk.length - (forwarded - limit)));
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(chunk);
+    });
+    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    for (const [a, b] of [[client, upstream], [upstream, client]] as const) {
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+      a.on('error', () => undefined);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  state.address = `tcp+sbs://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  proxies.push(state);
+  return state;
+}
+
+const proxies: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const p of proxies.splice(0)) await p.close();
+});
