@@ -1,7 +1,7 @@
 // The Syncer client embedded in a server (spec/protocol.md 4.3): one link per peer that its
 // discovery lists (not this server itself), kept in step as the list changes.
 import { silentLogger, type Logger } from '../common/logger.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { TransportOptions } from '../chatter/transport.ts';
 import { PeerLink, type PeerLinkContext, type PeerState } from './peer-link.ts';
@@ -45,8 +45,7 @@ export function createSyncerClient(
   return new Client(serverId, backend, status, discovery, (logger ?? silentLogger()).child('syncer.client'), reconnectDelay * 1000, maxUnreadBytes, transport);
 }
 
-class Client implements SyncerClient {
-  readonly #lifecycle = new Lifecycle(() => this.#teardown());
+class Client extends ResourceBase implements SyncerClient {
   readonly #links = new Map<number, PeerLink>();
   readonly #callbacks = new Set<(peer: SyncerPeer, state: PeerState) => void>();
   readonly #context: PeerLinkContext;
@@ -62,6 +61,7 @@ class Client implements SyncerClient {
     maxUnreadBytes: number | undefined,
     transport: Omit<TransportOptions, 'log'>,
   ) {
+    super();
     this.#context = {
       serverId, backend, status, log, reconnectDelayMs, maxUnreadBytes, transport,
       onState: (peer, state) => {
@@ -73,22 +73,6 @@ class Client implements SyncerClient {
 
   get peers(): SyncerPeerInfo[] {
     return [...this.#links.values()].map((link) => ({ ...link.peer, state: link.state }));
-  }
-
-  get closed(): Promise<void> {
-    return this.#lifecycle.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#lifecycle.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#lifecycle.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#lifecycle.close();
   }
 
   onState(cb: (peer: SyncerPeer, state: PeerState) => void): () => void {
@@ -116,7 +100,7 @@ class Client implements SyncerClient {
     }
   }
 
-  async #teardown(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     this.#stopWatching();
     await Promise.all([...this.#links.values()].map((link) => link.close()));
     this.#links.clear();

@@ -4,7 +4,7 @@
 // down, refuses, or drops the connection. A link never blocks another link or the server.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../common/logger.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase } from '../common/resource.ts';
 import { describeError } from '../common/describe-error.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import type { Backend } from '../backends/backend.ts';
@@ -27,8 +27,7 @@ export interface PeerLinkContext {
   onState(peer: SyncerPeer, state: PeerState): void;
 }
 
-export class PeerLink implements Resource {
-  readonly #lifecycle = new Lifecycle(() => this.#stop());
+export class PeerLink extends ResourceBase {
   readonly #stopping = new AbortController();
   #stream: SyncerStream | null = null;
   #state: PeerState = 'connecting';
@@ -38,27 +37,12 @@ export class PeerLink implements Resource {
     readonly peer: SyncerPeer,
     private readonly ctx: PeerLinkContext,
   ) {
+    super();
     this.#loop = this.#run();
   }
 
   get state(): PeerState {
     return this.#state;
-  }
-
-  get closed(): Promise<void> {
-    return this.#lifecycle.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#lifecycle.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#lifecycle.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#lifecycle.close();
   }
 
   async #run(): Promise<void> {
@@ -121,7 +105,7 @@ export class PeerLink implements Resource {
     this.ctx.onState(this.peer, state);
   }
 
-  async #stop(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     this.#stopping.abort();
     await this.#stream?.close();
     await this.#loop;

@@ -3,7 +3,7 @@
 // live sessions; flush requests; and the close sequences the reference shows on the wire.
 import type { Event, EventId } from '../common/types.ts';
 import type { Logger } from '../common/logger.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase } from '../common/resource.ts';
 import { describeError } from '../common/describe-error.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import type { Backend } from '../backends/backend.ts';
@@ -41,8 +41,7 @@ export interface ConnectionHub {
 
 type Phase = 'request' | 'backlog' | 'synced';
 
-export class SyncerServerConnection implements Resource {
-  readonly #lifecycle: Lifecycle;
+export class SyncerServerConnection extends ResourceBase {
   #phase: Phase = 'request';
   #clientName = '';
   #filter: SentFilter | null = null;
@@ -57,25 +56,13 @@ export class SyncerServerConnection implements Resource {
     readonly conn: ChatterConnection,
     private readonly hub: ConnectionHub,
   ) {
-    this.#lifecycle = new Lifecycle((failure) => this.#teardown(failure));
+    super();
     conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
       this.#settleFlushes();
       if (this.isOpen) hub.log.debug('syncer client connection closed', { client: this.#describe(), reason });
-      void this.#lifecycle.fail(new Error(`connection closed: ${reason}`));
+      void this.lifecycle.fail(new Error(`connection closed: ${reason}`));
     });
-  }
-
-  get closed(): Promise<void> {
-    return this.#lifecycle.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#lifecycle.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#lifecycle.isOpen;
   }
 
   /** The name from MsgReq ('' before it). */
@@ -85,11 +72,6 @@ export class SyncerServerConnection implements Resource {
 
   get isSynced(): boolean {
     return this.#phase === 'synced';
-  }
-
-  /** Closes as a server stop does: a synced client gets a last flush request and confirms it first. */
-  close(): Promise<void> {
-    return this.#lifecycle.close();
   }
 
   /**
@@ -185,7 +167,7 @@ export class SyncerServerConnection implements Resource {
     this.#stream().catch((err: unknown) => {
       if (!this.isOpen) return;
       this.hub.log.error('syncer backlog failed', { client: this.#describe(), error: describeError(err) });
-      void this.#lifecycle.fail(err);
+      void this.lifecycle.fail(err);
     });
   }
 
@@ -236,10 +218,11 @@ export class SyncerServerConnection implements Resource {
   #reject(reason: string): void {
     if (!this.isOpen) return;
     this.hub.log.warning('closing syncer client connection', { client: this.#describe(), reason });
-    void this.#lifecycle.fail(new Error(reason));
+    void this.lifecycle.fail(new Error(reason));
   }
 
-  async #teardown(failure: Error | undefined): Promise<void> {
+  /** Closing as a server stop does (`close()`): a synced client gets a last flush request and confirms it first. */
+  protected override async teardown(failure: Error | undefined): Promise<void> {
     // As the reference: a synced client that is being closed gets one last flush request; a
     // server stop waits for the answer, bad input does not, and a closed connection gets nothing.
     if (this.conn.isOpen && this.#phase === 'synced') {

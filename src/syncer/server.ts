@@ -3,7 +3,7 @@
 // status event; a stop flushes every client so a standby holds every event before a switchover.
 import type { Event } from '../common/types.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import type { Backend } from '../backends/backend.ts';
 import { listen, type ChatterServer, type TransportOptions } from '../chatter/transport.ts';
 import type { ChatterConnection } from '../chatter/connection.ts';
@@ -69,8 +69,7 @@ export async function createSyncerServer(
   return server;
 }
 
-class Server implements SyncerServer, ConnectionHub {
-  readonly #lifecycle = new Lifecycle(() => this.#teardown());
+class Server extends ResourceBase implements SyncerServer, ConnectionHub {
   #listener: ChatterServer | null = null;
   readonly #connections = new Set<SyncerServerConnection>();
   /** Connections past MsgReq, in that order: the status list and the live stream. */
@@ -83,6 +82,7 @@ class Server implements SyncerServer, ConnectionHub {
     readonly limits: ServerConnectionLimits,
     readonly log: Logger,
   ) {
+    super();
     this.#unsubscribe = backend.onFlushed((events) => this.#live(events));
   }
 
@@ -98,22 +98,6 @@ class Server implements SyncerServer, ConnectionHub {
 
   get clients(): SyncerClientInfo[] {
     return [...this.#joined].map((c) => ({ clientName: c.clientName, synced: c.isSynced }));
-  }
-
-  get closed(): Promise<void> {
-    return this.#lifecycle.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#lifecycle.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#lifecycle.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#lifecycle.close();
   }
 
   async flushClients(): Promise<void> {
@@ -160,7 +144,7 @@ class Server implements SyncerServer, ConnectionHub {
     registerStatus(this.status, serverStatusEvent(this.clients), this.log);
   }
 
-  async #teardown(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     // Each synced client gets its last flush request and confirms it, then the listener closes.
     await Promise.all([...this.#connections].map((c) => c.close()));
     await this.#listener?.close();

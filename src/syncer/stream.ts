@@ -12,7 +12,7 @@
 // the application". Unread sessions past `maxUnreadBytes` pause reading (TCP back-pressure).
 import type { Event, EventId } from '../common/types.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import { describeError } from '../common/describe-error.ts';
 import { compareEventIds, eventIdKey } from '../common/event-id.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
@@ -63,9 +63,8 @@ export async function connectSyncer(address: string, opts: SyncerStreamOptions):
   return stream;
 }
 
-class Stream implements SyncerStream {
+class Stream extends ResourceBase implements SyncerStream {
   readonly synced: Promise<void>;
-  readonly #lifecycle: Lifecycle;
   readonly #items = new QueuedIterator<Item>();
   #resolveSynced!: () => void;
   #rejectSynced!: (err: Error) => void;
@@ -83,6 +82,7 @@ class Stream implements SyncerStream {
     private readonly maxUnreadBytes: number,
     private readonly log: Logger,
   ) {
+    super();
     this.#lastReceived = requested;
     this.#lastTaken = requested;
     this.synced = new Promise((resolve, reject) => {
@@ -90,25 +90,8 @@ class Stream implements SyncerStream {
       this.#rejectSynced = reject;
     });
     this.synced.catch(() => undefined); // a caller that never looks at it gets no unhandled rejection
-    this.#lifecycle = new Lifecycle(async () => {
-      await conn.close();
-      this.#items.end(); // what arrived stays readable
-      if (!this.#syncedReceived) this.#rejectSynced(this.failure ?? new Error('syncer stream closed before synced'));
-    });
     conn.setHandler((msg) => this.#onMessage(msg));
-    conn.onClose((reason) => void this.#lifecycle.fail(new Error(`connection closed: ${reason}`)));
-  }
-
-  get closed(): Promise<void> {
-    return this.#lifecycle.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#lifecycle.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#lifecycle.isOpen;
+    conn.onClose((reason) => void this.lifecycle.fail(new Error(`connection closed: ${reason}`)));
   }
 
   get isSynced(): boolean {
@@ -119,8 +102,10 @@ class Stream implements SyncerStream {
     return { ...this.#lastTaken };
   }
 
-  close(): Promise<void> {
-    return this.#lifecycle.close();
+  protected override async teardown(): Promise<void> {
+    await this.conn.close();
+    this.#items.end(); // what arrived stays readable
+    if (!this.#syncedReceived) this.#rejectSynced(this.failure ?? new Error('syncer stream closed before synced'));
   }
 
   /** One iteration; leaving it early (`break`) closes the stream. */
@@ -221,6 +206,6 @@ class Stream implements SyncerStream {
   #reject(reason: string): void {
     if (!this.isOpen) return;
     this.log.warning('closing syncer connection', { address: this.conn.remoteAddress, reason });
-    void this.#lifecycle.fail(new Error(reason));
+    void this.lifecycle.fail(new Error(reason));
   }
 }

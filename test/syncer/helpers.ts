@@ -170,15 +170,20 @@ export async function untilHolds(backend: Backend, id: EventId, ms = 10_000): Pr
 
 /**
  * Waits until `to` (syncing from `from`) holds every event `from` has, including the status events
- * `from` registers about `to`'s connection (synced true last).
+ * `from` registers about `to`'s connection: `to` is listed as synced and the last status event
+ * registered is the current client list.
  */
 export async function untilCaughtUp(from: Node, to: Node): Promise<void> {
   const name = String(to.serverId);
-  await until(() => statusEvents(from).some(([type, payload]) =>
-    type === 'event/syncer/server' && JSON.stringify(payload).includes(`{"client_name":${JSON.stringify(name)},"synced":true}`)),
-  10_000, `${from.serverId} listing ${name} as synced`);
+  await until(() => {
+    const clients = from.server.clients;
+    const latest = statusEvents(from).filter(([type]) => type === 'event/syncer/server').at(-1)?.[1];
+    return clients.some((c) => c.clientName === name && c.synced)
+      && JSON.stringify(latest) === JSON.stringify(clients.map((c) => ({ client_name: c.clientName, synced: c.synced })));
+  }, 10_000, `${from.serverId} listing ${name} as synced`);
+  const last = await from.backend.getLastEventId(from.serverId); // before the flush: it covers what is registered now
   await from.backend.flush();
-  await untilHolds(to.backend, await from.backend.getLastEventId(from.serverId));
+  await untilHolds(to.backend, last);
 }
 
 /** Varied user events: every payload kind, with and without source timestamps. */

@@ -71,7 +71,7 @@ describe('syncer peers', () => {
     });
     await until(() => proxy.connections === 1 && (received.get(1) ?? 0) > 0);
     proxy.cutAfter = undefined; // the next connection goes through
-    await until(() => proxy.connections === 2);
+    await until(() => proxy.connections === 2 && a.server.clients.length === 1); // the cut one has left
     await untilCaughtUp(a, b);
     await b.backend.flush();
     const onA = await flushedEvents(a.backend, 1);
