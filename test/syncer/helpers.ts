@@ -10,7 +10,7 @@ import type { Logger, LevelName, LogFields } from '../../src/common/logger.ts';
 import { compareEventIds, eventIdKey } from '../../src/common/event-id.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
-import type { LmdbBackendConf } from '../../src/backends/lmdb/conf.ts';
+import { lmdbConf } from './lmdb-conf.ts';
 import { createEngine, type Engine } from '../../src/engine/index.ts';
 import { createSyncerServer, type SyncerServer, type SyncerServerOptions } from '../../src/syncer/server.ts';
 import { createSyncerClient, type SyncerClient, type SyncerClientOptions } from '../../src/syncer/client.ts';
@@ -47,20 +47,6 @@ export function tempDbPath(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hat-syncer-'));
   dirs.push(dir);
   return path.join(dir, 'events.db');
-}
-
-export function lmdbConf(dbPath: string, flushPeriod: number): LmdbBackendConf {
-  return {
-    db_path: dbPath,
-    max_db_size: 256 * 1024 * 1024,
-    flush_period: flushPeriod,
-    conditions: [],
-    latest: { subscriptions: [['*']] },
-    ordered: [
-      { order_by: 'TIMESTAMP', subscriptions: [['*']] },
-      { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['*']] },
-    ],
-  };
 }
 
 export interface NodeOptions {
@@ -213,6 +199,8 @@ export const statusSessions = (node: Node): Event[][] =>
 
 /** A status event's payload as its JSON text (what goes on the wire). */
 export const payloadText = (e: Event): string | null => (e.payload?.type === 'json' ? jsonPayloadText(e.payload) : null);
+
+export { lmdbConf };
 
 /** A discovery whose list the test changes. */
 export class SettablePeers implements PeerDiscovery {
