@@ -29,6 +29,8 @@ export interface PeerLinkContext {
 
 export class PeerLink extends ResourceBase {
   readonly #stopping = new AbortController();
+  /** Resolves (to null) when the link starts closing. */
+  readonly #stopped = new Promise<null>((resolve) => this.#stopping.signal.addEventListener('abort', () => resolve(null)));
   #stream: SyncerStream | null = null;
   #state: PeerState = 'connecting';
   readonly #loop: Promise<void>;
@@ -53,9 +55,16 @@ export class PeerLink extends ResourceBase {
       try {
         // Registered ids count, flushed or not: the backend skips nothing we already hold.
         const lastEventId = await ctx.backend.getLastEventId(peer.serverId);
-        stream = await connectSyncer(peer.address, {
+        const connecting = connectSyncer(peer.address, {
           ...ctx.transport, clientName: String(ctx.serverId), lastEventId, logger: ctx.log, maxUnreadBytes: ctx.maxUnreadBytes,
         });
+        // A close does not wait for a connect to a peer that does not answer (the OS gives up in minutes).
+        const connected = await Promise.race([connecting, this.#stopped]);
+        if (connected === null) {
+          connecting.then((late) => late.close(), () => undefined);
+          break;
+        }
+        stream = connected;
         ctx.log.info('connected to syncer peer', { ...where, last_event_id: eventIdKey(lastEventId) });
       } catch (err) {
         ctx.log.info('cannot connect to syncer peer; retrying', { ...where, error: describeError(err), delay_ms: ctx.reconnectDelayMs });
@@ -67,6 +76,7 @@ export class PeerLink extends ResourceBase {
         break;
       }
       await this.#follow(stream);
+      if (this.#stopping.signal.aborted) break;
       ctx.log.info('syncer peer disconnected; reconnecting', {
         ...where, reason: describeError(stream.failure ?? 'closed'), delay_ms: ctx.reconnectDelayMs,
       });

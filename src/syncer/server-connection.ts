@@ -51,6 +51,8 @@ export class SyncerServerConnection extends ResourceBase {
   #overflowed = false;
   /** Open flush requests by conversation, each resolved by its MsgFlushRes or the close. */
   readonly #flushes = new Map<number, () => void>();
+  /** The backlog-then-synced sender, once MsgReq came (it may hold a backend read transaction). */
+  #streaming: Promise<void> = Promise.resolve();
 
   constructor(
     readonly conn: ChatterConnection,
@@ -164,7 +166,7 @@ export class SyncerServerConnection extends ResourceBase {
       client: this.#describe(), last_event_id: eventIdKey(req.lastEventId),
     });
     this.hub.join(this); // live sessions from now on, before the backlog is read
-    this.#stream().catch((err: unknown) => {
+    this.#streaming = this.#stream().catch((err: unknown) => {
       if (!this.isOpen) return;
       this.hub.log.error('syncer backlog failed', { client: this.#describe(), error: describeError(err) });
       void this.lifecycle.fail(err);
@@ -231,6 +233,7 @@ export class SyncerServerConnection extends ResourceBase {
     }
     await this.conn.close();
     this.#settleFlushes();
+    await this.#streaming; // it stops at its next step; then no backend read is left open
     this.hub.leave(this);
   }
 
