@@ -221,22 +221,25 @@ export class SettablePeers implements PeerDiscovery {
 
 /** Counts, per server id, the events registered through it (what a Syncer client received). */
 export function counting(backend: Backend, counts: Map<number, number>): Backend {
-  return withRegister(backend, (events) => {
-    for (const e of events) counts.set(e.id.server, (counts.get(e.id.server) ?? 0) + 1);
-    return backend.register(events);
+  return wrapBackend(backend, {
+    register(events) {
+      for (const e of events) counts.set(e.id.server, (counts.get(e.id.server) ?? 0) + 1);
+      return backend.register(events);
+    },
   });
 }
 
-/** `backend` with another register. */
-function withRegister(backend: Backend, register: Backend['register']): Backend {
+/** `backend` with some of its methods replaced. */
+export function wrapBackend(backend: Backend, overrides: Partial<Backend>): Backend {
   return {
-    register,
+    register: (events) => backend.register(events),
     getLastEventId: (serverId) => backend.getLastEventId(serverId),
     query: (data) => backend.query(data),
     queryFlushed: (eventId) => backend.queryFlushed(eventId),
     flush: () => backend.flush(),
     onFlushed: (cb) => backend.onFlushed(cb),
     close: () => backend.close(),
+    ...overrides,
   };
 }
 
@@ -246,9 +249,11 @@ export function gated(backend: Backend): { backend: Backend; open(): void } {
   const gate = new Promise<void>((r) => (open = r));
   return {
     open,
-    backend: withRegister(backend, async (events) => {
-      await gate;
-      return backend.register(events);
+    backend: wrapBackend(backend, {
+      async register(events) {
+        await gate;
+        return backend.register(events);
+      },
     }),
   };
 }

@@ -68,4 +68,5 @@ describe('slow Syncer client', () => {
     expect(dropped(a)).toEqual([]);
     expect(connects(a)).toBe(1);
   });
+
 });
