@@ -15,7 +15,7 @@ import type { Engine, ModuleConf } from '../src/engine/index.ts';
 import { createMemoryBackend } from '../src/backends/memory.ts';
 import type { Event, RegisterEvent, Source } from '../src/common/types.ts';
 import { Worker } from 'node:worker_threads';
-import { SharedBatch, decodeRound, encodeRound } from '../src/engine/event-batch-codec.ts';
+import { SharedBatch, decodeRound, encodeRound } from '../src/engine/threads/event-batch-codec.ts';
 import { calibrate } from './modules/cpu-work.ts';
 import { measureCeiling } from './thread-ceiling.ts';
 import { median } from './stats.ts';

@@ -4,8 +4,8 @@ import type { Event, EventId, QueryData, RegisterEvent, Source } from '../common
 import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
-import type { ModuleHost } from './module-host.ts';
-import { checkModuleConf, createHosts } from './hosts.ts';
+import type { ModuleHost } from './hosts/module-host.ts';
+import { checkModuleConf, createHosts } from './hosts/placement.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError, describeError } from './errors.ts';
 

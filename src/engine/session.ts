@@ -3,7 +3,7 @@
 // Outputs get ids in module order, then input order — exactly what sequential execution gives.
 import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
-import type { ModuleHost } from './module-host.ts';
+import type { ModuleHost } from './hosts/module-host.ts';
 
 function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
   last.instance += 1;

@@ -6,7 +6,7 @@ import { createDummyBackend } from '../backends/dummy.ts';
 import { createMemoryBackend } from '../backends/memory.ts';
 import { createLmdbBackend } from '../backends/lmdb/backend.ts';
 import { confSchema as lmdbConfSchema, type LmdbBackendConf } from '../backends/lmdb/conf.ts';
-import { importWithTypeScript, resolveModuleSpecifier } from '../engine/module-loader.ts';
+import { importWithTypeScript, resolveModuleSpecifier } from '../loader/plugin.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {
   lmdb: { create: (conf) => createLmdbBackend(conf as unknown as LmdbBackendConf), confSchema: lmdbConfSchema },

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
-import { loadModuleExports, moduleLabel, resolveModuleSpecifier } from '../engine/module-loader.ts';
+import { loadModuleExports, moduleLabel, resolveModuleSpecifier } from '../loader/plugin.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import type { ServerConf } from './conf-types.ts';

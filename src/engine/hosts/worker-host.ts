@@ -3,18 +3,18 @@
 // on the port, read as an async iterable of output batches.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import type { Event, RegisterEvent, Source } from '../common/types.ts';
-import { Subscription } from '../common/subscription.ts';
-import { QueuedIterator } from '../common/queued-iterator.ts';
+import type { Event, RegisterEvent, Source } from '../../common/types.ts';
+import { Subscription } from '../../common/subscription.ts';
+import { QueuedIterator } from '../../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { FromWorker, HostWorkerData, ToWorker, WorkerControl } from './worker-protocol.ts';
-import { Doorbell, RequestKind } from './doorbell.ts';
-import { QUIET_STATUS_BYTES, QuietAnswer } from './round-barrier.ts';
-import type { QuietMember, RoundBarrier } from './round-barrier.ts';
-import { SharedBatch, decodeRegisterEvents, encodeRound } from './event-batch-codec.ts';
-import { postableEngine } from './worker-protocol.ts';
-import { ModuleError, describeError } from './errors.ts';
-import { workerEntry } from './worker-entry.ts';
+import type { FromWorker, HostWorkerData, ToWorker, WorkerControl } from '../threads/worker-protocol.ts';
+import { Doorbell, RequestKind } from '../threads/doorbell.ts';
+import { QUIET_STATUS_BYTES, QuietAnswer } from '../threads/round-barrier.ts';
+import type { QuietMember, RoundBarrier } from '../threads/round-barrier.ts';
+import { SharedBatch, decodeRegisterEvents, encodeRound } from '../threads/event-batch-codec.ts';
+import { postableEngine } from '../threads/worker-protocol.ts';
+import { ModuleError, describeError } from '../errors.ts';
+import { workerEntry } from '../threads/worker-entry.ts';
 
 export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const control = new MessageChannel();
@@ -31,7 +31,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
     roundCounter: opts.barrier.counter,
     quietStatus,
   };
-  const worker = new Worker(workerEntry('module-host'), {
+  const worker = new Worker(workerEntry('module-worker'), {
     workerData,
     transferList: [control.port2, stream.port2, engine.port2],
     name: opts.label,

@@ -3,13 +3,13 @@
 // one per thread; outputs are concatenated in input order, so the result is what one instance would
 // have produced. Own threads rather than a task pool (piscina): a pool's per-task dispatch cost
 // ~0.3–0.4 ms more per round here than a message on a thread's own port (bench/engine.ts).
-import type { Event, RegisterEvent, Source } from '../common/types.ts';
-import type { Subscription } from '../common/subscription.ts';
+import type { Event, RegisterEvent, Source } from '../../common/types.ts';
+import type { Subscription } from '../../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { ModuleExports } from './types.ts';
+import type { ModuleExports } from '../types.ts';
 import { createWorkerHost } from './worker-host.ts';
-import { ModuleError } from './errors.ts';
-import { collect } from './session.ts';
+import { ModuleError } from '../errors.ts';
+import { collect } from '../session.ts';
 
 export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
   if (!exports.stateless)

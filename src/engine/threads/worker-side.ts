@@ -3,14 +3,14 @@
 // watches it; the module reaches the engine through comlink.
 import { workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../src/engine/module-runtime.ts';
-import { loadModuleExports, validateModuleConf } from '../src/engine/module-loader.ts';
-import { remoteModuleEngine } from '../src/engine/worker-protocol.ts';
-import { SharedBatch, decodeRound, encodeRegisterEvents } from '../src/engine/event-batch-codec.ts';
-import { Doorbell, RequestKind } from '../src/engine/doorbell.ts';
-import { QuietAnswer } from '../src/engine/round-barrier.ts';
-import type { BellRequest } from '../src/engine/doorbell.ts';
-import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from '../src/engine/worker-protocol.ts';
+import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../hosts/module-runtime.ts';
+import { loadModuleExports, validateModuleConf } from '../../loader/plugin.ts';
+import { remoteModuleEngine } from './worker-protocol.ts';
+import { SharedBatch, decodeRound, encodeRegisterEvents } from './event-batch-codec.ts';
+import { Doorbell, RequestKind } from './doorbell.ts';
+import { QuietAnswer } from './round-barrier.ts';
+import type { BellRequest } from './doorbell.ts';
+import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from './worker-protocol.ts';
 
 const data = workerData as HostWorkerData;
 const moduleEngine = remoteModuleEngine(data.engine as unknown as Comlink.Endpoint);

@@ -1,10 +1,10 @@
 // workers: 0 — the module runs on the main thread (light modules, and the benchmark baseline).
-import type { Event, RegisterEvent, Source } from '../common/types.ts';
-import type { Subscription } from '../common/subscription.ts';
+import type { Event, RegisterEvent, Source } from '../../common/types.ts';
+import type { Subscription } from '../../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { ModuleExports } from './types.ts';
+import type { ModuleExports } from '../types.ts';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from './module-runtime.ts';
-import { ModuleError, describeError } from './errors.ts';
+import { ModuleError, describeError } from '../errors.ts';
 
 export async function createInThreadHost(opts: HostOptions, exports: ModuleExports): Promise<ModuleHost> {
   let module;

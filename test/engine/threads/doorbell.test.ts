@@ -1,12 +1,12 @@
-// The doorbell (src/engine/doorbell.ts) between the main thread and a real worker thread: a request
+// The doorbell (src/engine/threads/doorbell.ts) between the main thread and a real worker thread: a request
 // rung while the thread watches arrives exactly once, one rung while it does not is refused (the
 // engine then posts a message), and a thread only watches when allowed and while requests come quickly.
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Doorbell, RequestKind } from '../../src/engine/doorbell.ts';
-import type { BellRequest } from '../../src/engine/doorbell.ts';
-import { fixtures } from './helpers.ts';
+import { Doorbell, RequestKind } from '../../../src/engine/threads/doorbell.ts';
+import type { BellRequest } from '../../../src/engine/threads/doorbell.ts';
+import { fixtures } from '../helpers.ts';
 
 type Report = { watching?: true; gaveUp?: true; refused?: true; done?: true; request?: BellRequest };
 

@@ -3,4 +3,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./module-host.ts');
+await import('./module-worker.ts');

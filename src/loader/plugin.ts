@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import type { ModuleConf, ModuleExports } from './types.ts';
-import { ModuleError, describeError } from './errors.ts';
+import type { ModuleConf, ModuleExports } from '../engine/types.ts';
+import { ModuleError, describeError } from '../engine/errors.ts';
 
 /** How logs and errors name a module: its index in the config and its specifier. */
 export function moduleLabel(index: number, conf: Pick<ModuleConf, 'module'>): string {

@@ -6,10 +6,10 @@
 // on its first round (or on its stop), which saves a round trip per module per session and keeps
 // start, rounds and stop in one ordered channel.
 import type { MessagePort } from 'node:worker_threads';
-import type { EventPayload, Source } from '../common/types.ts';
+import type { EventPayload, Source } from '../../common/types.ts';
 import * as Comlink from 'comlink';
-import type { ModuleConf, ModuleEngine } from './types.ts';
-import { plainJsonPayload } from '../common/json-payload.ts';
+import type { ModuleConf, ModuleEngine } from '../types.ts';
+import { plainJsonPayload } from '../../common/json-payload.ts';
 
 /** A round's events, or the end of a session for the module's onSessionStop. */
 export type ToWorker = { t: 'round'; session: number; batch: Uint8Array } | { t: 'stop'; session: number };

@@ -1,9 +1,9 @@
 // The thread-crossing batch form must carry every event exactly, including JSON payload text.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeRegisterEvents, decodeRound, encodeRegisterEvents, encodeRound } from '../../src/engine/event-batch-codec.ts';
-import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
-import type { Event, EventPayload, Source } from '../../src/common/types.ts';
+import { decodeRegisterEvents, decodeRound, encodeRegisterEvents, encodeRound } from '../../../src/engine/threads/event-batch-codec.ts';
+import { jsonPayloadFromText } from '../../../src/common/json-payload.ts';
+import type { Event, EventPayload, Source } from '../../../src/common/types.ts';
 
 const timestamp = fc.record({ s: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), us: fc.integer({ min: 0, max: 999999 }) });
 const payload: fc.Arbitrary<EventPayload | null> = fc.oneof(

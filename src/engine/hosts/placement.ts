@@ -1,14 +1,14 @@
 // Creates the host of each configured module in the placement its `workers` setting asks for.
 import { availableParallelism } from 'node:os';
-import type { Source } from '../common/types.ts';
+import type { Source } from '../../common/types.ts';
 import type { ModuleHost } from './module-host.ts';
-import type { ModuleConf, ModuleEngine } from './types.ts';
-import { loadModuleExports, moduleLabel, resolveModuleSpecifier, validateModuleConf } from './module-loader.ts';
+import type { ModuleConf, ModuleEngine } from '../types.ts';
+import { loadModuleExports, moduleLabel, resolveModuleSpecifier, validateModuleConf } from '../../loader/plugin.ts';
 import { createInThreadHost } from './in-thread-host.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { createPoolHost } from './pool-host.ts';
-import { ModuleError } from './errors.ts';
-import { RoundBarrier } from './round-barrier.ts';
+import { ModuleError } from '../errors.ts';
+import { RoundBarrier } from '../threads/round-barrier.ts';
 
 export function checkModuleConf(index: number, conf: ModuleConf): void {
   const where = `engine.modules[${index}]`;

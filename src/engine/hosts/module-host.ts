@@ -1,8 +1,8 @@
 // The engine's view of a module, wherever it runs (main thread, own worker, pool).
-import type { Event, RegisterEvent, Source } from '../common/types.ts';
-import type { Subscription } from '../common/subscription.ts';
-import type { ModuleConf, ModuleEngine } from './types.ts';
-import type { RoundBarrier } from './round-barrier.ts';
+import type { Event, RegisterEvent, Source } from '../../common/types.ts';
+import type { Subscription } from '../../common/subscription.ts';
+import type { ModuleConf, ModuleEngine } from '../types.ts';
+import type { RoundBarrier } from '../threads/round-barrier.ts';
 
 export interface ModuleHost {
   /** "module <index> (<specifier>)": how errors and logs name it. */

@@ -4,8 +4,8 @@
 // posting (or transferring) ArrayBuffer bytes costs ~35 µs per 10 KiB here, posting a shared
 // buffer's reference ~1 µs. Not a wire or storage format: both ends are this process, so numbers
 // are native little-endian doubles (exact for every safe integer).
-import type { Event, EventPayload, RegisterEvent, Source, SourceType, Timestamp } from '../common/types.ts';
-import { jsonPayloadFromText } from '../common/json-payload.ts';
+import type { Event, EventPayload, RegisterEvent, Source, SourceType, Timestamp } from '../../common/types.ts';
+import { jsonPayloadFromText } from '../../common/json-payload.ts';
 
 const SOURCE_TYPES: SourceType[] = ['syncer', 'eventer', 'module', 'engine'];
 const SOURCE_CODES: Record<SourceType, number> = { syncer: 0, eventer: 1, module: 2, engine: 3 };

@@ -1,9 +1,9 @@
 // Runs one module instance: session hooks and `process` over a round's events. The same code serves
 // the main thread (workers: 0), a module's own worker thread and pooled threads, so every placement
 // behaves identically.
-import type { Event, EventType, RegisterEvent, Source } from '../common/types.ts';
-import { Subscription } from '../common/subscription.ts';
-import type { Module } from './types.ts';
+import type { Event, EventType, RegisterEvent, Source } from '../../common/types.ts';
+import { Subscription } from '../../common/subscription.ts';
+import type { Module } from '../types.ts';
 
 export function toSubscription(subscription: Module['subscription']): Subscription {
   return subscription instanceof Subscription ? subscription : new Subscription(subscription as readonly EventType[]);
