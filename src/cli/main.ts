@@ -3,13 +3,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { ConfigError } from '../server/config-error.ts';
-import { loadConfigFile, type LoadedConfig } from '../server/config-file.ts';
-import { prepareServerConf } from '../server/config.ts';
-import { defaultServerConf, defaultServerConfYaml } from '../server/default-conf.ts';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
+import { prepareServerConf } from '../config/prepare.ts';
+import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
-import { schemasDir } from '../server/schema.ts';
+import { schemasDir } from '../common/schema.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
 import { describeError } from '../common/describe-error.ts';
@@ -114,6 +114,6 @@ function routeProcessWarnings(logger: Logger): () => void {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(path.dirname(schemasDir()), 'package.json'), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(path.join(schemasDir(), 'package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
 }

@@ -5,11 +5,11 @@ import { eventIdKey } from '../common/event-id.ts';
 import { createEngine, type Engine } from '../engine/index.ts';
 import { createEventerServer, type EventerServer } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
-import type { ServerConf } from './conf-types.ts';
-import { prepareServerConf, type PreparedConf } from './config.ts';
-import { acquireDataLock, type DataLock } from './data-lock.ts';
+import type { ServerConf } from '../config/server-conf.ts';
+import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
+import { acquireDataLock, type DataLock } from '../backends/data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { ReservingBackend, reservationFileOf } from './session-reservation.ts';
+import { ReservingBackend, reservationFileOf } from '../backends/session-reservation.ts';
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
 

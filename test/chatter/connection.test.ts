@@ -6,7 +6,7 @@ import { ConnectionClosedError, type ChatterMessage } from '../../src/chatter/co
 import { encodeFrame } from '../../src/chatter/framing.ts';
 import { formatAddress, parseAddress } from '../../src/chatter/address.ts';
 import { rawConnect, serverWithConnections } from './helpers.ts';
-import { hex, unhex } from '../sbs/vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
 
 const PING = '01178181010100818748617450696e67874d736750696e6780'; // V5, ping id 1
 const PONG = '01178181000101818748617450696e67874d7367506f6e6780'; // V5, reply to peer id 1

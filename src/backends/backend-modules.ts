@@ -1,11 +1,11 @@
 // Backends by name: the built-in ones (`lmdb`, `memory`, `dummy`, also under Hat's Python module
 // names so ported configurations work unchanged), else a file path or package exporting
 // `create(conf)` and optionally `confSchema`.
-import type { Backend, BackendModule } from '../backends/backend.ts';
-import { createDummyBackend } from '../backends/dummy.ts';
-import { createMemoryBackend } from '../backends/memory.ts';
-import { createLmdbBackend } from '../backends/lmdb/backend.ts';
-import { confSchema as lmdbConfSchema, type LmdbBackendConf } from '../backends/lmdb/conf.ts';
+import type { Backend, BackendModule } from './backend.ts';
+import { createDummyBackend } from './dummy.ts';
+import { createMemoryBackend } from './memory.ts';
+import { createLmdbBackend } from './lmdb/backend.ts';
+import { confSchema as lmdbConfSchema, type LmdbBackendConf } from './lmdb/conf.ts';
 import { importWithTypeScript, resolveModuleSpecifier } from '../loader/plugin.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {

@@ -1,7 +1,7 @@
 // The embedded default configuration: what `hat-event-ts server` runs without --conf, and what
 // `--print-default-conf` prints. Relative paths resolve against the working directory.
 import { Document, isScalar, visit } from 'yaml';
-import type { ServerConf } from './conf-types.ts';
+import type { ServerConf } from './server-conf.ts';
 
 export function defaultServerConf(): ServerConf {
   return {

@@ -1,6 +1,6 @@
 // The server configuration (Hat's server.yaml structure, schemas/server.json).
 import type { EngineConf } from '../engine/types.ts';
-import type { LogConf } from './logger.ts';
+import type { LogConf } from '../server/logger.ts';
 
 export interface BackendConf {
   /** 'lmdb' | 'memory' | 'dummy', a file path or a package */

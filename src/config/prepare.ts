@@ -6,10 +6,10 @@ import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
 import { loadModuleExports, moduleLabel, resolveModuleSpecifier } from '../loader/plugin.ts';
 import type { ModuleConf } from '../engine/types.ts';
-import { ConfigError, type ConfigProblem } from './config-error.ts';
-import type { ServerConf } from './conf-types.ts';
-import { builtInBackendName, loadBackendModule } from './backend-modules.ts';
-import { loadServerSchema, validateWithSchema } from './schema.ts';
+import { ConfigError, type ConfigProblem } from './errors.ts';
+import type { ServerConf } from './server-conf.ts';
+import { builtInBackendName, loadBackendModule } from '../backends/backend-modules.ts';
+import { loadServerSchema, validateWithSchema } from '../common/schema.ts';
 import { describeError } from '../common/describe-error.ts';
 
 export interface PreparedConf {

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { ConfigError } from './config-error.ts';
+import { ConfigError } from './errors.ts';
 import { describeError } from '../common/describe-error.ts';
 
 export interface LoadedConfig {

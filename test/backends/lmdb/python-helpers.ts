@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SCRIPT = fileURLToPath(new URL('./hat_lmdb_file.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./fixtures/hat_lmdb_file.py', import.meta.url));
 // PATH may lead to a Python of its own (pyenv) without Debian's packages: try the system one too.
 const CANDIDATES = ['python3', '/usr/bin/python3'];
 

@@ -5,11 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareServerConf } from '../../src/server/config.ts';
-import { loadConfigFile } from '../../src/server/config-file.ts';
-import { ConfigError } from '../../src/server/config-error.ts';
-import { defaultServerConf } from '../../src/server/default-conf.ts';
-import { BUILT_IN_BACKENDS } from '../../src/server/backend-modules.ts';
+import { prepareServerConf } from '../../src/config/prepare.ts';
+import { loadConfigFile } from '../../src/config/file.ts';
+import { ConfigError } from '../../src/config/errors.ts';
+import { defaultServerConf } from '../../src/config/default.ts';
+import { BUILT_IN_BACKENDS } from '../../src/backends/backend-modules.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dirs: string[] = [];

@@ -7,7 +7,7 @@
 // the exact last id, so numbering continues without a gap.
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend } from '../backends/backend.ts';
+import type { Backend } from './backend.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import { describeError } from '../common/describe-error.ts';
 

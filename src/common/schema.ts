@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { problemsFromAjv, type ConfigProblem } from './config-error.ts';
-import { describeError } from '../common/describe-error.ts';
+import { problemsFromAjv, type ConfigProblem } from '../config/errors.ts';
+import { describeError } from './describe-error.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -14,8 +14,7 @@ const compiled = new WeakMap<object, ValidateFunction>();
 export function schemasDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = path.join(dir, 'schemas');
-    if (existsSync(path.join(candidate, 'server.json'))) return candidate;
+    if (existsSync(path.join(dir, 'src', 'config', 'server.schema.json'))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cannot find the schemas/ folder of hat-event-ts');
     dir = parent;
@@ -25,7 +24,7 @@ export function schemasDir(): string {
 let serverSchema: object | undefined;
 
 export function loadServerSchema(): object {
-  serverSchema ??= JSON.parse(readFileSync(path.join(schemasDir(), 'server.json'), 'utf8')) as object;
+  serverSchema ??= JSON.parse(readFileSync(path.join(schemasDir(), 'src', 'config', 'server.schema.json'), 'utf8')) as object;
   return serverSchema;
 }
 

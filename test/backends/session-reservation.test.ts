@@ -9,7 +9,7 @@ import type { Backend } from '../../src/backends/backend.ts';
 import type { Event } from '../../src/common/types.ts';
 import {
   INSTANCE_BLOCK, readReservation, ReservingBackend, SESSION_BLOCK,
-} from '../../src/server/session-reservation.ts';
+} from '../../src/backends/session-reservation.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {
