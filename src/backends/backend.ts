@@ -1,7 +1,13 @@
 // The storage contract every backend implements (spec/backend.md section 2).
 import type { Event, EventId, QueryData } from '../common/types.ts';
+import type { Resource } from '../common/resource.ts';
 
-export interface Backend {
+/**
+ * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
+ * `close()` or on its own (lmdb after a failed background flush), and `failure` says why. Only
+ * `close()` is required, so a backend module loaded by path may leave the rest out.
+ */
+export interface Backend extends Partial<Resource> {
   /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
   getLastEventId(serverId: number): Promise<EventId>;
   /** Same length and order as the input; `null` marks an event that was not accepted. */
@@ -13,8 +19,6 @@ export interface Backend {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
-  /** For a backend that can close on its own (lmdb after a failed background flush): resolves when it has closed. */
-  readonly closed?: Promise<void>;
 }
 
 /** What a backend module (built in or loaded by path) exports. */

@@ -3,6 +3,7 @@
 // database (`<db_path>-server.pid`) keeps it out. A pid file whose process is gone (a crash,
 // SIGKILL) is stale and taken over.
 import { open, readFile, unlink } from 'node:fs/promises';
+import { ResourceBase } from '../common/resource.ts';
 
 export class DataLockedError extends Error {
   constructor(readonly dbPath: string, readonly pid: number) {
@@ -11,13 +12,21 @@ export class DataLockedError extends Error {
   }
 }
 
-export interface DataLock {
-  readonly file: string;
-  release(): Promise<void>;
-}
-
 /** Paths locked by this process (a pid file naming ourselves is live only if listed here). */
 const heldHere = new Set<string>();
+
+/** Held until closed: `close()` releases the lock. */
+export class DataLock extends ResourceBase {
+  constructor(readonly file: string) {
+    super();
+    heldHere.add(file);
+  }
+
+  protected override async teardown(): Promise<void> {
+    heldHere.delete(this.file);
+    await unlink(this.file).catch(() => undefined);
+  }
+}
 
 export function lockFileOf(dbPath: string): string {
   return `${dbPath}-server.pid`;
@@ -34,17 +43,7 @@ export async function acquireDataLock(dbPath: string): Promise<DataLock> {
       } finally {
         await handle.close();
       }
-      heldHere.add(file);
-      let released = false;
-      return {
-        file,
-        async release() {
-          if (released) return;
-          released = true;
-          heldHere.delete(file);
-          await unlink(file).catch(() => undefined);
-        },
-      };
+      return new DataLock(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }

@@ -3,16 +3,17 @@
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend } from './backend.ts';
+import { ResourceBase } from '../common/resource.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
   return new DummyBackend();
 }
 
-export class DummyBackend implements Backend {
-  #closed = false;
-
-  constructor(protected readonly name = 'dummy') {}
+export class DummyBackend extends ResourceBase implements Backend {
+  constructor(protected readonly name = 'dummy') {
+    super();
+  }
 
   async getLastEventId(serverId: number): Promise<EventId> {
     this.assertOpen('getLastEventId');
@@ -44,11 +45,7 @@ export class DummyBackend implements Backend {
     return () => {};
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-  }
-
   protected assertOpen(operation: string): void {
-    if (this.#closed) throw new Error(`${this.name} backend is closed: cannot ${operation}`);
+    if (!this.isOpen) throw new Error(`${this.name} backend is closed: cannot ${operation}`);
   }
 }

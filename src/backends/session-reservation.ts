@@ -148,6 +148,18 @@ export class ReservingBackend implements Backend {
     return this.inner.close();
   }
 
+  get closed(): Promise<void> | undefined {
+    return this.inner.closed;
+  }
+
+  get failure(): Error | undefined {
+    return this.inner.failure;
+  }
+
+  get isOpen(): boolean | undefined {
+    return this.inner.isOpen;
+  }
+
   #covers(reserved: Reserved): boolean {
     return this.#highest.session <= reserved.session && this.#highest.instance <= reserved.instance;
   }

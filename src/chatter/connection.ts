@@ -7,6 +7,7 @@ import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase } from '../common/resource.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -56,13 +57,16 @@ export class ConnectionClosedError extends Error {
 
 const defaultLog = (message: string): void => console.warn(message);
 
-export class ChatterConnection {
+/**
+ * A Resource: `closed` settles when the socket is closed, whoever closed it; `failure` is undefined
+ * after our own `close()`, else a ConnectionClosedError with the reason (the peer left, bad input).
+ */
+export class ChatterConnection extends ResourceBase {
   readonly localAddress: string;
   readonly remoteAddress: string;
-  /** Resolves when the socket is closed, whoever closed it. */
-  readonly closed: Promise<void>;
   /** Why the connection closed (null while open, 'closed' for a normal close). */
   closeReason: string | null = null;
+  readonly #socketClosed: Promise<void>;
 
   private lastId = 0;
   private readonly decoder: FrameDecoder;
@@ -75,13 +79,14 @@ export class ChatterConnection {
   private readonly log: (message: string) => void;
 
   constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
+    super();
     this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
     this.log = opts.log ?? defaultLog;
     this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
     this.remoteAddress = formatAddress(protocol, socket.remoteAddress ?? '', socket.remotePort ?? 0);
     socket.setNoDelay(true);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
+    this.#socketClosed = new Promise((resolve) => socket.once('close', () => {
       this.finish('closed by peer');
       resolve();
     }));
@@ -93,10 +98,6 @@ export class ChatterConnection {
       this.pingLoop = setInterval(() => this.ping(pingTimeout * 1000), pingTimeout * 1000);
       this.pingLoop.unref();
     }
-  }
-
-  get isOpen(): boolean {
-    return this.closeReason === null;
   }
 
   /** Receives every message except pings and pongs, in arrival order. */
@@ -135,7 +136,7 @@ export class ChatterConnection {
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     if (this.closeReason === null) {
       this.finish('closed');
       this.socket.end();
@@ -152,9 +153,14 @@ export class ChatterConnection {
     this.socket.destroy();
   }
 
+  protected override teardown(): Promise<void> {
+    return this.#socketClosed;
+  }
+
   private finish(reason: string): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
+    void (reason === 'closed' ? this.lifecycle.close() : this.lifecycle.fail(new ConnectionClosedError(reason)));
     if (this.pingLoop) clearInterval(this.pingLoop);
     for (const timer of this.pingTimers.values()) clearTimeout(timer);
     this.pingTimers.clear();

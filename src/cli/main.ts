@@ -89,8 +89,8 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     try {
-      const stop = await server.closed;
-      return stop.clean ? EXIT_OK : EXIT_FAILURE;
+      await server.closed;
+      return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -90,3 +90,31 @@ export class Lifecycle implements Resource {
     this.#resolveClosed();
   }
 }
+
+/**
+ * The base of a class that is a Resource: `closed`, `failure`, `isOpen` and `close()` come from its
+ * Lifecycle. The class overrides `teardown` (run once, on the first close or failure; `failure`
+ * undefined means a clean close), closes on its own with `this.lifecycle.fail(reason)` and ties
+ * children to itself with `this.lifecycle.adopt(child)`.
+ */
+export abstract class ResourceBase implements Resource {
+  protected readonly lifecycle = new Lifecycle((failure) => this.teardown(failure));
+
+  get closed(): Promise<void> {
+    return this.lifecycle.closed;
+  }
+
+  get failure(): Error | undefined {
+    return this.lifecycle.failure;
+  }
+
+  get isOpen(): boolean {
+    return this.lifecycle.isOpen;
+  }
+
+  close(): Promise<void> {
+    return this.lifecycle.close();
+  }
+
+  protected teardown(_failure: Error | undefined): Promise<void> | void {}
+}

@@ -12,6 +12,7 @@ import {
   EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
 } from '../sbs/eventer-messages.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 
 export interface EventerClientOptions extends TransportOptions {
   /** Sent as one MsgSubscribe right after connecting, when not empty. */
@@ -24,7 +25,8 @@ export interface EventerClientOptions extends TransportOptions {
   maxUnreadNotificationBytes?: number;
 }
 
-export interface EventerClient {
+/** A Resource: `closed` settles when the connection closed, from either side; `failure` says why. */
+export interface EventerClient extends Resource {
   subscribe(types: EventType[]): void;
   register(events: RegisterEvent[]): Promise<void>;
   registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]>;
@@ -32,9 +34,6 @@ export interface EventerClient {
   /** The next notified session's events; rejects once the connection is closed. */
   receive(): Promise<Event[]>;
   [Symbol.asyncIterator](): AsyncIterator<Event[]>;
-  /** Resolves when the connection closed, from either side. */
-  readonly closed: Promise<void>;
-  close(): Promise<void>;
 }
 
 const EVENT_SIZE_HINT = 64;
@@ -61,17 +60,18 @@ interface Notification {
   bytes: number;
 }
 
-class Client implements EventerClient {
+/** Lives as long as its connection: adopted, so the connection closing closes the client, with its failure. */
+class Client extends ResourceBase implements EventerClient {
   private readonly pending = new Map<number, Pending>();
   private readonly notifications = new QueuedIterator<Notification>();
   private unreadBytes = 0;
-  readonly closed: Promise<void>;
 
   constructor(
     private readonly conn: ChatterConnection,
     private readonly maxUnreadBytes: number,
   ) {
-    this.closed = conn.closed;
+    super();
+    this.lifecycle.adopt(conn, true);
     conn.setHandler((msg) => this.onMessage(msg));
     conn.onClose((reason) => {
       const err = new ConnectionClosedError(reason);
@@ -123,7 +123,7 @@ class Client implements EventerClient {
     return notification.events;
   }
 
-  close(): Promise<void> {
+  protected override teardown(): Promise<void> {
     return this.conn.close();
   }
 

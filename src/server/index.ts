@@ -1,5 +1,5 @@
 export { runServer, startServer } from './run-server.ts';
-export type { RunningServer, RunServerOptions, ServerStop } from './run-server.ts';
+export type { RunningServer, RunServerOptions } from './run-server.ts';
 export type { ServerConf, BackendConf } from '../config/server-conf.ts';
 export { prepareServerConf } from '../config/prepare.ts';
 export type { PreparedConf, PrepareOptions } from '../config/prepare.ts';

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { ReservingBackend, reservationFileOf } from '../backends/session-reservation.ts';
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, asError, type Resource } from '../common/resource.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -22,21 +23,15 @@ export interface RunServerOptions {
   logger?: Logger;
 }
 
-export interface ServerStop {
-  /** stopped on request, and every resource closed without error */
-  clean: boolean;
-  /** why it was not clean */
-  reason?: Error;
-}
-
-export interface RunningServer {
+/**
+ * A Resource: `closed` settles once the server has stopped, by close() or on its own after a failure;
+ * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
+ */
+export interface RunningServer extends Resource {
   readonly addresses: { eventer: string[] };
   /** where the data lives (LMDB file), null for a backend without a file */
   readonly dataPath: string | null;
   readonly engine: Engine;
-  /** settles once the server has stopped: by close(), or on its own after a failure */
-  readonly closed: Promise<ServerStop>;
-  close(): Promise<void>;
 }
 
 export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): Promise<RunningServer> {
@@ -61,7 +56,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     if (dbPath !== null) {
       await prepareDataDir(dbPath);
       lock = await acquireDataLock(dbPath);
-      undo.push(() => lock!.release());
+      undo.push(() => lock!.close());
     }
     const inner = await openBackend(prepared, dbPath);
     undo.push(() => inner.close());
@@ -79,7 +74,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
 
-    const server = new Server(engine, eventer, backend, inner, reserving, lock, dbPath, log);
+    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath: dbPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
@@ -125,45 +120,45 @@ function logFlushes(backend: Backend, log: Logger): void {
   });
 }
 
-class Server implements RunningServer {
+/** What a started server is made of, closed in this order: eventer, engine, backend, lock. */
+interface Parts {
+  engine: Engine;
+  eventer: EventerServer;
+  /** what the engine stores into (the reservation's wrapper, if any) */
+  backend: Backend;
+  /** the backend module's own backend */
+  inner: Backend;
+  reserving: ReservingBackend | null;
+  lock: DataLock | null;
+  dataPath: string | null;
+  log: Logger;
+}
+
+class Server extends ResourceBase implements RunningServer {
   readonly addresses: { eventer: string[] };
-  readonly closed: Promise<ServerStop>;
-  #stopping: Promise<void> | null = null;
-  #resolveClosed!: (stop: ServerStop) => void;
+  readonly #parts: Parts;
 
-  constructor(
-    readonly engine: Engine,
-    private readonly eventer: EventerServer,
-    private readonly backend: Backend,
-    inner: Backend,
-    private readonly reserving: ReservingBackend | null,
-    private readonly lock: DataLock | null,
-    readonly dataPath: string | null,
-    private readonly log: Logger,
-  ) {
-    this.addresses = { eventer: [...eventer.addresses] };
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  constructor(parts: Parts) {
+    super();
+    this.#parts = parts;
+    this.addresses = { eventer: [...parts.eventer.addresses] };
     // closing on their own (a module failure, a failed background flush) stops the server
-    void engine.closed.then(() => {
-      if (this.#stopping === null) void this.#stop(engine.failure ?? new Error('the engine closed on its own'));
-    });
-    void inner.closed?.then(() => {
-      if (this.#stopping === null) void this.#stop(new Error('the backend closed on its own'));
-    });
+    this.lifecycle.adopt(parts.engine, (e) => e.failure ?? new Error('the engine closed on its own'));
+    if (isResource(parts.inner)) this.lifecycle.adopt(parts.inner, (b) => b.failure ?? new Error('the backend closed on its own'));
   }
 
-  close(): Promise<void> {
-    return this.#stop(undefined);
+  get engine(): Engine {
+    return this.#parts.engine;
   }
 
-  #stop(failure: Error | undefined): Promise<void> {
-    this.#stopping ??= this.#shutdown(failure);
-    return this.#stopping;
+  get dataPath(): string | null {
+    return this.#parts.dataPath;
   }
 
-  async #shutdown(failure: Error | undefined): Promise<void> {
-    if (failure) this.log.error('stopping after a failure', { error: failure });
-    else this.log.info('stopping');
+  protected override async teardown(failure: Error | undefined): Promise<void> {
+    const { log } = this.#parts;
+    if (failure) log.error('stopping after a failure', { error: failure });
+    else log.info('stopping');
     // Once the sockets are closed, a stop waiting on a module that holds no handle would leave the
     // process nothing to wait for: it would end mid-stop (exit 13 under a top-level await) instead
     // of finishing the stop or taking a second signal.
@@ -175,28 +170,39 @@ class Server implements RunningServer {
     }
   }
 
+  /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
+    const { eventer, engine, backend, reserving, lock, log } = this.#parts;
     const errors: Error[] = [];
-    const step = async (what: string, action: () => Promise<void>): Promise<void> => {
+    const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
+      let error: Error | undefined;
       try {
         await action();
-        this.log.debug(`${what} closed`);
+        // a part that closed on its own has already given the server its failure
+        if (part?.failure !== failure) error = part?.failure;
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        errors.push(error);
-        this.log.error(`closing the ${what} failed`, { error });
+        error = asError(err);
       }
+      if (error === undefined) {
+        log.debug(`${what} closed`);
+        return;
+      }
+      errors.push(error);
+      log.error(`closing the ${what} failed`, { error });
     };
-    await step('eventer server', () => this.eventer.close());
-    await step('engine', () => this.engine.close());
-    const engineFailure = failure ?? this.engine.failure;
-    await step('backend', () => this.backend.close()); // final flush
-    if (this.reserving !== null && engineFailure === undefined && errors.length === 0) {
-      await step('session reservation', () => this.reserving!.settle());
+    await step('eventer server', () => eventer.close(), eventer);
+    await step('engine', () => engine.close(), engine);
+    await step('backend', () => backend.close(), backend); // final flush
+    if (reserving !== null && failure === undefined && errors.length === 0) {
+      await step('session reservation', () => reserving.settle());
     }
-    await this.lock?.release();
-    const reason = engineFailure ?? errors[0];
-    this.log.info('stopped', { clean: reason === undefined });
-    this.#resolveClosed(reason === undefined ? { clean: true } : { clean: false, reason });
+    await lock?.close();
+    const reason = failure ?? errors[0];
+    log.info('stopped', { clean: reason === undefined });
+    if (failure === undefined && reason !== undefined) throw reason;
   }
+}
+
+function isResource(backend: Backend): backend is Backend & Resource {
+  return backend.closed !== undefined;
 }

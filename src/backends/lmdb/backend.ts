@@ -4,6 +4,7 @@
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
 import type { Backend } from '../backend.ts';
+import { ResourceBase } from '../../common/resource.ts';
 import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
 import { applyLimits } from './limits.ts';
@@ -16,22 +17,19 @@ export interface LmdbBackendOptions {
   cleanup?: boolean;
 }
 
-export class LmdbBackend implements Backend {
+/** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
+export class LmdbBackend extends ResourceBase implements Backend {
   readonly store: LmdbStore;
-  /** resolves when the backend has closed, by `close()` or after a failed background flush */
-  readonly closed: Promise<void>;
   readonly #periodMs: number;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   #lock: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
-  #closing: Promise<void> | null = null;
   #envClosed = false;
-  #resolveClosed!: () => void;
 
   constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
+    super();
     this.store = store;
     this.#periodMs = conf.flush_period * 1000;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
     // configured partition has one.
@@ -94,19 +92,15 @@ export class LmdbBackend implements Backend {
     return () => this.#flushedCbs.delete(cb);
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const timer of this.#timers) clearTimeout(timer);
-      try {
-        await this.flush();
-      } finally {
-        await this.#lock.catch(() => undefined);
-        this.#envClosed = true;
-        await this.store.env.close();
-        this.#resolveClosed();
-      }
-    })();
-    return this.#closing;
+  protected override async teardown(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
+    try {
+      await this.flush();
+    } finally {
+      await this.#lock.catch(() => undefined);
+      this.#envClosed = true;
+      await this.store.env.close();
+    }
   }
 
   /** Flush and cleanup never overlap: both read committed refs ahead of their batched writes. */
@@ -124,7 +118,7 @@ export class LmdbBackend implements Backend {
     const tick = (): void => {
       task().then(
         () => {
-          if (this.#closing === null) this.#timers[index] = setTimeout(tick, ms).unref();
+          if (this.isOpen) this.#timers[index] = setTimeout(tick, ms).unref();
         },
         (err) => this.#backgroundFailure(err),
       );
@@ -133,13 +127,13 @@ export class LmdbBackend implements Backend {
   }
 
   #backgroundFailure(err: unknown): void {
-    if (this.#closing !== null) return;
+    if (!this.isOpen) return;
     process.emitWarning(`lmdb backend closes after a background failure: ${String(err)}`);
-    this.close().catch(() => undefined);
+    void this.lifecycle.fail(err);
   }
 
   #assertOpen(what: string): void {
-    if (this.#closing !== null) throw new Error(`lmdb backend is closed (${what})`);
+    if (!this.isOpen) throw new Error(`lmdb backend is closed (${what})`);
   }
 }
 

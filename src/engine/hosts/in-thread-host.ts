@@ -5,6 +5,7 @@ import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleExports } from '../types.ts';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from './module-runtime.ts';
 import { ModuleError, describeError } from '../errors.ts';
+import { ResourceBase } from '../../common/resource.ts';
 
 export async function createInThreadHost(opts: HostOptions, exports: ModuleExports): Promise<ModuleHost> {
   let module;
@@ -17,30 +18,27 @@ export async function createInThreadHost(opts: HostOptions, exports: ModuleExpor
   return new InThreadHost(opts.label, new ModuleRuntime(module));
 }
 
-class InThreadHost implements ModuleHost {
+class InThreadHost extends ResourceBase implements ModuleHost {
   readonly subscription: Subscription;
   readonly hasSessionHooks: boolean;
-  readonly closed: Promise<Error>;
-  private isClosed = false;
+  readonly label: string;
+  readonly #runtime: ModuleRuntime;
 
-  constructor(
-    readonly label: string,
-    private readonly runtime: ModuleRuntime,
-  ) {
+  constructor(label: string, runtime: ModuleRuntime) {
+    super();
+    this.label = label;
+    this.#runtime = runtime;
     this.subscription = toSubscription(runtime.module.subscription);
     this.hasSessionHooks = hasSessionHooks(runtime.module);
-    const selfClosed = runtime.module.closed;
-    this.closed = selfClosed
-      ? selfClosed.then(
-          () => new ModuleError(label, 'module closed'),
-          (error: unknown) => new ModuleError(label, `module closed: ${describeError(error)}`, { cause: error }),
-        )
-      : new Promise<Error>(() => {});
+    runtime.module.closed?.then(
+      () => this.lifecycle.fail(new ModuleError(label, 'module closed')),
+      (error: unknown) => this.lifecycle.fail(new ModuleError(label, `module closed: ${describeError(error)}`, { cause: error })),
+    );
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     try {
-      yield await this.runtime.round(sessionId, sources, events);
+      yield await this.#runtime.round(sessionId, sources, events);
     } catch (error) {
       throw new ModuleError(this.label, `process failed: ${describeError(error)}`, { cause: error });
     }
@@ -48,15 +46,14 @@ class InThreadHost implements ModuleHost {
 
   async stopSession(sessionId: number): Promise<void> {
     try {
-      await this.runtime.stop(sessionId);
+      await this.#runtime.stop(sessionId);
     } catch (error) {
       throw new ModuleError(this.label, `session hook failed: ${describeError(error)}`, { cause: error });
     }
   }
 
-  async close(): Promise<void> {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    await this.runtime.module.close?.();
+  // A module that closed itself is not asked to close again, as in a worker (its thread is gone).
+  protected override async teardown(failure: Error | undefined): Promise<void> {
+    if (failure === undefined) await this.#runtime.module.close?.();
   }
 }

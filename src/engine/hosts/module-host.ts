@@ -3,8 +3,13 @@ import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import type { Subscription } from '../../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import type { RoundBarrier } from '../threads/round-barrier.ts';
+import type { Resource } from '../../common/resource.ts';
 
-export interface ModuleHost {
+/**
+ * A Resource: it closes on its own when its module does (its thread died, it closed itself), with
+ * `failure` saying why; the engine adopts its hosts, so that closes the engine too.
+ */
+export interface ModuleHost extends Resource {
   /** "module <index> (<specifier>)": how errors and logs name it. */
   readonly label: string;
   readonly subscription: Subscription;
@@ -16,9 +21,6 @@ export interface ModuleHost {
    */
   process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]>;
   stopSession(sessionId: number): Promise<void>;
-  /** Resolves with the reason when the module closes on its own (its thread died, it closed itself). */
-  readonly closed: Promise<Error>;
-  close(): Promise<void>;
 }
 
 export interface HostOptions {

@@ -9,6 +9,7 @@ import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleExports } from '../types.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { ModuleError } from '../errors.ts';
+import { ResourceBase } from '../../common/resource.ts';
 import { collect } from '../session.ts';
 
 export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
@@ -29,26 +30,28 @@ export async function createPoolHost(opts: HostOptions, exports: ModuleExports, 
   return new PoolHost(opts.label, hosts);
 }
 
-class PoolHost implements ModuleHost {
+class PoolHost extends ResourceBase implements ModuleHost {
   readonly hasSessionHooks = false;
   readonly subscription: Subscription;
-  /** The first thread to end takes the pool with it. */
-  readonly closed: Promise<Error>;
+  readonly label: string;
+  readonly #threads: readonly ModuleHost[];
 
-  constructor(
-    readonly label: string,
-    private readonly threads: ModuleHost[],
-  ) {
+  constructor(label: string, threads: readonly ModuleHost[]) {
+    super();
+    this.label = label;
+    this.#threads = threads;
     this.subscription = (threads[0] as ModuleHost).subscription;
-    this.closed = Promise.race(threads.map((thread) => thread.closed));
+    // The first thread to end takes the pool with it; closing the pool closes every thread.
+    for (const thread of threads) this.lifecycle.adopt(thread, true);
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
-    const chunks = Math.min(this.threads.length, events.length);
+    const threads = this.#threads;
+    const chunks = Math.min(threads.length, events.length);
     const size = Math.ceil(events.length / chunks);
     const work: Promise<RegisterEvent[][]>[] = [];
     for (let start = 0, t = 0; start < events.length; start += size, t++) {
-      const thread = this.threads[t] as ModuleHost;
+      const thread = threads[t] as ModuleHost;
       work.push(collect(thread.process(sessionId, sources.slice(start, start + size), events.slice(start, start + size))));
     }
     // Settle every chunk before reporting, so no chunk is left running after a failure.
@@ -60,9 +63,4 @@ class PoolHost implements ModuleHost {
   }
 
   async stopSession(): Promise<void> {}
-
-  async close(): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.close()));
-  }
 }
-

@@ -1,7 +1,7 @@
 // workers: 1 — the module runs in its own worker thread. Control calls go through comlink; rounds
 // and session stops go over a dedicated MessagePort or the doorbell, and their answers come back
 // on the port, read as an async iterable of output batches.
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import { Subscription } from '../../common/subscription.ts';
@@ -15,6 +15,7 @@ import { SharedBatch, decodeRegisterEvents, encodeRound } from '../threads/event
 import { postableEngine } from '../threads/worker-protocol.ts';
 import { ModuleError, describeError } from '../errors.ts';
 import { workerEntry } from '../threads/worker-entry.ts';
+import { ResourceBase } from '../../common/resource.ts';
 
 export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const control = new MessageChannel();
@@ -38,14 +39,19 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   });
   Comlink.expose(postableEngine(opts.engine), engine.port1 as unknown as Comlink.Endpoint);
   const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
-  const host = new WorkerHost(opts.label, worker, remote, stream.port1, bell, opts.barrier, new Int32Array(quietStatus), [
-    control.port1,
-    engine.port1,
-  ]);
+  const host = new WorkerHost(opts.label, {
+    worker,
+    remote,
+    stream: stream.port1,
+    bell,
+    barrier: opts.barrier,
+    quietStatus: new Int32Array(quietStatus),
+    otherPorts: [control.port1, engine.port1],
+  });
   try {
     const info = await Promise.race([
       remote.init({ label: opts.label, specifier: opts.specifier, conf: opts.conf, source: opts.source }),
-      host.closed.then((reason) => Promise.reject(reason)),
+      host.closed.then(() => Promise.reject(host.failure)),
     ]);
     host.ready(new Subscription(info.queryTypes), info.hasSessionHooks);
     return host;
@@ -57,46 +63,54 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   }
 }
 
+/** The main thread's ends of a module thread. */
+interface Thread {
+  worker: Worker;
+  remote: Comlink.Remote<WorkerControl>;
+  /** Session requests out, answers in. */
+  stream: MessagePort;
+  bell: Doorbell;
+  barrier: RoundBarrier;
+  /** This thread's quiet answer words (round-barrier.ts). */
+  quietStatus: Int32Array;
+  /** Closed with the host. */
+  otherPorts: MessagePort[];
+}
+
 /** What a request gets back: its thread's answer (a wake-up only prompts collecting quiet answers). */
 type Answer = Exclude<FromWorker, { t: 'wake' }>;
 
-class WorkerHost implements ModuleHost, QuietMember {
+class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   subscription = new Subscription([]);
   hasSessionHooks = false;
-  readonly closed: Promise<Error>;
-  private current: QueuedIterator<Answer> | null = null;
+  readonly label: string;
+  readonly #thread: Thread;
+  #current: QueuedIterator<Answer> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
-  private readonly input = new SharedBatch();
+  readonly #input = new SharedBatch();
   /** The input buffer the thread last got in a message: the doorbell can only point into that one. */
-  private threadInput: ArrayBufferLike | null = null;
+  #threadInput: ArrayBufferLike | null = null;
   /** The thread's output buffer, as its last posted batch showed it: quiet answers are in there. */
-  private threadOutput: ArrayBufferLike | null = null;
-  private closing: Promise<void> | null = null;
-  private failure: Error | null = null;
-  private resolveClosed!: (reason: Error) => void;
+  #threadOutput: ArrayBufferLike | null = null;
+  /** Set once the thread takes no more requests: why the pending and later ones fail. */
+  #gone: Error | null = null;
 
-  constructor(
-    readonly label: string,
-    private readonly worker: Worker,
-    private readonly remote: Comlink.Remote<WorkerControl>,
-    private readonly stream: import('node:worker_threads').MessagePort,
-    private readonly bell: Doorbell,
-    private readonly barrier: RoundBarrier,
-    private readonly quietStatus: Int32Array,
-    private readonly otherPorts: import('node:worker_threads').MessagePort[],
-  ) {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  constructor(label: string, thread: Thread) {
+    super();
+    this.label = label;
+    this.#thread = thread;
+    const { stream, barrier, worker } = thread;
     stream.on('message', (message: FromWorker) => {
       if (message.t !== 'wake') {
-        if (message.t === 'end') this.threadOutput = message.batch.buffer;
-        this.barrier.leave(this);
-        this.current?.push(message);
+        if (message.t === 'end') this.#threadOutput = message.batch.buffer;
+        barrier.leave(this);
+        this.#current?.push(message);
       }
-      this.barrier.sweep();
+      barrier.sweep();
     });
-    worker.on('error', (error) => this.fail(new ModuleError(label, `worker crashed: ${error.message}`, { cause: error })));
+    worker.on('error', (error) => this.#fail(new ModuleError(label, `worker crashed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) =>
-      this.fail(new ModuleError(label, code === 0 ? 'module closed' : `worker exited with code ${code}`)),
+      this.#fail(new ModuleError(label, code === 0 ? 'module closed' : `worker exited with code ${code}`)),
     );
   }
 
@@ -106,74 +120,77 @@ class WorkerHost implements ModuleHost, QuietMember {
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
-    const batch = encodeRound(events, sources, this.input);
-    for await (const reply of this.request({ t: 'round', session: sessionId, batch })) {
-      if (reply.t === 'error') throw this.moduleError('process failed', reply);
+    const batch = encodeRound(events, sources, this.#input);
+    for await (const reply of this.#request({ t: 'round', session: sessionId, batch })) {
+      if (reply.t === 'error') throw this.#moduleError('process failed', reply);
       if (reply.batch.length > 0) yield decodeRegisterEvents(reply.batch);
       return;
     }
   }
 
   async stopSession(sessionId: number): Promise<void> {
-    for await (const reply of this.request({ t: 'stop', session: sessionId })) {
-      if (reply.t === 'error') throw this.moduleError('session hook failed', reply);
+    for await (const reply of this.#request({ t: 'stop', session: sessionId })) {
+      if (reply.t === 'error') throw this.#moduleError('session hook failed', reply);
       return;
     }
   }
 
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    if (!this.failure) {
+  protected override async teardown(failure: Error | undefined): Promise<void> {
+    if (!failure) {
       // Let the module release what it holds, but never wait on a stuck module for long.
-      const done = this.remote.close().catch(() => {});
+      const done = this.#thread.remote.close().catch(() => {});
       await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     }
-    this.fail(new ModuleError(this.label, 'closed'));
-    this.remote[Comlink.releaseProxy]();
-    this.stream.close();
-    for (const port of this.otherPorts) port.close();
-    await this.worker.terminate();
+    this.#abandon(new ModuleError(this.label, 'closed'));
+    const { remote, stream, otherPorts, worker } = this.#thread;
+    remote[Comlink.releaseProxy]();
+    stream.close();
+    for (const port of otherPorts) port.close();
+    await worker.terminate();
   }
 
-  private request(message: ToWorker): QueuedIterator<Answer> {
+  #request(message: ToWorker): QueuedIterator<Answer> {
     const replies = new QueuedIterator<Answer>();
-    if (this.failure) {
-      replies.fail(this.failure);
+    if (this.#gone) {
+      replies.fail(this.#gone);
       return replies;
     }
-    this.current = replies;
-    this.barrier.enter(this);
+    this.#current = replies;
+    const { barrier, bell, stream } = this.#thread;
+    barrier.enter(this);
     if (message.t === 'stop') {
-      if (!this.bell.ring(RequestKind.Stop, message.session, 0)) this.stream.postMessage(message);
-    } else if (message.batch.buffer !== this.threadInput || message.batch.byteOffset !== 0 || !this.bell.ring(RequestKind.Round, message.session, message.batch.length)) {
-      this.threadInput = message.batch.buffer;
-      this.stream.postMessage(message);
+      if (!bell.ring(RequestKind.Stop, message.session, 0)) stream.postMessage(message);
+    } else if (message.batch.buffer !== this.#threadInput || message.batch.byteOffset !== 0 || !bell.ring(RequestKind.Round, message.session, message.batch.length)) {
+      this.#threadInput = message.batch.buffer;
+      stream.postMessage(message);
     }
     return replies;
   }
 
   takeQuiet(): boolean {
-    const length = QuietAnswer.take(this.quietStatus);
+    const length = QuietAnswer.take(this.#thread.quietStatus);
     if (length < 0) return false;
-    this.current?.push({ t: 'end', batch: new Uint8Array(this.threadOutput as ArrayBuffer, 0, length) });
+    this.#current?.push({ t: 'end', batch: new Uint8Array(this.#threadOutput as ArrayBuffer, 0, length) });
     return true;
   }
 
-  private moduleError(what: string, reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
+  #moduleError(what: string, reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
     const cause = Object.assign(new Error(reply.message), { stack: reply.stack });
     return new ModuleError(this.label, `${what}: ${reply.message}`, { cause });
   }
 
-  private fail(reason: Error): void {
-    if (this.failure) return;
-    this.failure = reason;
-    this.barrier.abandon(this);
-    this.current?.fail(reason);
-    this.current = null;
-    this.resolveClosed(reason);
+  /** The thread died or left: what is pending fails now, and the host closes on its own. */
+  #fail(reason: Error): void {
+    this.#abandon(reason);
+    void this.lifecycle.fail(reason);
+  }
+
+  /** No more requests: the pending one fails with `reason` (the first reason wins). */
+  #abandon(reason: Error): void {
+    if (this.#gone) return;
+    this.#gone = reason;
+    this.#thread.barrier.abandon(this);
+    this.#current?.fail(reason);
+    this.#current = null;
   }
 }
