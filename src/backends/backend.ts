@@ -1,6 +1,7 @@
 // The storage contract every backend implements (spec/backend.md section 2).
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
+import type { Logger } from '../common/logger.ts';
 
 /**
  * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
@@ -21,8 +22,14 @@ export interface Backend extends Partial<Resource> {
   close(): Promise<void>;
 }
 
+/** What a backend gets besides its configuration. */
+export interface BackendDeps {
+  /** Where it reports what goes wrong in the background. Default: nowhere. */
+  logger?: Logger;
+}
+
 /** What a backend module (built in or loaded by path) exports. */
 export interface BackendModule {
-  create(conf: Record<string, unknown>): Promise<Backend>;
+  create(conf: Record<string, unknown>, deps?: BackendDeps): Promise<Backend>;
   confSchema?: object;
 }

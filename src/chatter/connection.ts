@@ -8,6 +8,7 @@ import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } fr
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -35,8 +36,8 @@ export interface ConnectionOptions {
   maxFrameSize?: number;
   /** Bytes waiting in the socket's send buffer past which the connection is dropped. Default 128 MiB. */
   maxSendQueue?: number;
-  /** Where close reasons are logged. Default `console.warn` for errors. */
-  log?: (message: string) => void;
+  /** Where close reasons are logged (warning level). Default: nowhere. */
+  logger?: Logger;
 }
 
 export interface SendOptions {
@@ -54,8 +55,6 @@ export class ConnectionClosedError extends Error {
     this.name = 'ConnectionClosedError';
   }
 }
-
-const defaultLog = (message: string): void => console.warn(message);
 
 /**
  * A Resource: `closed` settles when the socket is closed, whoever closed it; `failure` is undefined
@@ -76,13 +75,13 @@ export class ChatterConnection extends ResourceBase {
   private early: ChatterMessage[] = [];
   private readonly closeCallbacks: ((reason: string) => void)[] = [];
   private readonly maxSendQueue: number;
-  private readonly log: (message: string) => void;
+  private readonly logger: Logger;
 
   constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
     super();
     this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
-    this.log = opts.log ?? defaultLog;
+    this.logger = opts.logger ?? silentLogger();
     this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
     this.remoteAddress = formatAddress(protocol, socket.remoteAddress ?? '', socket.remotePort ?? 0);
     socket.setNoDelay(true);
@@ -148,7 +147,7 @@ export class ChatterConnection extends ResourceBase {
   /** Closes at once because of a protocol or I/O problem, logging why. */
   abort(reason: string): void {
     if (this.closeReason !== null) return;
-    this.log(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
+    this.logger.warning(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
     this.finish(reason);
     this.socket.destroy();
   }

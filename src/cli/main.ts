@@ -7,7 +7,7 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
 import { prepareServerConf } from '../config/prepare.ts';
 import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
-import { createLogger, type Logger } from '../server/logger.ts';
+import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
 import { schemasDir } from '../common/schema.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
@@ -65,52 +65,34 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   }
 
   const logger = createLogger(prepared.conf.log, { stream: io.stderr });
-  const restoreWarnings = routeProcessWarnings(logger);
+  let server;
   try {
-    let server;
-    try {
-      server = await startServer(prepared, logger);
-    } catch (err) {
-      io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
-      return EXIT_FAILURE;
-    }
-    const log = logger.child('cli');
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals === 1) {
-        log.info('signal received, stopping', { signal });
-        void server.close();
-      } else {
-        log.warning('second signal, exiting without a clean stop', { signal });
-        io.exit(EXIT_FAILURE);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      await server.closed;
-      return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-  } finally {
-    restoreWarnings();
+    server = await startServer(prepared, logger);
+  } catch (err) {
+    io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
   }
-}
-
-/** Node's warnings (e.g. a failed background flush) go through the logger instead of plain stderr. */
-function routeProcessWarnings(logger: Logger): () => void {
-  const log = logger.child('process');
-  const previous = process.listeners('warning');
-  process.removeAllListeners('warning');
-  const onWarning = (warning: Error): void => log.warning(warning.message, { kind: warning.name });
-  process.on('warning', onWarning);
-  return () => {
-    process.off('warning', onWarning);
-    for (const listener of previous) process.on('warning', listener);
+  const log = logger.child('cli');
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      log.info('signal received, stopping', { signal });
+      void server.close();
+    } else {
+      log.warning('second signal, exiting without a clean stop', { signal });
+      io.exit(EXIT_FAILURE);
+    }
   };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await server.closed;
+    return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function packageVersion(): string {

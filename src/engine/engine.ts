@@ -9,6 +9,7 @@ import { checkModuleConf, createHosts } from './hosts/placement.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError, describeError } from './errors.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
@@ -29,6 +30,8 @@ interface Finished {
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
+  /** Where a failing events callback is reported. Default: nowhere. */
+  logger?: Logger;
 }
 
 export async function createEngine(conf: EngineConf, backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
@@ -37,7 +40,7 @@ export async function createEngine(conf: EngineConf, backend: Backend, opts: Eng
   if (!Array.isArray(conf.modules)) throw new Error('engine.modules must be an array');
   conf.modules.forEach((m, i) => checkModuleConf(i, m));
 
-  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id));
+  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id), opts.logger ?? silentLogger());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
@@ -58,6 +61,7 @@ class SessionEngine extends ResourceBase implements Engine {
   };
   readonly #backend: Backend;
   readonly #last: EventId;
+  readonly #logger: Logger;
   readonly #queue: Request[] = [];
   readonly #callbacks = new Set<(events: Event[]) => void>();
   #hosts: readonly ModuleHost[] = [];
@@ -66,10 +70,11 @@ class SessionEngine extends ResourceBase implements Engine {
   /** The store in flight (settles true/false, never rejects). */
   #storing: Promise<boolean> = Promise.resolve(true);
 
-  constructor(backend: Backend, last: EventId) {
+  constructor(backend: Backend, last: EventId, logger: Logger) {
     super();
     this.#backend = backend;
     this.#last = last;
+    this.#logger = logger;
   }
 
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]> {
@@ -176,7 +181,7 @@ class SessionEngine extends ResourceBase implements Engine {
       try {
         cb(registered);
       } catch (error) {
-        process.emitWarning(`engine events callback failed: ${describeError(error)}`);
+        this.#logger.warning(`engine events callback failed: ${describeError(error)}`);
       }
     }
   }

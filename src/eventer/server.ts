@@ -9,6 +9,7 @@ import { encodeAlone } from '../sbs/writer.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 export interface EventerServerOptions extends TransportOptions {
   /** Requests read ahead per connection before reading pauses. Default 64. */
@@ -23,15 +24,15 @@ export interface EventerServer extends Resource {
 }
 
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
-  const log = opts.log ?? ((m: string) => console.warn(m));
-  const server = new Server(engine, log, opts.maxPendingRequests ?? 64);
-  await server.listen(address, { ...opts, log });
+  const logger = opts.logger ?? silentLogger();
+  const server = new Server(engine, logger, opts.maxPendingRequests ?? 64);
+  await server.listen(address, { ...opts, logger });
   return server;
 }
 
 class Server extends ResourceBase implements EventerServer {
   readonly #engine: EventerEngine;
-  readonly #log: (message: string) => void;
+  readonly #logger: Logger;
   readonly #maxPending: number;
   readonly #notified = new Set<EventerServerConnection>();
   /** One per client, settled once its DISCONNECTED is registered. */
@@ -40,10 +41,10 @@ class Server extends ResourceBase implements EventerServer {
   #listener: ChatterServer | null = null;
   #lastClientId = 0;
 
-  constructor(engine: EventerEngine, log: (message: string) => void, maxPending: number) {
+  constructor(engine: EventerEngine, logger: Logger, maxPending: number) {
     super();
     this.#engine = engine;
-    this.#log = log;
+    this.#logger = logger;
     this.#maxPending = maxPending;
     this.#unsubscribe = engine.onEvents((events: Event[]) => {
       let encoded: Uint8Array | null = null;
@@ -97,7 +98,7 @@ class Server extends ResourceBase implements EventerServer {
     try {
       await engine.register(client.source, [connectedEvent('DISCONNECTED')]);
     } catch (err) {
-      this.#log(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${describeError(err)}`);
+      this.#logger.warning(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${describeError(err)}`);
     }
   }
 }

@@ -58,17 +58,16 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       lock = await acquireDataLock(dbPath);
       undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dbPath);
+    const inner = await openBackend(prepared, dbPath, logger.child('backend'));
     undo.push(() => inner.close());
     const reserving = dbPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dbPath), conf.engine.server_id) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await createEngine(conf.engine, backend, { baseDir });
+    const engine = await createEngine(conf.engine, backend, { baseDir, logger: logger.child('engine') });
     undo.push(() => engine.close());
-    const eventerLog = logger.child('eventer');
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
-      log: (message) => eventerLog.warning(message),
+      logger: logger.child('eventer'),
       pemFile: conf.eventer_server.pem_file,
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
@@ -91,9 +90,9 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   }
 }
 
-async function openBackend(prepared: PreparedConf, dbPath: string | null): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dbPath: string | null, logger: Logger): Promise<Backend> {
   try {
-    return await prepared.backend.create(prepared.conf.backend);
+    return await prepared.backend.create(prepared.conf.backend, { logger });
   } catch (err) {
     const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });

@@ -3,7 +3,8 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend } from '../backend.ts';
+import type { Backend, BackendDeps } from '../backend.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
@@ -12,7 +13,7 @@ import { runLmdbQuery } from './query.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
 
-export interface LmdbBackendOptions {
+export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
   cleanup?: boolean;
 }
@@ -22,6 +23,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
   readonly store: LmdbStore;
   readonly #periodMs: number;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
+  readonly #logger: Logger;
   #lock: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
   #envClosed = false;
@@ -29,6 +31,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
   constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
     super();
     this.store = store;
+    this.#logger = options.logger ?? silentLogger();
     this.#periodMs = conf.flush_period * 1000;
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
@@ -72,7 +75,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
           try {
             cb(session);
           } catch (err) {
-            process.emitWarning(`lmdb backend flushed callback threw: ${String(err)}`);
+            this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
           }
         }
       }
@@ -128,7 +131,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   #backgroundFailure(err: unknown): void {
     if (!this.isOpen) return;
-    process.emitWarning(`lmdb backend closes after a background failure: ${String(err)}`);
+    this.#logger.warning(`lmdb backend closes after a background failure: ${String(err)}`);
     void this.lifecycle.fail(err);
   }
 
@@ -137,8 +140,8 @@ export class LmdbBackend extends ResourceBase implements Backend {
   }
 }
 
-export async function createLmdbBackend(conf: LmdbBackendConf): Promise<Backend> {
-  return openLmdbBackend(conf);
+export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps = {}): Promise<Backend> {
+  return openLmdbBackend(conf, deps);
 }
 
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
