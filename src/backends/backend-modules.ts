@@ -6,7 +6,7 @@ import { createDummyBackend } from './dummy.ts';
 import { createMemoryBackend } from './memory.ts';
 import { createLmdbBackend } from './lmdb/backend.ts';
 import { confSchema as lmdbConfSchema, type LmdbBackendConf } from './lmdb/conf.ts';
-import { importWithTypeScript, resolveModuleSpecifier } from '../loader/plugin.ts';
+import { loadPlugin, resolveSpecifier } from '../loader/plugin.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {
   lmdb: { create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), confSchema: lmdbConfSchema },
@@ -25,11 +25,6 @@ export function builtInBackendName(spec: string): string | undefined {
 export async function loadBackendModule(spec: string, baseDir: string): Promise<BackendModule> {
   const builtIn = builtInBackendName(spec);
   if (builtIn !== undefined) return BUILT_IN_BACKENDS[builtIn]!;
-  const loaded = (await importWithTypeScript(resolveModuleSpecifier(spec, baseDir))) as Record<string, unknown>;
-  const create = loaded['create'];
-  if (typeof create !== 'function') throw new Error('the backend module does not export a create(conf) function');
-  const confSchema = loaded['confSchema'];
-  if (confSchema !== undefined && (typeof confSchema !== 'object' || confSchema === null))
-    throw new Error('the backend module exports a confSchema that is not a JSON schema object');
-  return { create: create as BackendModule['create'], confSchema: confSchema as object | undefined };
+  const { create, confSchema } = await loadPlugin('backend', resolveSpecifier(spec, baseDir));
+  return { create: create as BackendModule['create'], confSchema };
 }

@@ -4,8 +4,8 @@
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
-import { loadModuleExports, moduleLabel, resolveModuleSpecifier } from '../loader/plugin.ts';
 import type { ModuleConf } from '../engine/types.ts';
+import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import type { ServerConf } from './server-conf.ts';
 import { builtInBackendName, loadBackendModule } from '../backends/backend-modules.ts';
@@ -16,6 +16,8 @@ export interface PreparedConf {
   /** the configuration with defaults filled in and paths made absolute */
   conf: ServerConf;
   backend: BackendModule;
+  /** the engine's modules, loaded and checked: the engine takes them as they are */
+  modules: PreparedModule[];
   /** 'lmdb' etc. for a built-in backend */
   backendName: string | undefined;
   baseDir: string;
@@ -52,14 +54,14 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   if (typeof conf.eventer_server?.pem_file === 'string') conf.eventer_server.pem_file = path.resolve(baseDir, conf.eventer_server.pem_file);
 
   const backend = await checkBackend(conf, baseDir, problems);
-  await checkModules(conf, baseDir, problems);
+  const modules = await checkModules(conf, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
 
   const warnings: string[] = [];
   for (const key of ['syncer_server', 'monitor', 'mariner_server'] as const) {
     if (conf[key] !== undefined) warnings.push(`'${key}' is not supported by this server yet and is ignored`);
   }
-  return { conf, backend: backend!, backendName: builtInBackendName(conf.backend.module), baseDir, warnings };
+  return { conf, backend: backend!, modules, backendName: builtInBackendName(conf.backend.module), baseDir, warnings };
 }
 
 async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<BackendModule | undefined> {
@@ -80,22 +82,24 @@ async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigP
   return backend;
 }
 
-async function checkModules(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<void> {
-  const modules = conf.engine?.modules;
-  if (!Array.isArray(modules)) return;
-  for (const [index, moduleConf] of (modules as unknown[]).entries()) {
-    if (!isObject(moduleConf) || typeof moduleConf['module'] !== 'string' || moduleConf['module'] === '') continue;
+/** Loads and checks every module entry (in place: the schema's defaults are filled in). */
+async function checkModules(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<PreparedModule[]> {
+  const entries = conf.engine?.modules;
+  if (!Array.isArray(entries)) return [];
+  const prepared: PreparedModule[] = [];
+  for (const [index, entry] of (entries as unknown[]).entries()) {
+    if (!isObject(entry) || typeof entry['module'] !== 'string' || entry['module'] === '') continue; // the schema said why
     const where = `/engine/modules/${index}`;
-    const mc = moduleConf as ModuleConf;
-    let exports;
+    let loaded;
     try {
-      exports = await loadModuleExports(moduleLabel(index, mc), resolveModuleSpecifier(mc.module, baseDir));
+      loaded = await loadModule(index, entry as ModuleConf, baseDir);
     } catch (err) {
       problems.push({ path: `${where}/module`, message: `expected a loadable module file or package: ${describeError(err)}` });
       continue;
     }
-    if (typeof mc.workers === 'number' && mc.workers > 1 && !exports.stateless)
-      problems.push({ path: `${where}/workers`, message: 'expected 0 or 1: only modules exporting stateless = true can be pooled' });
-    if (exports.confSchema) problems.push(...validateWithSchema(exports.confSchema, mc, where));
+    const result = prepareModule(loaded, entry as ModuleConf);
+    if (Array.isArray(result)) problems.push(...result.map((p) => ({ path: `${where}${p.path}`, message: p.message })));
+    else prepared.push(result);
   }
+  return prepared;
 }

@@ -5,7 +5,8 @@ import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
-import { checkModuleConf, createHosts } from './hosts/placement.ts';
+import { createHosts } from './hosts/placement.ts';
+import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError, describeError } from './errors.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
@@ -38,15 +39,29 @@ export async function createEngine(conf: EngineConf, backend: Backend, opts: Eng
   if (!Number.isInteger(conf?.server_id) || conf.server_id < 0)
     throw new Error(`engine.server_id must be a non-negative integer, got ${JSON.stringify(conf?.server_id)}`);
   if (!Array.isArray(conf.modules)) throw new Error('engine.modules must be an array');
-  conf.modules.forEach((m, i) => checkModuleConf(i, m));
+  conf.modules.forEach((entry, index) => checkModuleEntry(index, entry));
+  const baseDir = opts.baseDir ?? process.cwd();
+  return launch(conf.server_id, backend, opts, () => prepareModules(conf.modules, baseDir));
+}
 
-  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id), opts.logger ?? silentLogger());
+/** An engine over modules that were prepared already (the server prepares them with its configuration). */
+export function startEngine(serverId: number, modules: readonly PreparedModule[], backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
+  return launch(serverId, backend, opts, async () => modules);
+}
+
+async function launch(
+  serverId: number,
+  backend: Backend,
+  opts: EngineOptions,
+  modules: () => Promise<readonly PreparedModule[]>,
+): Promise<Engine> {
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(conf.modules, engine.moduleEngine, opts.baseDir ?? process.cwd()));
+    engine.start(await createHosts(await modules(), engine.moduleEngine));
   } catch (error) {
     await engine.fail(error);
     throw error;

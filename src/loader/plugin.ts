@@ -1,22 +1,24 @@
-// Finds, imports and checks a module file; shared by the main thread and the worker entries.
+// Plugins: the module files of the engine and backend files named in a configuration. Finds and
+// imports a file (TypeScript too) and checks what it exports, the same way for both kinds; the
+// engine and the configuration say what a failure means for them.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
-import type { ModuleConf, ModuleExports } from '../engine/types.ts';
-import { ModuleError, describeError } from '../engine/errors.ts';
+import { describeError } from '../common/describe-error.ts';
 
-/** How logs and errors name a module: its index in the config and its specifier. */
-export function moduleLabel(index: number, conf: Pick<ModuleConf, 'module'>): string {
-  return `module ${index} (${conf.module})`;
+/** What every plugin exports; `stateless` only means something to engine modules. */
+export interface PluginExports {
+  create: (...args: never[]) => unknown;
+  confSchema?: object;
+  stateless: boolean;
 }
 
 /**
- * A module specifier is a path (relative to baseDir) or a package name; a bare name that is an
- * existing file in baseDir counts as a path. Returns an importable URL or name.
+ * A specifier is a path (relative to baseDir) or a package name; a bare name that is an existing
+ * file in baseDir counts as a path. Returns an importable URL or name.
  */
-export function resolveModuleSpecifier(spec: string, baseDir: string): string {
+export function resolveSpecifier(spec: string, baseDir: string): string {
   if (spec.startsWith('file:')) return spec;
   const asPath = path.resolve(baseDir, spec);
   if (spec.startsWith('.') || path.isAbsolute(spec) || existsSync(asPath)) return pathToFileURL(asPath).href;
@@ -29,8 +31,8 @@ export function resolveModuleSpecifier(spec: string, baseDir: string): string {
 
 let tsxRegistered: Promise<void> | null = null;
 
-/** Imports a module, registering tsx on first need so TypeScript module files load in plain Node. */
-export async function importWithTypeScript(specifier: string): Promise<unknown> {
+/** Imports a file, registering tsx on first need so TypeScript files load in plain Node. */
+async function importWithTypeScript(specifier: string): Promise<unknown> {
   try {
     return await import(specifier);
   } catch (error) {
@@ -44,46 +46,21 @@ export async function importWithTypeScript(specifier: string): Promise<unknown> 
   }
 }
 
-export async function loadModuleExports(label: string, specifier: string): Promise<ModuleExports> {
+/**
+ * Imports a resolved specifier and checks its exports: `create` a function, `confSchema` (if any)
+ * an object. Throws an Error whose message says what is wrong, naming the `kind` of file.
+ */
+export async function loadPlugin(kind: 'module' | 'backend', specifier: string): Promise<PluginExports> {
   let loaded: Record<string, unknown>;
   try {
     loaded = (await importWithTypeScript(specifier)) as Record<string, unknown>;
   } catch (error) {
-    throw new ModuleError(label, `cannot load module: ${describeError(error)}`, { cause: error });
+    throw new Error(`cannot load ${kind}: ${describeError(error)}`, { cause: error });
   }
   const create = loaded['create'];
-  if (typeof create !== 'function') throw new ModuleError(label, 'module file does not export a create function');
+  if (typeof create !== 'function') throw new Error(`${kind} file does not export a create function`);
   const confSchema = loaded['confSchema'];
   if (confSchema !== undefined && (typeof confSchema !== 'object' || confSchema === null))
-    throw new ModuleError(label, 'confSchema must be a JSON schema object');
-  return {
-    create: create as ModuleExports['create'],
-    confSchema: confSchema as object | undefined,
-    stateless: loaded['stateless'] === true,
-  };
-}
-
-function formatAjvError(error: ErrorObject): string {
-  const where = error.instancePath === '' ? '(root)' : error.instancePath;
-  return `${where} ${error.message ?? 'is invalid'}`;
-}
-
-/**
- * Validates a module's conf against its confSchema and returns it with the schema's defaults filled
- * in (a copy: the caller's conf is not changed). The error names the module and each failing path.
- */
-export function validateModuleConf(label: string, exports: ModuleExports, conf: ModuleConf): ModuleConf {
-  if (!exports.confSchema) return conf;
-  let validate;
-  try {
-    validate = new Ajv({ allErrors: true, strict: false, useDefaults: true }).compile(exports.confSchema);
-  } catch (error) {
-    throw new ModuleError(label, `invalid confSchema: ${describeError(error)}`, { cause: error });
-  }
-  const withDefaults = structuredClone(conf);
-  if (!validate(withDefaults)) {
-    const problems = (validate.errors ?? []).map(formatAjvError).join('; ');
-    throw new ModuleError(label, `invalid configuration: ${problems}`);
-  }
-  return withDefaults;
+    throw new Error(`${kind} file exports a confSchema that is not a JSON schema object`);
+  return { create: create as PluginExports['create'], confSchema: confSchema as object | undefined, stateless: loaded['stateless'] === true };
 }

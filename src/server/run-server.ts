@@ -2,7 +2,8 @@
 // reverse (eventer server, engine with its STOPPED event, backend with its final flush).
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
-import { createEngine, type Engine } from '../engine/index.ts';
+import { startEngine } from '../engine/engine.ts';
+import type { Engine } from '../engine/types.ts';
 import { createEventerServer, type EventerServer } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
 import type { ServerConf } from '../config/server-conf.ts';
@@ -41,7 +42,7 @@ export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): 
 
 /** Starts from a configuration that `prepareServerConf` accepted. */
 export async function startServer(prepared: PreparedConf, logger: Logger): Promise<RunningServer> {
-  const { conf, baseDir } = prepared;
+  const { conf } = prepared;
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
@@ -64,7 +65,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await createEngine(conf.engine, backend, { baseDir, logger: logger.child('engine') });
+    const engine = await startEngine(conf.engine.server_id, prepared.modules, backend, { logger: logger.child('engine') });
     undo.push(() => engine.close());
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
       logger: logger.child('eventer'),

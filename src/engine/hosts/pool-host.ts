@@ -6,15 +6,13 @@
 import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import type { Subscription } from '../../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { ModuleExports } from '../types.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { ModuleError } from '../errors.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { collect } from '../session.ts';
 
-export async function createPoolHost(opts: HostOptions, exports: ModuleExports, threads: number): Promise<ModuleHost> {
-  if (!exports.stateless)
-    throw new ModuleError(opts.label, `workers: ${threads} needs a module that exports stateless = true`);
+/** For a module that exports `stateless = true` (modules.ts checked it). */
+export async function createPoolHost(opts: HostOptions, threads: number): Promise<ModuleHost> {
   const attempts = await Promise.allSettled(Array.from({ length: threads }, () => createWorkerHost(opts)));
   const hosts = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
   const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');

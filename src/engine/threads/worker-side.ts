@@ -4,7 +4,8 @@
 import { workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../hosts/module-runtime.ts';
-import { loadModuleExports, validateModuleConf } from '../../loader/plugin.ts';
+import { loadPlugin } from '../../loader/plugin.ts';
+import type { ModuleExports } from '../types.ts';
 import { remoteModuleEngine } from './worker-protocol.ts';
 import { SharedBatch, decodeRound, encodeRegisterEvents } from './event-batch-codec.ts';
 import { Doorbell, RequestKind } from './doorbell.ts';
@@ -77,9 +78,10 @@ data.stream.on('message', (request: ToWorker) => {
 
 const control: WorkerControl = {
   async init(request: InitRequest): Promise<InitResult> {
-    const exports = await loadModuleExports(request.label, request.specifier);
-    const conf = validateModuleConf(request.label, exports, request.conf);
-    const module = await exports.create(conf, moduleEngine, request.source);
+    // The main thread has loaded and checked the module and its configuration; a thread has to
+    // import it again for itself.
+    const exports = (await loadPlugin('module', request.specifier)) as ModuleExports;
+    const module = await exports.create(request.conf, moduleEngine, request.source);
     checkModule(module);
     runtime = new ModuleRuntime(module);
     // A module that closes itself ends its thread; the engine sees the exit and closes.

@@ -110,7 +110,7 @@ describe('LMDB backend: intended differences from Hat', () => {
     await expect(openLmdbBackend({ ...c0(), ordered: [{ order_by: 'NEWEST', subscriptions: [] }] } as never))
       .rejects.toThrow(/invalid lmdb backend configuration: \/ordered\/0\/order_by/);
     await expect(openLmdbBackend({ ...c0(), flush_period: undefined } as never))
-      .rejects.toThrow(/must have required property 'flush_period'/);
+      .rejects.toThrow(/missing required property 'flush_period'/);
   });
 
   it('after close every call rejects and queryFlushed refuses', async () => {
