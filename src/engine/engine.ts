@@ -8,7 +8,8 @@ import type { ModuleHost } from './hosts/module-host.ts';
 import { createHosts } from './hosts/placement.ts';
 import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
-import { EngineClosedError, describeError } from './errors.ts';
+import { EngineClosedError } from './errors.ts';
+import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 

@@ -4,7 +4,8 @@ import type { Subscription } from '../../common/subscription.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
 import type { ModuleExports } from '../types.ts';
 import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from './module-runtime.ts';
-import { ModuleError, describeError } from '../errors.ts';
+import { ModuleError } from '../errors.ts';
+import { describeError } from '../../common/describe-error.ts';
 import { ResourceBase } from '../../common/resource.ts';
 
 export async function createInThreadHost(opts: HostOptions, exports: ModuleExports): Promise<ModuleHost> {

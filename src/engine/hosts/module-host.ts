@@ -23,8 +23,14 @@ export interface ModuleHost extends Resource {
   stopSession(sessionId: number): Promise<void>;
 }
 
+/** All of a host's output batches for a round (started at once, so modules work concurrently). */
+export async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
+  const all: RegisterEvent[][] = [];
+  for await (const batch of batches) all.push(batch);
+  return all;
+}
+
 export interface HostOptions {
-  index: number;
   label: string;
   /** Importable URL or package name of the module file. */
   specifier: string;

@@ -22,7 +22,7 @@ export async function createHosts(modules: readonly PreparedModule[], engine: Mo
 
 function createHost(module: PreparedModule, engine: ModuleEngine, watch: boolean, barrier: RoundBarrier): Promise<ModuleHost> {
   const { index, label, specifier, conf, workers } = module;
-  const opts = { index, label, specifier, conf, source: { type: 'module', id: index } as const, engine, watch, barrier };
+  const opts = { label, specifier, conf, source: { type: 'module', id: index } as const, engine, watch, barrier };
   if (workers === 0) return createInThreadHost(opts, module.exports);
   if (workers === 1) return createWorkerHost(opts);
   return createPoolHost(opts, workers);

@@ -5,11 +5,10 @@
 // ~0.3–0.4 ms more per round here than a message on a thread's own port (bench/engine.ts).
 import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import type { Subscription } from '../../common/subscription.ts';
-import type { HostOptions, ModuleHost } from './module-host.ts';
+import { collect, type HostOptions, type ModuleHost } from './module-host.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { ModuleError } from '../errors.ts';
 import { ResourceBase } from '../../common/resource.ts';
-import { collect } from '../session.ts';
 
 /** For a module that exports `stateless = true` (modules.ts checked it). */
 export async function createPoolHost(opts: HostOptions, threads: number): Promise<ModuleHost> {

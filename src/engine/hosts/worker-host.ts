@@ -13,7 +13,8 @@ import { QUIET_STATUS_BYTES, QuietAnswer } from '../threads/round-barrier.ts';
 import type { QuietMember, RoundBarrier } from '../threads/round-barrier.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from '../threads/event-batch-codec.ts';
 import { postableEngine } from '../threads/worker-protocol.ts';
-import { ModuleError, describeError } from '../errors.ts';
+import { ModuleError } from '../errors.ts';
+import { describeError } from '../../common/describe-error.ts';
 import { workerEntry } from '../threads/worker-entry.ts';
 import { ResourceBase } from '../../common/resource.ts';
 
