@@ -1,17 +1,17 @@
 // Backends by name: the built-in ones (`lmdb`, `memory`, `dummy`, also under Hat's Python module
 // names so ported configurations work unchanged), else a file path or package exporting
-// `create(conf)` and optionally `confSchema`.
+// `create(conf)` and optionally `confSchema`. Each built-in backend declares its module beside
+// its code; the server wires any backend by what its module declares, never by its name.
 import type { BackendModule } from './backend.ts';
-import { createDummyBackend } from './dummy.ts';
-import { createMemoryBackend } from './memory.ts';
-import { createLmdbBackend } from './lmdb/backend.ts';
-import { confSchema as lmdbConfSchema, type LmdbBackendConf } from './lmdb/conf.ts';
+import { dummyBackendModule } from './dummy.ts';
+import { memoryBackendModule } from './memory.ts';
+import { lmdbBackendModule } from './lmdb/backend.ts';
 import { loadPlugin, resolveSpecifier } from '../loader/plugin.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {
-  lmdb: { create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), confSchema: lmdbConfSchema },
-  memory: { create: (conf) => createMemoryBackend(conf) },
-  dummy: { create: (conf) => createDummyBackend(conf) },
+  lmdb: lmdbBackendModule,
+  memory: memoryBackendModule,
+  dummy: dummyBackendModule,
 };
 
 /** Hat's module names of the same backends. */

@@ -32,4 +32,11 @@ export interface BackendDeps {
 export interface BackendModule {
   create(conf: Record<string, unknown>, deps?: BackendDeps): Promise<Backend>;
   confSchema?: object;
+  /**
+   * The configuration key naming the file the backend keeps its data in (lmdb: 'db_path'), for a
+   * backend with one. The configuration resolves it against its folder; a server creates the
+   * file's folder, locks the file against a second server (data-lock.ts) and reserves event ids
+   * beside it (session-reservation.ts), because such a backend remembers only flushed ids.
+   */
+  dataPathKey?: string;
 }

@@ -2,13 +2,16 @@
 // memory backend, which shares its "never flushed" behaviour and its closed-state handling.
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
-import type { Backend } from './backend.ts';
+import type { Backend, BackendModule } from './backend.ts';
 import { ResourceBase } from '../common/resource.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
   return new DummyBackend();
 }
+
+/** The built-in backend module `dummy`. */
+export const dummyBackendModule: BackendModule = { create: createDummyBackend };
 
 export class DummyBackend extends ResourceBase implements Backend {
   constructor(protected readonly name = 'dummy') {

@@ -3,7 +3,7 @@
 // closed-state handling come from the dummy backend.
 import { compareEventIds } from '../common/event-id.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
-import type { Backend } from './backend.ts';
+import type { Backend, BackendModule } from './backend.ts';
 import { DummyBackend } from './dummy.ts';
 import { runQuery } from './query-pipeline.ts';
 
@@ -11,6 +11,9 @@ import { runQuery } from './query-pipeline.ts';
 export async function createMemoryBackend(_conf?: object): Promise<Backend> {
   return new MemoryBackend();
 }
+
+/** The built-in backend module `memory`. */
+export const memoryBackendModule: BackendModule = { create: createMemoryBackend };
 
 class MemoryBackend extends DummyBackend {
   readonly #events: Event[] = [];

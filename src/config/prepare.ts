@@ -77,8 +77,8 @@ async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigP
     return undefined;
   }
   if (backend.confSchema) problems.push(...validateWithSchema(backend.confSchema, conf.backend, '/backend'));
-  if (builtInBackendName(conf.backend.module) === 'lmdb' && typeof conf.backend['db_path'] === 'string')
-    conf.backend['db_path'] = path.resolve(baseDir, conf.backend['db_path']);
+  const key = backend.dataPathKey;
+  if (key !== undefined && typeof conf.backend[key] === 'string') conf.backend[key] = path.resolve(baseDir, conf.backend[key]);
   return backend;
 }
 

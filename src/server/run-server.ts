@@ -30,7 +30,7 @@ export interface RunServerOptions {
  */
 export interface RunningServer extends Resource {
   readonly addresses: { eventer: string[] };
-  /** where the data lives (LMDB file), null for a backend without a file */
+  /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
   readonly engine: Engine;
 }
@@ -47,21 +47,22 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
 
-  const dbPath = prepared.backendName === 'lmdb' ? (conf.backend['db_path'] as string) : null;
+  const { dataPathKey } = prepared.backend;
+  const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
   try {
     let lock: DataLock | null = null;
-    if (dbPath !== null) {
-      await prepareDataDir(dbPath);
-      lock = await acquireDataLock(dbPath);
+    if (dataPath !== null) {
+      await prepareDataDir(dataPath);
+      lock = await acquireDataLock(dataPath);
       undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dbPath, logger.child('backend'));
+    const inner = await openBackend(prepared, dataPath, logger.child('backend'));
     undo.push(() => inner.close());
-    const reserving = dbPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dbPath), conf.engine.server_id) : null;
+    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
@@ -74,15 +75,15 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
 
-    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath: dbPath, log });
+    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
       modules: conf.engine.modules.map((m) => m.module),
-      data: dbPath,
+      data: dataPath,
     });
     // Listening is the last line of a start: whoever waits for it has seen the rest.
-    if (dbPath !== null) log.info('data stored in', { db_path: dbPath });
+    if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
     for (const address of eventer.addresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
@@ -91,11 +92,11 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   }
 }
 
-async function openBackend(prepared: PreparedConf, dbPath: string | null, logger: Logger): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger): Promise<Backend> {
   try {
     return await prepared.backend.create(prepared.conf.backend, { logger });
   } catch (err) {
-    const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
+    const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
 }

@@ -3,10 +3,10 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend, BackendDeps } from '../backend.ts';
+import type { Backend, BackendDeps, BackendModule } from '../backend.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { ResourceBase } from '../../common/resource.ts';
-import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
+import { assertLmdbConf, confSchema, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
 import { applyLimits } from './limits.ts';
 import { runLmdbQuery } from './query.ts';
@@ -143,6 +143,13 @@ export class LmdbBackend extends ResourceBase implements Backend {
 export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps = {}): Promise<Backend> {
   return openLmdbBackend(conf, deps);
 }
+
+/** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
+export const lmdbBackendModule: BackendModule = {
+  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  confSchema,
+  dataPathKey: 'db_path',
+};
 
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
