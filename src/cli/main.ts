@@ -1,7 +1,8 @@
 // The CLI: parse arguments, read and check the configuration, run the server until a signal,
 // and turn the outcome into an exit status (0 clean stop, 1 failure, 2 bad usage/config).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
@@ -9,7 +10,6 @@ import { prepareServerConf } from '../config/prepare.ts';
 import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
-import { schemasDir } from '../common/schema.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
 import { describeError } from '../common/describe-error.ts';
@@ -95,7 +95,11 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   }
 }
 
+/** The version in the package.json nearest above this file (the package's own, from src/ and dist/ alike). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(schemasDir(), 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
 }

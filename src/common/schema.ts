@@ -1,9 +1,6 @@
 // JSON schema validation, one way for every configuration (the server's, each backend's and each
 // module's confSchema): one ajv set-up (every error, defaults filled in), and one form of the
 // problems it finds — where (a JSON pointer) and what was expected.
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describeError } from './describe-error.ts';
 
@@ -15,24 +12,6 @@ export interface SchemaProblem {
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
 const compiled = new WeakMap<object, ValidateFunction>();
-
-/** The folder of the package's `schemas/`, found upwards from this file (works from src/ and dist/). */
-export function schemasDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'src', 'config', 'server.schema.json'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('cannot find the schemas/ folder of hat-event-ts');
-    dir = parent;
-  }
-}
-
-let serverSchema: object | undefined;
-
-export function loadServerSchema(): object {
-  serverSchema ??= JSON.parse(readFileSync(path.join(schemasDir(), 'src', 'config', 'server.schema.json'), 'utf8')) as object;
-  return serverSchema;
-}
 
 /** Validates `data` in place (filling defaults); problems are reported below `prefix`. */
 export function validateWithSchema(schema: object, data: unknown, prefix = ''): SchemaProblem[] {

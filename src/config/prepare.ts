@@ -9,7 +9,8 @@ import { loadModule, prepareModule, type PreparedModule } from '../engine/module
 import { ConfigError, type ConfigProblem } from './errors.ts';
 import type { ServerConf } from './server-conf.ts';
 import { builtInBackendName, loadBackendModule } from '../backends/backend-modules.ts';
-import { loadServerSchema, validateWithSchema } from '../common/schema.ts';
+import { validateWithSchema } from '../common/schema.ts';
+import serverSchema from './server.schema.json' with { type: 'json' };
 import { describeError } from '../common/describe-error.ts';
 
 export interface PreparedConf {
@@ -38,7 +39,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   const baseDir = path.resolve(opts.baseDir ?? process.cwd());
   const source = opts.source ?? '(configuration)';
   const conf = structuredClone(raw) as ServerConf;
-  const problems: ConfigProblem[] = validateWithSchema(loadServerSchema(), conf);
+  const problems: ConfigProblem[] = validateWithSchema(serverSchema, conf);
   if (!isObject(conf)) throw new ConfigError(problems, source);
 
   const address = conf.eventer_server?.address;

@@ -1,6 +1,14 @@
-// The server configuration (Hat's server.yaml structure, schemas/server.json).
+// The server configuration (Hat's server.yaml structure; its schema is server.schema.json, beside).
 import type { EngineConf } from '../engine/types.ts';
-import type { LogConf } from '../server/logger.ts';
+
+/** Python logging's dictConfig as Hat has it, plus `level` and `format` (server/logger.ts reads it). */
+export interface LogConf {
+  level?: string;
+  format?: 'auto' | 'json' | 'text';
+  root?: { level?: string };
+  loggers?: Record<string, { level?: string }>;
+  [key: string]: unknown;
+}
 
 export interface BackendConf {
   /** 'lmdb' | 'memory' | 'dummy', a file path or a package */

@@ -11,4 +11,5 @@ export { StartupError } from './startup-checks.ts';
 export { DataLockedError } from '../backends/data-lock.ts';
 export { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 export { createLogger } from './logger.ts';
-export type { Logger, LogConf, LogFields, LevelName } from './logger.ts';
+export type { Logger, LogFields, LevelName } from './logger.ts';
+export type { LogConf } from '../config/server-conf.ts';
