@@ -1,9 +1,8 @@
-// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing. Also the base of the
-// memory backend, which shares its "never flushed" behaviour and its closed-state handling.
+// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing.
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';
-import { ResourceBase } from '../common/resource.ts';
+import { VolatileBackend } from './volatile.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
@@ -13,9 +12,9 @@ export async function createDummyBackend(_conf?: object): Promise<Backend> {
 /** The built-in backend module `dummy`. */
 export const dummyBackendModule: BackendModule = { create: createDummyBackend };
 
-export class DummyBackend extends ResourceBase implements Backend {
-  constructor(protected readonly name = 'dummy') {
-    super();
+class DummyBackend extends VolatileBackend {
+  constructor() {
+    super('dummy');
   }
 
   async getLastEventId(serverId: number): Promise<EventId> {
@@ -32,23 +31,5 @@ export class DummyBackend extends ResourceBase implements Backend {
     this.assertOpen('query');
     completeQueryData(data); // still reject malformed queries
     return [];
-  }
-
-  /** Nothing is ever persisted, so there is never anything flushed to yield. */
-  async *queryFlushed(_eventId: EventId): AsyncIterable<Event[]> {
-    this.assertOpen('queryFlushed');
-  }
-
-  async flush(): Promise<void> {
-    this.assertOpen('flush');
-  }
-
-  /** The callback is never called: nothing is ever flushed. */
-  onFlushed(_cb: (events: Event[]) => void): () => void {
-    return () => {};
-  }
-
-  protected assertOpen(operation: string): void {
-    if (!this.isOpen) throw new Error(`${this.name} backend is closed: cannot ${operation}`);
   }
 }

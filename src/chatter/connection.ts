@@ -3,7 +3,8 @@
 import type { Socket } from 'node:net';
 import { SbsReader } from '../sbs/reader.ts';
 import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
-import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
+import { CHATTER_TYPES, type SbsTypes } from '../sbs/modules.ts';
+import { PING_MODULE, PingMsg } from '../sbs/ping-messages.ts';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
@@ -38,6 +39,8 @@ export interface ConnectionOptions {
   maxSendQueue?: number;
   /** Where close reasons are logged (warning level). Default: nowhere. */
   logger?: Logger;
+  /** The SBS types the peer may send: the service's repository. Default: chatter's own (Hat, HatPing). */
+  sbsTypes?: SbsTypes;
 }
 
 export interface SendOptions {
@@ -76,12 +79,14 @@ export class ChatterConnection extends ResourceBase {
   private readonly closeCallbacks: ((reason: string) => void)[] = [];
   private readonly maxSendQueue: number;
   private readonly logger: Logger;
+  private readonly sbsTypes: SbsTypes;
 
   constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
     super();
     this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
     this.logger = opts.logger ?? silentLogger();
+    this.sbsTypes = opts.sbsTypes ?? CHATTER_TYPES;
     this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
     this.remoteAddress = formatAddress(protocol, socket.remoteAddress ?? '', socket.remotePort ?? 0);
     socket.setNoDelay(true);
@@ -194,7 +199,7 @@ export class ChatterConnection extends ResourceBase {
       this.abort(`undecodable Hat.Msg: ${describeError(err)}`);
       return;
     }
-    if (!isKnownSbsType(msg.module, msg.type)) {
+    if (msg.module === null || !this.sbsTypes.get(msg.module)?.has(msg.type)) {
       this.abort(`unknown SBS type ${msg.module ?? '<no module>'}.${msg.type}`);
       return;
     }

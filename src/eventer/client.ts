@@ -6,6 +6,7 @@ import { connect, type TransportOptions } from '../chatter/transport.ts';
 import type { DataWriter } from '../chatter/framing.ts';
 import { ConnectionClosedError, type ChatterConnection, type ChatterMessage } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { readEvents } from '../sbs/event-codec.ts';
 import { writeQueryData } from '../sbs/query-codec.ts';
 import {
@@ -14,7 +15,8 @@ import {
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 
-export interface EventerClientOptions extends TransportOptions {
+/** Transport options but the SBS types: the eventer speaks hat-event's repository. */
+export interface EventerClientOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Sent as one MsgSubscribe right after connecting, when not empty. */
   subscriptions?: EventType[];
   /**
@@ -41,7 +43,7 @@ const EVENT_SIZE_HINT = 64;
 export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
   const limit = opts.maxUnreadNotificationBytes ?? 128 * 1024 * 1024;
   if (!(limit > 0)) throw new RangeError(`maxUnreadNotificationBytes must be positive, got ${limit}`);
-  const conn = await connect(address, opts);
+  const conn = await connect(address, { ...opts, sbsTypes: HAT_EVENT_TYPES });
   const client = new Client(conn, limit);
   if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe(opts.subscriptions);
   return client;

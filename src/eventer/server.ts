@@ -6,12 +6,14 @@ import type { ChatterConnection } from '../chatter/connection.ts';
 import type { EventerEngine } from './eventer-engine.ts';
 import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './server-connection.ts';
 import { encodeAlone } from '../sbs/writer.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 
-export interface EventerServerOptions extends TransportOptions {
+/** Transport options but the SBS types: the eventer speaks hat-event's repository. */
+export interface EventerServerOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
 }
@@ -26,7 +28,7 @@ export interface EventerServer extends Resource {
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
   const logger = opts.logger ?? silentLogger();
   const server = new Server(engine, logger, opts.maxPendingRequests ?? 64);
-  await server.listen(address, { ...opts, logger });
+  await server.listen(address, { ...opts, logger, sbsTypes: HAT_EVENT_TYPES });
   return server;
 }
 

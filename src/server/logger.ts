@@ -14,7 +14,7 @@ export interface LoggerOptions {
 }
 
 /** Python level names (any case, WARN and NOTSET included) to ours. */
-export function levelFromName(name: string | undefined): LevelName | undefined {
+function levelFromName(name: string | undefined): LevelName | undefined {
   if (name === undefined) return undefined;
   const lower = name.toLowerCase();
   if (lower === 'warn') return 'warning';
