@@ -64,107 +64,111 @@ interface Notification {
 
 /** Lives as long as its connection: adopted, so the connection closing closes the client, with its failure. */
 class Client extends ResourceBase implements EventerClient {
-  private readonly pending = new Map<number, Pending>();
-  private readonly notifications = new QueuedIterator<Notification>();
-  private unreadBytes = 0;
+  readonly #pending = new Map<number, Pending>();
+  readonly #notifications = new QueuedIterator<Notification>();
+  #unreadBytes = 0;
+  readonly #conn: ChatterConnection;
+  readonly #maxUnreadBytes: number;
 
   constructor(
-    private readonly conn: ChatterConnection,
-    private readonly maxUnreadBytes: number,
+    conn: ChatterConnection,
+    maxUnreadBytes: number,
   ) {
     super();
+    this.#conn = conn;
+    this.#maxUnreadBytes = maxUnreadBytes;
     this.lifecycle.adopt(conn, true);
-    conn.setHandler((msg) => this.onMessage(msg));
+    conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
       const err = new ConnectionClosedError(reason);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.notifications.end();
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      this.#notifications.end();
     });
   }
 
   subscribe(types: EventType[]): void {
-    this.conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
+    this.#conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
   }
 
   async register(events: RegisterEvent[]): Promise<void> {
-    this.conn.send(EVENTER_MODULE, EventerMsg.registerReq, (w) => writeMsgRegisterReq(w, events), {
+    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, (w) => writeMsgRegisterReq(w, events), {
       last: true, sizeHint: events.length * EVENT_SIZE_HINT,
     });
   }
 
   async registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]> {
-    return this.request(EventerMsg.registerReq, EventerMsg.registerRes, (w) => writeMsgRegisterReq(w, events), events.length, readMsgRegisterRes);
+    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, (w) => writeMsgRegisterReq(w, events), events.length, readMsgRegisterRes);
   }
 
   async query(data: QueryData): Promise<Event[]> {
-    return this.request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
+    return this.#request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
   }
 
   async receive(): Promise<Event[]> {
-    const next = await this.notifications.next();
-    if (next.done) throw new ConnectionClosedError(this.conn.closeReason ?? 'closed');
-    return this.taken(next.value);
+    const next = await this.#notifications.next();
+    if (next.done) throw new ConnectionClosedError(this.#conn.closeReason ?? 'closed');
+    return this.#taken(next.value);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Event[]> {
     return {
       next: async () => {
-        const next = await this.notifications.next();
-        return next.done ? next : { done: false, value: this.taken(next.value) };
+        const next = await this.#notifications.next();
+        return next.done ? next : { done: false, value: this.#taken(next.value) };
       },
       return: async () => {
-        await this.notifications.return();
+        await this.#notifications.return();
         return { done: true, value: undefined };
       },
     };
   }
 
-  private taken(notification: Notification): Event[] {
-    this.unreadBytes -= notification.bytes;
+  #taken(notification: Notification): Event[] {
+    this.#unreadBytes -= notification.bytes;
     return notification.events;
   }
 
   protected override teardown(): Promise<void> {
-    return this.conn.close();
+    return this.#conn.close();
   }
 
-  private request<T>(type: string, resType: string, write: DataWriter, count: number, decode: (r: SbsReader) => T): Promise<T> {
+  #request<T>(type: string, resType: string, write: DataWriter, count: number, decode: (r: SbsReader) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const conv = this.conn.send(EVENTER_MODULE, type, write, { last: false, sizeHint: count * EVENT_SIZE_HINT });
-      this.pending.set(conv.first, { type: resType, decode, resolve: resolve as (v: unknown) => void, reject });
+      const conv = this.#conn.send(EVENTER_MODULE, type, write, { last: false, sizeHint: count * EVENT_SIZE_HINT });
+      this.#pending.set(conv.first, { type: resType, decode, resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
-  private onMessage(msg: ChatterMessage): void {
+  #onMessage(msg: ChatterMessage): void {
     if (msg.module === EVENTER_MODULE && msg.type === EventerMsg.notify) {
       let events: Event[];
       try {
         events = readEvents(new SbsReader(msg.data));
       } catch (err) {
-        this.conn.abort(`bad MsgNotify: ${describeError(err)}`);
+        this.#conn.abort(`bad MsgNotify: ${describeError(err)}`);
         return;
       }
-      this.notifications.push({ events, bytes: msg.data.length });
-      this.unreadBytes += msg.data.length;
-      if (this.unreadBytes > this.maxUnreadBytes)
-        this.conn.abort(
-          `${this.unreadBytes} bytes of notifications not received, past the limit of ${this.maxUnreadBytes} (the application does not read them)`,
+      this.#notifications.push({ events, bytes: msg.data.length });
+      this.#unreadBytes += msg.data.length;
+      if (this.#unreadBytes > this.#maxUnreadBytes)
+        this.#conn.abort(
+          `${this.#unreadBytes} bytes of notifications not received, past the limit of ${this.#maxUnreadBytes} (the application does not read them)`,
         );
       return;
     }
-    const pending = msg.conversation.owner ? this.pending.get(msg.conversation.first) : undefined;
+    const pending = msg.conversation.owner ? this.#pending.get(msg.conversation.first) : undefined;
     if (pending === undefined || msg.module !== EVENTER_MODULE || msg.type !== pending.type) {
-      this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type} from the server`);
+      this.#conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type} from the server`);
       return;
     }
-    this.pending.delete(msg.conversation.first);
+    this.#pending.delete(msg.conversation.first);
     let value: unknown;
     try {
       value = pending.decode(new SbsReader(msg.data));
     } catch (err) {
       pending.reject(err as Error);
-      this.conn.abort(`bad ${msg.type}: ${describeError(err)}`);
+      this.#conn.abort(`bad ${msg.type}: ${describeError(err)}`);
       return;
     }
     pending.resolve(value);

@@ -26,12 +26,12 @@ export function hasSessionHooks(module: Module): boolean {
  * stop of a session, so a module's onSessionStart costs no message of its own.
  */
 export class ModuleRuntime {
-  private session = 0;
+  #session = 0;
 
   constructor(readonly module: Module) {}
 
   async round(sessionId: number, sources: readonly Source[], events: readonly Event[]): Promise<RegisterEvent[]> {
-    await this.ensureStarted(sessionId);
+    await this.#ensureStarted(sessionId);
     const outputs: RegisterEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const produced = this.module.process(sources[i] as Source, events[i] as Event);
@@ -46,14 +46,14 @@ export class ModuleRuntime {
   }
 
   async stop(sessionId: number): Promise<void> {
-    await this.ensureStarted(sessionId);
-    this.session = 0;
+    await this.#ensureStarted(sessionId);
+    this.#session = 0;
     await this.module.onSessionStop?.(sessionId);
   }
 
-  private async ensureStarted(sessionId: number): Promise<void> {
-    if (this.session === sessionId) return;
-    this.session = sessionId;
+  async #ensureStarted(sessionId: number): Promise<void> {
+    if (this.#session === sessionId) return;
+    this.#session = sessionId;
     await this.module.onSessionStart?.(sessionId);
   }
 }

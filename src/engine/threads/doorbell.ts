@@ -40,29 +40,31 @@ export interface BellRequest {
 const WATCH_MS = 0.2;
 
 export class Doorbell {
-  private readonly slots: Int32Array;
-  private readonly numbers: Float64Array;
+  readonly #slots: Int32Array;
+  readonly #numbers: Float64Array;
   /** Smoothed wait between answering and the next request (thread side), in ms. */
-  private typicalWait = 0;
+  #typicalWait = 0;
+  readonly #mayWatch;
 
   /** The engine side makes a fresh bell; the thread builds its side from the same buffer. */
   constructor(
     readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(3 * 8),
     /** Thread side: whether this thread may watch at all. */
-    private readonly mayWatch = false,
+    mayWatch = false,
   ) {
-    this.slots = new Int32Array(buffer, 0, 2);
-    this.numbers = new Float64Array(buffer);
+    this.#mayWatch = mayWatch;
+    this.#slots = new Int32Array(buffer, 0, 2);
+    this.#numbers = new Float64Array(buffer);
   }
 
   /** Engine side: hands the request over if the thread watches; false means post a message. */
   ring(kind: RequestKind, session: number, length: number): boolean {
-    if (Atomics.load(this.slots, Slot.State) !== State.Watching) return false;
-    this.slots[Slot.Kind] = kind;
-    this.numbers[Slot.Session] = session;
-    this.numbers[Slot.Length] = length;
+    if (Atomics.load(this.#slots, Slot.State) !== State.Watching) return false;
+    this.#slots[Slot.Kind] = kind;
+    this.#numbers[Slot.Session] = session;
+    this.#numbers[Slot.Length] = length;
     // The atomic exchange publishes the plain writes above to the thread that sees `Rung`.
-    return Atomics.compareExchange(this.slots, Slot.State, State.Watching, State.Rung) === State.Watching;
+    return Atomics.compareExchange(this.#slots, Slot.State, State.Watching, State.Rung) === State.Watching;
   }
 
   /**
@@ -71,8 +73,8 @@ export class Doorbell {
    * the thread listening and post a message that would wait behind the watching.
    */
   willWatch(): boolean {
-    if (!this.mayWatch || this.typicalWait > WATCH_MS) return false;
-    Atomics.store(this.slots, Slot.State, State.Watching);
+    if (!this.#mayWatch || this.#typicalWait > WATCH_MS) return false;
+    Atomics.store(this.#slots, Slot.State, State.Watching);
     return true;
   }
 
@@ -82,14 +84,14 @@ export class Doorbell {
     const until = start + WATCH_MS;
     let request: BellRequest | null = null;
     for (let i = 1; ; i++) {
-      if (Atomics.load(this.slots, Slot.State) === State.Rung) {
-        request = this.take();
+      if (Atomics.load(this.#slots, Slot.State) === State.Rung) {
+        request = this.#take();
         break;
       }
       // The clock only now and then: each reading allocates.
       if ((i & 1023) === 0 && performance.now() > until) {
-        if (Atomics.compareExchange(this.slots, Slot.State, State.Watching, State.Listening) === State.Watching) break;
-        request = this.take(); // rung just now
+        if (Atomics.compareExchange(this.#slots, Slot.State, State.Watching, State.Listening) === State.Watching) break;
+        request = this.#take(); // rung just now
         break;
       }
     }
@@ -100,16 +102,16 @@ export class Doorbell {
   /** Thread side: a request came as a message after `ms` of waiting. */
   noteWait(ms: number): void {
     // Capped, so that after an idle spell a few quick requests are enough to start watching again.
-    this.typicalWait = this.typicalWait * 0.75 + Math.min(ms, 2 * WATCH_MS) * 0.25;
+    this.#typicalWait = this.#typicalWait * 0.75 + Math.min(ms, 2 * WATCH_MS) * 0.25;
   }
 
-  private take(): BellRequest {
+  #take(): BellRequest {
     const request = {
-      kind: this.slots[Slot.Kind] as RequestKind,
-      session: this.numbers[Slot.Session] as number,
-      length: this.numbers[Slot.Length] as number,
+      kind: this.#slots[Slot.Kind] as RequestKind,
+      session: this.#numbers[Slot.Session] as number,
+      length: this.#numbers[Slot.Length] as number,
     };
-    Atomics.store(this.slots, Slot.State, State.Listening);
+    Atomics.store(this.#slots, Slot.State, State.Listening);
     return request;
   }
 }

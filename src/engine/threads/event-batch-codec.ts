@@ -50,8 +50,10 @@ class Writer {
   bytes: Uint8Array;
   view: DataView;
   pos = 0;
+  readonly #target: SharedBatch;
 
-  constructor(private readonly target: SharedBatch) {
+  constructor(target: SharedBatch) {
+    this.#target = target;
     this.bytes = target.bytes;
     this.view = new DataView(this.bytes.buffer);
   }
@@ -63,7 +65,7 @@ class Writer {
     bigger.set(this.bytes.subarray(0, this.pos));
     this.bytes = bigger;
     this.view = new DataView(bigger.buffer);
-    this.target.bytes = bigger;
+    this.#target.bytes = bigger;
   }
 
   u8(x: number): void {

@@ -18,32 +18,32 @@ const enum Quiet {
 /** Engine side: counts requests out, and collects quiet answers when some thread posts. */
 export class RoundBarrier {
   readonly counter = new Int32Array(new SharedArrayBuffer(4));
-  private readonly waiting = new Set<QuietMember>();
+  readonly #waiting = new Set<QuietMember>();
 
   /** Before a request goes to a member's thread. */
   enter(member: QuietMember): void {
     // Nothing out: whatever a dead thread left in the count is forgotten.
-    if (this.waiting.size === 0) Atomics.store(this.counter, 0, 0);
-    this.waiting.add(member);
+    if (this.#waiting.size === 0) Atomics.store(this.counter, 0, 0);
+    this.#waiting.add(member);
     Atomics.add(this.counter, 0, 1);
   }
 
   /** The member's answer arrived as a message. */
   leave(member: QuietMember): void {
-    this.waiting.delete(member);
+    this.#waiting.delete(member);
   }
 
   /** The member's thread ended with a request out: it will never count itself finished. */
   abandon(member: QuietMember): void {
-    if (!this.waiting.delete(member)) return;
+    if (!this.#waiting.delete(member)) return;
     Atomics.sub(this.counter, 0, 1);
     this.sweep();
   }
 
   /** After any message from a member's thread: takes every answer left quietly. */
   sweep(): void {
-    for (const member of this.waiting) {
-      if (member.takeQuiet()) this.waiting.delete(member);
+    for (const member of this.#waiting) {
+      if (member.takeQuiet()) this.#waiting.delete(member);
     }
   }
 }
@@ -55,25 +55,27 @@ export interface QuietMember {
 
 /** Thread side: the status words of one thread and the engine's counter. */
 export class QuietAnswer {
-  private readonly status: Int32Array;
+  readonly #status: Int32Array;
+  readonly #counter: Int32Array;
 
   constructor(
     status: SharedArrayBuffer,
-    private readonly counter: Int32Array,
+    counter: Int32Array,
   ) {
-    this.status = new Int32Array(status);
+    this.#counter = counter;
+    this.#status = new Int32Array(status);
   }
 
   /** Leaves an output batch of `length` bytes; true if this thread must post (it finished last). */
   leave(length: number): boolean {
-    this.status[1] = length;
-    Atomics.store(this.status, 0, Quiet.Ready);
+    this.#status[1] = length;
+    Atomics.store(this.#status, 0, Quiet.Ready);
     return this.finish();
   }
 
   /** Counts this thread finished (its answer goes as a message anyway); true if it finished last. */
   finish(): boolean {
-    return Atomics.sub(this.counter, 0, 1) <= 1;
+    return Atomics.sub(this.#counter, 0, 1) <= 1;
   }
 
   /** Engine side of the same words: the length of a quiet answer, or -1 if there is none. */
