@@ -28,9 +28,11 @@ export class Lifecycle implements Resource {
   #closing: Promise<void> | null = null;
   #resolveClosed!: () => void;
   readonly #children = new Set<Resource>();
+  readonly #teardown: (failure: Error | undefined) => Promise<void> | void;
 
   /** `teardown` runs once, on the first close or fail; what it throws becomes the failure. */
-  constructor(private readonly teardown: (failure: Error | undefined) => Promise<void> | void = () => {}) {
+  constructor(teardown: (failure: Error | undefined) => Promise<void> | void = () => {}) {
+    this.#teardown = teardown;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -82,7 +84,7 @@ export class Lifecycle implements Resource {
     // A microtask later, so a teardown that calls back into this resource sees it closing.
     await undefined;
     try {
-      await this.teardown(reason);
+      await this.#teardown(reason);
     } catch (error) {
       this.#failure ??= asError(error);
     }

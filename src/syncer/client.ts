@@ -10,8 +10,7 @@ import type { StatusRegistrar } from './status.ts';
 
 export type { PeerState } from './peer-link.ts';
 
-export interface SyncerClientOptions extends Omit<TransportOptions, 'log' | 'pemFile'> {
-  logger?: Logger;
+export interface SyncerClientOptions extends Omit<TransportOptions, 'sbsTypes' | 'pemFile'> {
   /** Seconds between a failed or lost connection and the next attempt. Default 10, as Hat. */
   reconnectDelay?: number;
   /** Per peer: bytes received and not yet registered past which reading pauses. Default 16 MiB. */
@@ -50,18 +49,20 @@ class Client extends ResourceBase implements SyncerClient {
   readonly #callbacks = new Set<(peer: SyncerPeer, state: PeerState) => void>();
   readonly #context: PeerLinkContext;
   readonly #stopWatching: () => void;
+  readonly #log: Logger;
 
   constructor(
     serverId: number,
     backend: Backend,
     status: StatusRegistrar,
     discovery: PeerDiscovery,
-    private readonly log: Logger,
+    log: Logger,
     reconnectDelayMs: number,
     maxUnreadBytes: number | undefined,
-    transport: Omit<TransportOptions, 'log'>,
+    transport: PeerLinkContext['transport'],
   ) {
     super();
+    this.#log = log;
     this.#context = {
       serverId, backend, status, log, reconnectDelayMs, maxUnreadBytes, transport,
       onState: (peer, state) => {
@@ -85,7 +86,7 @@ class Client extends ResourceBase implements SyncerClient {
     const wanted = new Map<number, SyncerPeer>();
     for (const peer of peers) {
       if (peer.serverId === this.#context.serverId) {
-        this.log.warning('syncer peer with this server\'s own id ignored', { server_id: peer.serverId, address: peer.address });
+        this.#log.warning('syncer peer with this server\'s own id ignored', { server_id: peer.serverId, address: peer.address });
         continue;
       }
       wanted.set(peer.serverId, peer);

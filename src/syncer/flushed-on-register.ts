@@ -17,17 +17,19 @@ export function flushedOnRegister(backend: Backend): Backend {
 class FlushedOnRegister implements Backend {
   readonly #callbacks = new Set<(events: Event[]) => void>();
   readonly closed?: Promise<void>;
+  readonly #inner: Backend;
 
-  constructor(private readonly inner: Backend) {
+  constructor(inner: Backend) {
+    this.#inner = inner;
     if (inner.closed !== undefined) this.closed = inner.closed;
   }
 
   getLastEventId(serverId: number): Promise<EventId> {
-    return this.inner.getLastEventId(serverId);
+    return this.#inner.getLastEventId(serverId);
   }
 
   async register(events: Event[]): Promise<(Event | null)[]> {
-    const results = await this.inner.register(events);
+    const results = await this.#inner.register(events);
     const accepted = results.filter((e): e is Event => e !== null);
     for (const session of splitPerSession(accepted)) {
       for (const cb of this.#callbacks) cb(session);
@@ -36,17 +38,17 @@ class FlushedOnRegister implements Backend {
   }
 
   query(data: QueryData): Promise<Event[]> {
-    return this.inner.query(data);
+    return this.#inner.query(data);
   }
 
   async *queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
-    const held = await this.inner.query({ serverId: eventId.server, order: 'ascending' });
+    const held = await this.#inner.query({ serverId: eventId.server, order: 'ascending' });
     const after = held.filter((e) => compareEventIds(e.id, eventId) > 0);
     yield* splitPerSession(after);
   }
 
   flush(): Promise<void> {
-    return this.inner.flush();
+    return this.#inner.flush();
   }
 
   onFlushed(cb: (events: Event[]) => void): () => void {
@@ -55,6 +57,6 @@ class FlushedOnRegister implements Backend {
   }
 
   close(): Promise<void> {
-    return this.inner.close();
+    return this.#inner.close();
   }
 }

@@ -23,7 +23,7 @@ export interface PeerLinkContext {
   readonly log: Logger;
   readonly reconnectDelayMs: number;
   readonly maxUnreadBytes: number | undefined;
-  readonly transport: Omit<TransportOptions, 'log'>;
+  readonly transport: Omit<TransportOptions, 'sbsTypes' | 'logger' | 'pemFile'>;
   onState(peer: SyncerPeer, state: PeerState): void;
 }
 
@@ -34,12 +34,14 @@ export class PeerLink extends ResourceBase {
   #stream: SyncerStream | null = null;
   #state: PeerState = 'connecting';
   readonly #loop: Promise<void>;
+  readonly #ctx: PeerLinkContext;
 
   constructor(
     readonly peer: SyncerPeer,
-    private readonly ctx: PeerLinkContext,
+    ctx: PeerLinkContext,
   ) {
     super();
+    this.#ctx = ctx;
     this.#loop = this.#run();
   }
 
@@ -48,7 +50,8 @@ export class PeerLink extends ResourceBase {
   }
 
   async #run(): Promise<void> {
-    const { peer, ctx } = this;
+    const peer = this.peer;
+    const ctx = this.#ctx;
     const where = { server_id: peer.serverId, address: peer.address };
     while (!this.#stopping.signal.aborted) {
       let stream: SyncerStream;
@@ -86,7 +89,8 @@ export class PeerLink extends ResourceBase {
 
   /** One connection: the backlog (status false), MsgSynced (status true), then live, until it closes. */
   async #follow(stream: SyncerStream): Promise<void> {
-    const { peer, ctx } = this;
+    const peer = this.peer;
+    const ctx = this.#ctx;
     this.#stream = stream;
     this.#setState('connected');
     registerStatus(ctx.status, clientSyncedEvent(peer.serverId, false), ctx.log);
@@ -107,12 +111,12 @@ export class PeerLink extends ResourceBase {
 
   /** The reconnect delay, cut short by a close. */
   async #pause(): Promise<void> {
-    await sleep(this.ctx.reconnectDelayMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
+    await sleep(this.#ctx.reconnectDelayMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
   }
 
   #setState(state: PeerState): void {
     this.#state = state;
-    this.ctx.onState(this.peer, state);
+    this.#ctx.onState(this.peer, state);
   }
 
   protected override async teardown(): Promise<void> {

@@ -53,12 +53,14 @@ export class SyncerServerConnection extends ResourceBase {
   readonly #flushes = new Map<number, () => void>();
   /** The backlog-then-synced sender, once MsgReq came (it may hold a backend read transaction). */
   #streaming: Promise<void> = Promise.resolve();
+  readonly #hub: ConnectionHub;
 
   constructor(
     readonly conn: ChatterConnection,
-    private readonly hub: ConnectionHub,
+    hub: ConnectionHub,
   ) {
     super();
+    this.#hub = hub;
     conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
       this.#settleFlushes();
@@ -88,10 +90,10 @@ export class SyncerServerConnection extends ResourceBase {
     if (this.#queued === null || this.#overflowed) return;
     this.#queued.push(events);
     this.#queuedCount += events.length;
-    if (this.#queuedCount > this.hub.limits.maxQueuedLiveEvents) {
+    if (this.#queuedCount > this.#hub.limits.maxQueuedLiveEvents) {
       // Everything flushed is also in the backend: drop the copy and read it again from there.
-      this.hub.log.debug('live events during the backlog exceed the queue; reading them from the backend instead', {
-        client: this.#describe(), limit: this.hub.limits.maxQueuedLiveEvents,
+      this.#hub.log.debug('live events during the backlog exceed the queue; reading them from the backend instead', {
+        client: this.#describe(), limit: this.#hub.limits.maxQueuedLiveEvents,
       });
       this.#overflowed = true;
       this.#queued = [];
@@ -113,12 +115,12 @@ export class SyncerServerConnection extends ResourceBase {
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
-        this.hub.log.warning('syncer client did not confirm a flush in time', {
-          client: this.#describe(), timeout_ms: this.hub.limits.flushTimeoutMs,
+        this.#hub.log.warning('syncer client did not confirm a flush in time', {
+          client: this.#describe(), timeout_ms: this.#hub.limits.flushTimeoutMs,
         });
         this.#flushes.delete(first);
         resolve();
-      }, this.hub.limits.flushTimeoutMs);
+      }, this.#hub.limits.flushTimeoutMs);
       this.#flushes.set(first, () => {
         clearTimeout(timer);
         resolve();
@@ -162,13 +164,13 @@ export class SyncerServerConnection extends ResourceBase {
     this.#filter = new SentFilter(req.lastEventId);
     this.#phase = 'backlog';
     this.#queued = [];
-    this.hub.log.info('syncer client connected', {
+    this.#hub.log.info('syncer client connected', {
       client: this.#describe(), last_event_id: eventIdKey(req.lastEventId),
     });
-    this.hub.join(this); // live sessions from now on, before the backlog is read
+    this.#hub.join(this); // live sessions from now on, before the backlog is read
     this.#streaming = this.#stream().catch((err: unknown) => {
       if (!this.isOpen) return;
-      this.hub.log.error('syncer backlog failed', { client: this.#describe(), error: describeError(err) });
+      this.#hub.log.error('syncer backlog failed', { client: this.#describe(), error: describeError(err) });
       void this.lifecycle.fail(err);
     });
   }
@@ -185,10 +187,10 @@ export class SyncerServerConnection extends ResourceBase {
       this.#queuedCount = 0;
       this.#overflowed = false;
       let full = false;
-      for await (const session of this.hub.backend.queryFlushed(filter.last)) {
+      for await (const session of this.#hub.backend.queryFlushed(filter.last)) {
         if (!this.isOpen) return;
         this.#send(session);
-        if (this.conn.pendingSendBytes > this.hub.limits.backlogHighWater) {
+        if (this.conn.pendingSendBytes > this.#hub.limits.backlogHighWater) {
           full = true;
           break;
         }
@@ -199,7 +201,7 @@ export class SyncerServerConnection extends ResourceBase {
     }
     this.conn.send(SYNCER_MODULE, SyncerMsg.synced);
     this.#phase = 'synced';
-    this.hub.synced(this);
+    this.#hub.synced(this);
     const queued = this.#queued ?? [];
     this.#queued = null;
     for (const session of queued) this.#send(session);
@@ -219,7 +221,7 @@ export class SyncerServerConnection extends ResourceBase {
   /** Bad input: logged, then closed (a synced client still gets a flush request, not waited for). */
   #reject(reason: string): void {
     if (!this.isOpen) return;
-    this.hub.log.warning('closing syncer client connection', { client: this.#describe(), reason });
+    this.#hub.log.warning('closing syncer client connection', { client: this.#describe(), reason });
     void this.lifecycle.fail(new Error(reason));
   }
 
@@ -234,7 +236,7 @@ export class SyncerServerConnection extends ResourceBase {
     await this.conn.close();
     this.#settleFlushes();
     await this.#streaming; // it stops at its next step; then no backend read is left open
-    this.hub.leave(this);
+    this.#hub.leave(this);
   }
 
   #settleFlushes(): void {

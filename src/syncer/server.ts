@@ -8,6 +8,7 @@ import type { Backend } from '../backends/backend.ts';
 import { listen, type ChatterServer, type TransportOptions } from '../chatter/transport.ts';
 import type { ChatterConnection } from '../chatter/connection.ts';
 import { encodeAlone } from '../sbs/writer.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { EVENT_SIZE_HINT, SyncerServerConnection, type ConnectionHub, type ServerConnectionLimits } from './server-connection.ts';
 import { registerStatus, serverStatusEvent, type StatusRegistrar, type SyncerClientInfo } from './status.ts';
@@ -15,8 +16,7 @@ import { registerStatus, serverStatusEvent, type StatusRegistrar, type SyncerCli
 /** Hat's default Syncer address (the port of `syncer_server.address`). */
 export const DEFAULT_SYNCER_ADDRESS = 'tcp+sbs://127.0.0.1:23013';
 
-export interface SyncerServerOptions extends Omit<TransportOptions, 'log'> {
-  logger?: Logger;
+export interface SyncerServerOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Seconds a flush request waits for its MsgFlushRes before it is given up (logged). Default 20, the chatter ping timeout. */
   flushTimeout?: number;
   /** Send-buffer bytes past which a client's backlog waits for it to read. Default 1 MiB. */
@@ -61,7 +61,7 @@ export async function createSyncerServer(
   const server = new Server(backend, status, limits, log);
   const { logger: _logger, ...transport } = opts;
   try {
-    await server.listen(address, { ...transport, log: (message) => log.warning(message) });
+    await server.listen(address, { ...transport, logger: log, sbsTypes: HAT_EVENT_TYPES });
   } catch (err) {
     await server.close();
     throw err;
@@ -75,14 +75,16 @@ class Server extends ResourceBase implements SyncerServer, ConnectionHub {
   /** Connections past MsgReq, in that order: the status list and the live stream. */
   readonly #joined = new Set<SyncerServerConnection>();
   readonly #unsubscribe: () => void;
+  readonly #status: StatusRegistrar;
 
   constructor(
     readonly backend: Backend,
-    private readonly status: StatusRegistrar,
+    status: StatusRegistrar,
     readonly limits: ServerConnectionLimits,
     readonly log: Logger,
   ) {
     super();
+    this.#status = status;
     this.#unsubscribe = backend.onFlushed((events) => this.#live(events));
   }
 
@@ -141,7 +143,7 @@ class Server extends ResourceBase implements SyncerServer, ConnectionHub {
    */
   #publish(): void {
     if (!this.isOpen) return;
-    registerStatus(this.status, serverStatusEvent(this.clients), this.log);
+    registerStatus(this.#status, serverStatusEvent(this.clients), this.log);
   }
 
   protected override async teardown(): Promise<void> {

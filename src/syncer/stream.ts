@@ -19,15 +19,15 @@ import { QueuedIterator } from '../common/queued-iterator.ts';
 import { connect, type TransportOptions } from '../chatter/transport.ts';
 import type { ChatterConnection, ChatterMessage, Conversation } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { readEvents } from '../sbs/event-codec.ts';
 import { SYNCER_MODULE, SyncerMsg, writeSyncerMsgReq } from '../sbs/syncer-messages.ts';
 
-export interface SyncerStreamOptions extends Omit<TransportOptions, 'log'> {
+export interface SyncerStreamOptions extends Omit<TransportOptions, 'sbsTypes' | 'pemFile'> {
   /** Sent in MsgReq; the server lists it in its status event (a server sends its own id as text). */
   clientName: string;
   /** Events of `lastEventId.server` strictly after this id are streamed. */
   lastEventId: EventId;
-  logger?: Logger;
   /** Bytes of received sessions not yet taken past which reading pauses. Default 16 MiB. */
   maxUnreadBytes?: number;
 }
@@ -57,7 +57,7 @@ export async function connectSyncer(address: string, opts: SyncerStreamOptions):
   }
   if (!(maxUnreadBytes > 0)) throw new RangeError(`maxUnreadBytes must be positive, got ${maxUnreadBytes}`);
   const log = (logger ?? silentLogger()).child('syncer.client');
-  const conn = await connect(address, { ...transport, log: (message) => log.warning(message) });
+  const conn = await connect(address, { ...transport, logger: log, sbsTypes: HAT_EVENT_TYPES });
   const stream = new Stream(conn, { ...lastEventId }, maxUnreadBytes, log);
   conn.send(SYNCER_MODULE, SyncerMsg.req, (w) => writeSyncerMsgReq(w, { lastEventId, clientName }));
   return stream;
@@ -75,14 +75,22 @@ class Stream extends ResourceBase implements SyncerStream {
   #lastTaken: EventId;
   #unreadBytes = 0;
   #paused = false;
+  readonly #conn: ChatterConnection;
+  readonly #requested: EventId;
+  readonly #maxUnreadBytes: number;
+  readonly #log: Logger;
 
   constructor(
-    private readonly conn: ChatterConnection,
-    private readonly requested: EventId,
-    private readonly maxUnreadBytes: number,
-    private readonly log: Logger,
+    conn: ChatterConnection,
+    requested: EventId,
+    maxUnreadBytes: number,
+    log: Logger,
   ) {
     super();
+    this.#conn = conn;
+    this.#requested = requested;
+    this.#maxUnreadBytes = maxUnreadBytes;
+    this.#log = log;
     this.#lastReceived = requested;
     this.#lastTaken = requested;
     this.synced = new Promise((resolve, reject) => {
@@ -103,7 +111,7 @@ class Stream extends ResourceBase implements SyncerStream {
   }
 
   protected override async teardown(): Promise<void> {
-    await this.conn.close();
+    await this.#conn.close();
     this.#items.end(); // what arrived stays readable
     if (!this.#syncedReceived) this.#rejectSynced(this.failure ?? new Error('syncer stream closed before synced'));
   }
@@ -129,7 +137,7 @@ class Stream extends ResourceBase implements SyncerStream {
       const item = next.value;
       if (item.kind === 'flush') {
         // Everything received before the request has been taken and processed by now.
-        if (this.conn.isOpen) this.conn.send(SYNCER_MODULE, SyncerMsg.flushRes, undefined, { conversation: item.conversation, last: true });
+        if (this.#conn.isOpen) this.#conn.send(SYNCER_MODULE, SyncerMsg.flushRes, undefined, { conversation: item.conversation, last: true });
         continue;
       }
       if (item.kind === 'synced') {
@@ -138,9 +146,9 @@ class Stream extends ResourceBase implements SyncerStream {
         continue;
       }
       this.#unreadBytes -= item.bytes;
-      if (this.#paused && this.#unreadBytes <= this.maxUnreadBytes / 2) {
+      if (this.#paused && this.#unreadBytes <= this.#maxUnreadBytes / 2) {
         this.#paused = false;
-        this.conn.resume();
+        this.#conn.resume();
       }
       this.#lastTaken = item.events[item.events.length - 1]!.id;
       return { done: false, value: item.events };
@@ -182,10 +190,10 @@ class Stream extends ResourceBase implements SyncerStream {
     }
     // [Q] a Hat 0.8 LMDB server can append another server's events of the same session number
     // to a list; they are not what was asked for, and storing them could hide a gap of that server.
-    const server = this.requested.server;
+    const server = this.#requested.server;
     const events = received.every((e) => e.id.server === server) ? received : received.filter((e) => e.id.server === server);
     if (events.length < received.length) {
-      this.log.debug('events of other servers dropped', { count: received.length - events.length, server_id: server });
+      this.#log.debug('events of other servers dropped', { count: received.length - events.length, server_id: server });
     }
     for (const event of events) {
       if (compareEventIds(event.id, this.#lastReceived) <= 0) {
@@ -197,15 +205,15 @@ class Stream extends ResourceBase implements SyncerStream {
     if (events.length === 0) return;
     this.#items.push({ kind: 'events', events, bytes: data.length });
     this.#unreadBytes += data.length;
-    if (!this.#paused && this.#unreadBytes > this.maxUnreadBytes) {
+    if (!this.#paused && this.#unreadBytes > this.#maxUnreadBytes) {
       this.#paused = true;
-      this.conn.pause();
+      this.#conn.pause();
     }
   }
 
   #reject(reason: string): void {
     if (!this.isOpen) return;
-    this.log.warning('closing syncer connection', { address: this.conn.remoteAddress, reason });
+    this.#log.warning('closing syncer connection', { address: this.#conn.remoteAddress, reason });
     void this.lifecycle.fail(new Error(reason));
   }
 }

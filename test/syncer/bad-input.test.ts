@@ -10,7 +10,7 @@ import { writeEvents } from '../../src/sbs/event-codec.ts';
 import type { DataWriter } from '../../src/chatter/framing.ts';
 import { connectSyncer } from '../../src/syncer/stream.ts';
 import { rawConnect, type RawPeer } from '../chatter/helpers.ts';
-import { logLines, recordingLogger, startNode, statusEvents, until, type Node } from './helpers.ts';
+import { logLines, entryLogger, startNode, statusEvents, until, type Node } from './helpers.ts';
 import { decodeFrame, FrameCollector } from './replay.ts';
 
 const req = (session = 0, name = 'raw'): DataWriter => (w) => writeSyncerMsgReq(w, { lastEventId: { server: 1, session, instance: 0 }, clientName: name });
@@ -128,7 +128,7 @@ describe('bad input to the client', () => {
     ['an eventer message', [frame(1, EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, [['*']]))], /unexpected message HatEventer/, 0],
   ])('%s: closed with the reason logged; what came before stays readable', async (name, frames, reason, good) => {
     const fake = await fakeServer(frames);
-    const log = recordingLogger();
+    const log = entryLogger();
     try {
       const stream = await connectSyncer(fake.address, { clientName: 'c', lastEventId: { server: 1, session: 1, instance: 3 }, logger: log });
       await stream.closed;

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Event, EventId, RegisterEvent } from '../../src/common/types.ts';
-import type { Logger, LevelName, LogFields } from '../../src/common/logger.ts';
+import { entryLogger } from '../helpers/logger.ts';
 import { compareEventIds, eventIdKey } from '../../src/common/event-id.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
@@ -20,26 +20,7 @@ import { createMemoryBackend } from '../../src/backends/memory.ts';
 import { createDummyBackend } from '../../src/backends/dummy.ts';
 import * as net from 'node:net';
 import { jsonPayloadFromText, jsonPayloadText } from '../../src/common/json-payload.ts';
-import { eventForm } from '../sbs/vector-forms.ts';
-
-export interface LogEntry { level: LevelName; name: string; message: string; fields: LogFields }
-
-/** A Logger that keeps every entry (all levels enabled). */
-export function recordingLogger(entries: LogEntry[] = [], name = 'hat.event'): Logger & { entries: LogEntry[] } {
-  const at = (level: LevelName) => (message: string, fields: LogFields = {}): void => {
-    entries.push({ level, name, message, fields });
-  };
-  return {
-    name, entries,
-    debug: at('debug'), info: at('info'), warning: at('warning'), error: at('error'), critical: at('critical'),
-    isEnabled: () => true,
-    child: (suffix) => recordingLogger(entries, `${name}.${suffix}`),
-  };
-}
-
-/** Log entries as one line each, for matching. */
-export const logLines = (entries: LogEntry[]): string[] =>
-  entries.map((e) => `${e.level} ${e.name}: ${e.message} ${JSON.stringify(e.fields)}`);
+import { eventForm } from '../helpers/vectors.ts';
 
 const dirs: string[] = [];
 
@@ -78,7 +59,7 @@ export interface Node {
   server: SyncerServer;
   address: string;
   client: SyncerClient | null;
-  log: ReturnType<typeof recordingLogger>;
+  log: ReturnType<typeof entryLogger>;
   /** every session the engine stored, in order */
   sessions: Event[][];
   /** closes as a server stop does: client, engine, flush clients, syncer server, backend */
@@ -94,7 +75,7 @@ afterEach(async () => {
 
 export async function startNode(opts: NodeOptions): Promise<Node> {
   const dbPath = opts.dbPath ?? tempDbPath();
-  const log = recordingLogger();
+  const log = entryLogger();
   const kind = opts.backendKind ?? 'lmdb';
   const backend = kind === 'lmdb'
     ? await openLmdbBackend(lmdbConf(dbPath, opts.flushPeriod ?? 0.05), { cleanup: false })
@@ -201,6 +182,7 @@ export const statusSessions = (node: Node): Event[][] =>
 export const payloadText = (e: Event): string | null => (e.payload?.type === 'json' ? jsonPayloadText(e.payload) : null);
 
 export { lmdbConf };
+export { entryLogger, logLines } from '../helpers/logger.ts';
 
 /** A discovery whose list the test changes. */
 export class SettablePeers implements PeerDiscovery {

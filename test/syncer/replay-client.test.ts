@@ -12,7 +12,7 @@ import type { Event } from '../../src/common/types.ts';
 import { connectSyncer } from '../../src/syncer/stream.ts';
 import { readSyncerMsgReq } from '../../src/sbs/syncer-messages.ts';
 import { SbsReader } from '../../src/sbs/reader.ts';
-import { eventForm, hex, unhex } from '../sbs/vector-forms.ts';
+import { eventForm, hex, unhex } from '../helpers/vectors.ts';
 import { until } from './helpers.ts';
 import { capture, decodeFrame, FrameCollector, toServer, type Frame } from './replay.ts';
 

@@ -20,8 +20,8 @@ import { createSyncerServer, type SyncerServer } from '../../src/syncer/server.t
 import { SbsReader } from '../../src/sbs/reader.ts';
 import { readEvents } from '../../src/sbs/event-codec.ts';
 import { rawConnect } from '../chatter/helpers.ts';
-import { hex, unhex } from '../sbs/vector-forms.ts';
-import { lmdbConf, logLines, recordingLogger, tempDbPath, until } from './helpers.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
+import { lmdbConf, logLines, entryLogger, tempDbPath, until } from './helpers.ts';
 import { capture, decodeFrame, eventsOf, FrameCollector, recordedFrameWith, toServer, type Frame, type RecordedConnection } from './replay.ts';
 
 const PING_SECONDS = 5;
@@ -37,7 +37,7 @@ interface Run {
   stopping: Promise<void> | null;
 }
 
-const log = recordingLogger();
+const log = entryLogger();
 
 async function startRun(dbPath: string, withEventer: boolean): Promise<Run> {
   const backend = await openLmdbBackend(lmdbConf(dbPath, 3600), { cleanup: false });
@@ -45,7 +45,7 @@ async function startRun(dbPath: string, withEventer: boolean): Promise<Run> {
   const stored: Event[] = [];
   engine.onEvents((events) => stored.push(...events));
   const syncer = await createSyncerServer('tcp+sbs://127.0.0.1:0', backend, engine, { logger: log, pingTimeout: PING_SECONDS });
-  const eventer = withEventer ? await createEventerServer(engine, 'tcp+sbs://127.0.0.1:0', { log: () => undefined }) : null;
+  const eventer = withEventer ? await createEventerServer(engine, 'tcp+sbs://127.0.0.1:0', {}) : null;
   const eventerClient = eventer ? await connectEventer(eventer.addresses[0]!) : null;
   return { backend, engine, syncer, eventer, eventerClient, stored, stopping: null };
 }

@@ -6,7 +6,7 @@ import { readHatMsg, type HatMsg } from '../../src/sbs/hat-messages.ts';
 import { SbsReader } from '../../src/sbs/reader.ts';
 import { writeEvents } from '../../src/sbs/event-codec.ts';
 import type { Event } from '../../src/common/types.ts';
-import { eventFrom, hex, VECTORS_DIR } from '../sbs/vector-forms.ts';
+import { eventFrom, hex, VECTORS_DIR } from '../helpers/vectors.ts';
 
 export interface Frame {
   direction: 'client->server' | 'server->client';

@@ -8,8 +8,8 @@ import { SbsReader } from '../../src/sbs/reader.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
 import { readEvents, writeEvents } from '../../src/sbs/event-codec.ts';
 import { readSyncerMsgReq, SYNCER_MODULE, SyncerMsg, writeSyncerMsgReq, type SyncerMsgReq } from '../../src/sbs/syncer-messages.ts';
-import { isKnownSbsType } from '../../src/sbs/modules.ts';
-import { eventForm, eventFrom, hex, sbsVectors, unhex } from '../sbs/vector-forms.ts';
+import { HAT_EVENT_TYPES } from '../../src/sbs/hat-event-types.ts';
+import { eventForm, eventFrom, hex, sbsVectors, unhex } from '../helpers/vectors.ts';
 import { capture } from './replay.ts';
 
 interface Codec { write(w: SbsWriter, v: unknown): void; read(r: SbsReader): unknown }
@@ -58,7 +58,7 @@ describe('frames of syncer-wire-capture.json', () => {
     new FrameDecoder().push(unhex(f.hex), (b) => (bodies.push(b), true));
     expect(bodies).toHaveLength(1);
     const msg = readHatMsg(new SbsReader(bodies[0]!));
-    expect(isKnownSbsType(msg.module, msg.type)).toBe(true);
+    expect(HAT_EVENT_TYPES.get(msg.module ?? '')?.has(msg.type)).toBe(true);
     const { id, first, owner, token, last, module, type, data } = f.decoded;
     expect({ id: msg.id, first: msg.first, owner: msg.owner, token: msg.token, last: msg.last, module: msg.module, type: msg.type })
       .toEqual({ id, first, owner, token, last, module, type });
