@@ -39,4 +39,10 @@ export interface BackendModule {
    * beside it (session-reservation.ts), because such a backend remembers only flushed ids.
    */
   dataPathKey?: string;
+  /**
+   * True for a backend that keeps nothing durable (memory, dummy): it never reports a flush, so a
+   * server gives its engine and its Syncer a view that counts registering as flushing
+   * (syncer/flushed-on-register.ts); without it, Syncer clients would get nothing.
+   */
+  volatile?: boolean;
 }

@@ -10,7 +10,7 @@ export async function createDummyBackend(_conf?: object): Promise<Backend> {
 }
 
 /** The built-in backend module `dummy`. */
-export const dummyBackendModule: BackendModule = { create: createDummyBackend };
+export const dummyBackendModule: BackendModule = { create: createDummyBackend, volatile: true };
 
 class DummyBackend extends VolatileBackend {
   constructor() {

@@ -12,7 +12,7 @@ export async function createMemoryBackend(_conf?: object): Promise<Backend> {
 }
 
 /** The built-in backend module `memory`. */
-export const memoryBackendModule: BackendModule = { create: createMemoryBackend };
+export const memoryBackendModule: BackendModule = { create: createMemoryBackend, volatile: true };
 
 class MemoryBackend extends VolatileBackend {
   readonly #events: Event[] = [];

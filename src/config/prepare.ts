@@ -12,6 +12,7 @@ import { builtInBackendName, loadBackendModule } from '../backends/backend-modul
 import { validateWithSchema } from '../common/schema.ts';
 import serverSchema from './server.schema.json' with { type: 'json' };
 import { describeError } from '../common/describe-error.ts';
+import { peerProblems } from '../syncer/peers.ts';
 
 export interface PreparedConf {
   /** the configuration with defaults filled in and paths made absolute */
@@ -22,7 +23,7 @@ export interface PreparedConf {
   /** 'lmdb' etc. for a built-in backend */
   backendName: string | undefined;
   baseDir: string;
-  /** things that are accepted but not acted on (e.g. syncer_server) */
+  /** things that are accepted but not acted on (e.g. monitor) */
   warnings: string[];
 }
 
@@ -42,27 +43,48 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   const problems: ConfigProblem[] = validateWithSchema(serverSchema, conf);
   if (!isObject(conf)) throw new ConfigError(problems, source);
 
-  const address = conf.eventer_server?.address;
-  if (typeof address === 'string') {
-    try {
-      const parsed = parseAddress(address);
-      if (parsed.protocol === 'ssl' && conf.eventer_server.pem_file === undefined)
-        problems.push({ path: '/eventer_server/pem_file', message: 'expected a PEM file for an ssl+sbs address' });
-    } catch (err) {
-      problems.push({ path: '/eventer_server/address', message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})` });
-    }
-  }
-  if (typeof conf.eventer_server?.pem_file === 'string') conf.eventer_server.pem_file = path.resolve(baseDir, conf.eventer_server.pem_file);
+  for (const key of ['eventer_server', 'syncer_server'] as const) checkListener(conf, key, baseDir, problems);
+  checkPeers(conf, problems);
 
   const backend = await checkBackend(conf, baseDir, problems);
   const modules = await checkModules(conf, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
 
   const warnings: string[] = [];
-  for (const key of ['syncer_server', 'monitor', 'mariner_server'] as const) {
+  for (const key of ['monitor', 'mariner_server'] as const) {
     if (conf[key] !== undefined) warnings.push(`'${key}' is not supported by this server yet and is ignored`);
   }
+  for (const key of ['token', 'subscriptions'] as const) {
+    if (conf.syncer_server?.[key] !== undefined) warnings.push(`'syncer_server.${key}' belongs to the Syncer of Hat 0.8.6 and later and is ignored`);
+  }
   return { conf, backend: backend!, modules, backendName: builtInBackendName(conf.backend.module), baseDir, warnings };
+}
+
+/** A listening section (`eventer_server`, `syncer_server`): its address, and a PEM file for ssl (resolved). */
+function checkListener(conf: ServerConf, key: 'eventer_server' | 'syncer_server', baseDir: string, problems: ConfigProblem[]): void {
+  const section = conf[key];
+  if (!isObject(section)) return; // absent, or the schema said why
+  if (typeof section.address === 'string') {
+    try {
+      if (parseAddress(section.address).protocol === 'ssl' && section.pem_file === undefined)
+        problems.push({ path: `/${key}/pem_file`, message: 'expected a PEM file for an ssl+sbs address' });
+    } catch (err) {
+      problems.push({ path: `/${key}/address`, message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})` });
+    }
+  }
+  if (typeof section.pem_file === 'string') section.pem_file = path.resolve(baseDir, section.pem_file);
+}
+
+/** `syncer_peers`: what the schema cannot say (an id listed twice, an address that does not parse). */
+function checkPeers(conf: ServerConf, problems: ConfigProblem[]): void {
+  const entries: unknown[] | undefined = conf.syncer_peers;
+  if (!Array.isArray(entries)) return;
+  // An entry of the wrong shape has its problem from the schema already.
+  const wellFormed = entries.map((e) => isObject(e) && typeof e['address'] === 'string' && Number.isInteger(e['server_id']));
+  const found = peerProblems(entries.map((e) => (isObject(e) ? { serverId: e['server_id'] as number, address: e['address'] as string } : { serverId: NaN, address: '' })));
+  for (const { index, field, message } of found) {
+    if (wellFormed[index]) problems.push({ path: `/syncer_peers/${index}/${field === 'serverId' ? 'server_id' : 'address'}`, message });
+  }
 }
 
 async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<BackendModule | undefined> {

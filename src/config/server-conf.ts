@@ -23,9 +23,16 @@ export interface ServerConf {
   backend: BackendConf;
   engine: EngineConf;
   eventer_server: { address: string; pem_file?: string };
-  syncer_server?: { address: string; token?: string | null; subscriptions?: string[][] };
+  syncer_server?: { address: string; pem_file?: string; token?: string | null; subscriptions?: string[][] };
+  /** Our extension: the servers to sync from (Hat finds them through Hat Monitor). */
+  syncer_peers?: SyncerPeerConf[];
   syncer_token?: string;
   synced_restart_engine?: boolean;
   monitor?: Record<string, unknown>;
   mariner_server?: Record<string, unknown>;
+}
+
+export interface SyncerPeerConf {
+  server_id: number;
+  address: string;
 }

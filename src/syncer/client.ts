@@ -17,14 +17,20 @@ export interface SyncerClientOptions extends Omit<TransportOptions, 'sbsTypes' |
   maxUnreadBytes?: number;
 }
 
+export type StateCallback = (peer: SyncerPeer, state: PeerState, backlogEvents: number) => void;
+
 export interface SyncerPeerInfo extends SyncerPeer {
   state: PeerState;
 }
 
 export interface SyncerClient extends Resource {
   readonly peers: SyncerPeerInfo[];
-  /** Every link state change (Hat's CONNECTED / SYNCED / DISCONNECTED); returns unsubscribe. */
-  onState(cb: (peer: SyncerPeer, state: PeerState) => void): () => void;
+  /**
+   * Every link state change (Hat's CONNECTED / SYNCED / DISCONNECTED); returns unsubscribe. At
+   * 'synced' (once the status event `true` is registered) `backlogEvents` is how many events the
+   * connection's backlog brought; 0 for the other states.
+   */
+  onState(cb: StateCallback): () => void;
 }
 
 /**
@@ -46,7 +52,7 @@ export function createSyncerClient(
 
 class Client extends ResourceBase implements SyncerClient {
   readonly #links = new Map<number, PeerLink>();
-  readonly #callbacks = new Set<(peer: SyncerPeer, state: PeerState) => void>();
+  readonly #callbacks = new Set<StateCallback>();
   readonly #context: PeerLinkContext;
   readonly #stopWatching: () => void;
   readonly #log: Logger;
@@ -65,8 +71,8 @@ class Client extends ResourceBase implements SyncerClient {
     this.#log = log;
     this.#context = {
       serverId, backend, status, log, reconnectDelayMs, maxUnreadBytes, transport,
-      onState: (peer, state) => {
-        for (const cb of this.#callbacks) cb(peer, state);
+      onState: (peer, state, backlogEvents) => {
+        for (const cb of this.#callbacks) cb(peer, state, backlogEvents);
       },
     };
     this.#stopWatching = discovery.watch((peers) => this.#apply(peers));
@@ -76,7 +82,7 @@ class Client extends ResourceBase implements SyncerClient {
     return [...this.#links.values()].map((link) => ({ ...link.peer, state: link.state }));
   }
 
-  onState(cb: (peer: SyncerPeer, state: PeerState) => void): () => void {
+  onState(cb: StateCallback): () => void {
     this.#callbacks.add(cb);
     return () => this.#callbacks.delete(cb);
   }

@@ -24,7 +24,7 @@ export interface PeerLinkContext {
   readonly reconnectDelayMs: number;
   readonly maxUnreadBytes: number | undefined;
   readonly transport: Omit<TransportOptions, 'sbsTypes' | 'logger' | 'pemFile'>;
-  onState(peer: SyncerPeer, state: PeerState): void;
+  onState(peer: SyncerPeer, state: PeerState, backlogEvents: number): void;
 }
 
 export class PeerLink extends ResourceBase {
@@ -87,26 +87,34 @@ export class PeerLink extends ResourceBase {
     }
   }
 
-  /** One connection: the backlog (status false), MsgSynced (status true), then live, until it closes. */
+  /**
+   * One connection: the backlog (status false), MsgSynced (status true, then the state 'synced'
+   * with the number of events the backlog brought), then live, until it closes.
+   */
   async #follow(stream: SyncerStream): Promise<void> {
     const peer = this.peer;
     const ctx = this.#ctx;
     this.#stream = stream;
-    this.#setState('connected');
-    registerStatus(ctx.status, clientSyncedEvent(peer.serverId, false), ctx.log);
-    stream.synced.then(() => {
+    this.#setState('connected', 0);
+    void registerStatus(ctx.status, clientSyncedEvent(peer.serverId, false), ctx.log);
+    let backlog = 0;
+    stream.synced.then(async () => {
       if (this.#stopping.signal.aborted) return;
-      this.#setState('synced');
-      registerStatus(ctx.status, clientSyncedEvent(peer.serverId, true), ctx.log);
+      ctx.log.info('synced with syncer peer', { server_id: peer.serverId, address: peer.address, backlog_events: backlog });
+      await registerStatus(ctx.status, clientSyncedEvent(peer.serverId, true), ctx.log);
+      if (this.#stream === stream && !this.#stopping.signal.aborted) this.#setState('synced', backlog);
     }, () => undefined);
     try {
-      for await (const events of stream) await ctx.backend.register(events);
+      for await (const events of stream) {
+        await ctx.backend.register(events);
+        if (!stream.isSynced) backlog += events.length;
+      }
     } catch (err) {
       // The stream closes as the loop is left; the next connection asks again from what is held.
       ctx.log.error('registering synced events failed', { server_id: peer.serverId, error: describeError(err) });
     }
     this.#stream = null;
-    this.#setState('disconnected');
+    this.#setState('disconnected', 0);
   }
 
   /** The reconnect delay, cut short by a close. */
@@ -114,9 +122,9 @@ export class PeerLink extends ResourceBase {
     await sleep(this.#ctx.reconnectDelayMs, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
   }
 
-  #setState(state: PeerState): void {
+  #setState(state: PeerState, backlogEvents: number): void {
     this.#state = state;
-    this.#ctx.onState(this.peer, state);
+    this.#ctx.onState(this.peer, state, backlogEvents);
   }
 
   protected override async teardown(): Promise<void> {

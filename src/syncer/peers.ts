@@ -16,21 +16,36 @@ export interface PeerDiscovery {
   watch(onPeers: (peers: readonly SyncerPeer[]) => void): () => void;
 }
 
+/** What is wrong with a peer list: each problem names the entry (its index) and its field. */
+export interface PeerProblem {
+  index: number;
+  field: 'serverId' | 'address';
+  message: string;
+}
+
+/** Checks a peer list: ids are non-negative integers listed once, addresses are chatter addresses. */
+export function peerProblems(peers: readonly SyncerPeer[]): PeerProblem[] {
+  const problems: PeerProblem[] = [];
+  const seen = new Set<number>();
+  peers.forEach((peer, index) => {
+    if (!Number.isSafeInteger(peer?.serverId) || peer.serverId < 0)
+      problems.push({ index, field: 'serverId', message: `server id must be a non-negative integer, got ${JSON.stringify(peer?.serverId)}` });
+    else if (seen.has(peer.serverId)) problems.push({ index, field: 'serverId', message: `server id ${peer.serverId} is listed twice` });
+    else seen.add(peer.serverId);
+    try {
+      parseAddress(peer?.address);
+    } catch (err) {
+      problems.push({ index, field: 'address', message: describeError(err) });
+    }
+  });
+  return problems;
+}
+
 /** A fixed list (the `syncer_peers` configuration); checked now, so a bad entry fails at start. */
 export function staticPeers(peers: readonly SyncerPeer[]): PeerDiscovery {
-  const seen = new Set<number>();
-  const list = peers.map((peer, i) => {
-    if (!Number.isSafeInteger(peer?.serverId) || peer.serverId < 0)
-      throw new TypeError(`syncer peer ${i}: server id must be a non-negative integer, got ${JSON.stringify(peer?.serverId)}`);
-    if (seen.has(peer.serverId)) throw new TypeError(`syncer peer ${i}: server id ${peer.serverId} is listed twice`);
-    seen.add(peer.serverId);
-    try {
-      parseAddress(peer.address);
-    } catch (err) {
-      throw new TypeError(`syncer peer ${i}: ${describeError(err)}`);
-    }
-    return { serverId: peer.serverId, address: peer.address };
-  });
+  const [problem] = peerProblems(peers);
+  if (problem !== undefined) throw new TypeError(`syncer peer ${problem.index}: ${problem.message}`);
+  const list = peers.map((peer) => ({ serverId: peer.serverId, address: peer.address }));
   return {
     watch(onPeers) {
       onPeers(list);

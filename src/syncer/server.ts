@@ -37,6 +37,8 @@ export interface SyncerServer extends Resource {
    * (MsgFlushReq / MsgFlushRes). The server's stop calls it after the engine stopped.
    */
   flushClients(): Promise<void>;
+  /** Registers the client list status event now, as at start and on every change (for an engine that restarted). */
+  publishStatus(): void;
 }
 
 /**
@@ -90,7 +92,7 @@ class Server extends ResourceBase implements SyncerServer, ConnectionHub {
 
   async listen(address: string, transport: TransportOptions): Promise<void> {
     this.#listener = await listen(address, (conn) => this.#accept(conn), transport);
-    this.#publish();
+    this.publishStatus();
     for (const bound of this.#listener.addresses) this.log.info('syncer server listening', { address: bound });
   }
 
@@ -110,17 +112,17 @@ class Server extends ResourceBase implements SyncerServer, ConnectionHub {
 
   join(connection: SyncerServerConnection): void {
     this.#joined.add(connection);
-    this.#publish();
+    this.publishStatus();
   }
 
   synced(connection: SyncerServerConnection): void {
     this.log.info('syncer client synced', { client: connection.clientName });
-    this.#publish();
+    this.publishStatus();
   }
 
   leave(connection: SyncerServerConnection): void {
     this.#connections.delete(connection);
-    if (this.#joined.delete(connection)) this.#publish();
+    if (this.#joined.delete(connection)) this.publishStatus();
   }
 
   #accept(conn: ChatterConnection): void {
@@ -141,9 +143,9 @@ class Server extends ResourceBase implements SyncerServer, ConnectionHub {
    * The client list as a status event. Not while stopping: those changes describe the stop itself,
    * and the engine they would go through has stopped before the Syncer in a server's stop order.
    */
-  #publish(): void {
+  publishStatus(): void {
     if (!this.isOpen) return;
-    registerStatus(this.#status, serverStatusEvent(this.clients), this.log);
+    void registerStatus(this.#status, serverStatusEvent(this.clients), this.log);
   }
 
   protected override async teardown(): Promise<void> {

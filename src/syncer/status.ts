@@ -38,10 +38,13 @@ export function clientSyncedEvent(peerServerId: number, synced: boolean): Regist
 
 /**
  * Registers one status event as its own session. Calls keep their order (the engine takes
- * requests in order); a failure is logged, never thrown: status is informational.
+ * requests in order); a failure is logged, never thrown: status is informational. Resolves once
+ * registered (or not).
  */
-export function registerStatus(registrar: StatusRegistrar, event: RegisterEvent, log: Logger): void {
-  registrar.register(SYNCER_SOURCE, [event]).catch((err: unknown) => {
+export async function registerStatus(registrar: StatusRegistrar, event: RegisterEvent, log: Logger): Promise<void> {
+  try {
+    await registrar.register(SYNCER_SOURCE, [event]);
+  } catch (err) {
     log.warning('status event not registered', { type: event.type.join('/'), error: describeError(err) });
-  });
+  }
 }

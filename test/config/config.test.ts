@@ -40,7 +40,7 @@ describe('prepareServerConf', () => {
     expect(prepared.warnings).toEqual([]);
   });
 
-  it("accepts Hat's Python backend names and warns about parts it does not run", async () => {
+  it("accepts Hat's Python backend names and its Syncer keys, and warns about parts it does not run", async () => {
     const prepared = await prepareServerConf({
       type: 'event',
       log: { version: 1, root: { level: 'INFO' }, handlers: {}, formatters: {}, disable_existing_loggers: false },
@@ -48,10 +48,41 @@ describe('prepareServerConf', () => {
       engine: { server_id: 1, modules: [] },
       eventer_server: { address: 'tcp+sbs://127.0.0.1:23012' },
       syncer_server: { address: 'tcp+sbs://127.0.0.1:23013' },
+      syncer_token: 'secret',
       synced_restart_engine: false,
+      monitor: { name: 'event1', group: 'event', monitor_address: 'tcp+sbs://127.0.0.1:23010' },
     });
     expect(prepared.backendName).toBe('memory');
-    expect(prepared.warnings).toEqual(["'syncer_server' is not supported by this server yet and is ignored"]);
+    expect(prepared.warnings).toEqual(["'monitor' is not supported by this server yet and is ignored"]);
+  });
+
+  it('Syncer: the default address, peers checked entry by entry, keys of later Hat versions warned about', async () => {
+    const base = { backend: { module: 'memory' }, engine: { server_id: 1 }, eventer_server: { address: 'tcp+sbs://127.0.0.1:0' } };
+    const prepared = await prepareServerConf({
+      ...base,
+      syncer_server: { token: null, subscriptions: [['*']] },
+      syncer_peers: [{ server_id: 2, address: 'tcp+sbs://127.0.0.1:24013' }],
+    });
+    expect(prepared.conf.syncer_server?.address).toBe('tcp+sbs://127.0.0.1:23013');
+    expect(prepared.conf.syncer_peers).toEqual([{ server_id: 2, address: 'tcp+sbs://127.0.0.1:24013' }]);
+    expect(prepared.warnings).toEqual([
+      "'syncer_server.token' belongs to the Syncer of Hat 0.8.6 and later and is ignored",
+      "'syncer_server.subscriptions' belongs to the Syncer of Hat 0.8.6 and later and is ignored",
+    ]);
+    expect(await problemsOf({
+      ...base,
+      syncer_server: { address: 'ssl+sbs://127.0.0.1:23013' },
+      syncer_peers: [{ server_id: 2, address: 'tcp+sbs://a:1' }, { server_id: 2, address: 'http://b:1' }, { server_id: 'x', address: 'tcp+sbs://c:1', port: 1 }],
+    })).toEqual([
+      "/syncer_peers/2: unknown property 'port'",
+      '/syncer_peers/2/server_id: expected integer',
+      '/syncer_server/pem_file: expected a PEM file for an ssl+sbs address',
+      '/syncer_peers/1/server_id: server id 2 is listed twice',
+      '/syncer_peers/1/address: invalid chatter address "http://b:1": scheme must be tcp+sbs or ssl+sbs',
+    ]);
+    expect(await problemsOf({ ...base, syncer_peers: [{ server_id: 3, address: 'tcp+sbs://c' }] })).toEqual([
+      '/syncer_peers/0/address: invalid chatter address "tcp+sbs://c": missing port',
+    ]);
   });
 
   it('loads a backend by path relative to baseDir, validating and defaulting with its confSchema', async () => {
