@@ -242,9 +242,10 @@ export function gated(backend: Backend): { backend: Backend; open(): void } {
 
 /**
  * A TCP proxy in front of `target` (host:port of a chatter address): `cut()` drops every current
- * connection; `cutAfter` drops a connection once that many bytes went from the server to the client.
+ * connection; `cutAfter` drops a connection once that many bytes went from the server to the client;
+ * `stallAfter` stops passing them there instead, leaving the connection open.
  */
-export async function startProxy(target: string, opts: { cutAfter?: number } = {}): Promise<{
+export async function startProxy(target: string, opts: { cutAfter?: number; stallAfter?: number } = {}): Promise<{
   address: string; connections: number; cut(): void; close(): Promise<void>; cutAfter: number | undefined;
 }> {
   const { hostname, port } = new URL(target);
@@ -264,13 +265,17 @@ export async function startProxy(target: string, opts: { cutAfter?: number } = {
     const upstream = net.connect({ host: hostname, port: Number(port) });
     sockets.add(client).add(upstream);
     let forwarded = 0;
-    const limit = state.cutAfter;
+    const limit = state.cutAfter ?? opts.stallAfter;
     upstream.on('data', (chunk: Buffer) => {
       forwarded += chunk.length;
       if (limit !== undefined && forwarded > limit) {
-        client.write(chunk.subarray(0, chunk.length - (forwarded - limit)));
-        client.destroy();
-        upstream.destroy();
+        client.write(chunk.subarray(0, Math.max(0, chunk.length - (forwarded - limit))));
+        if (state.cutAfter !== undefined) {
+          client.destroy();
+          upstream.destroy();
+        } else {
+          upstream.pause();
+        }
         return;
       }
       client.write(chunk);
