@@ -99,7 +99,9 @@ interface ServerA {
 /** Server A: runServer on `dbPath` in a child process (its own CPU), Syncer and eventer on free ports. */
 async function startA(dbPath: string, flushPeriod: number): Promise<ServerA> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--serve', dbPath, '--serve-flush', String(flushPeriod)], {
+  // Profiling the bench (`node --cpu-prof --cpu-prof-dir=D --import tsx bench/syncer.ts`) profiles A too.
+  const profiling = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
+  const child = spawn(process.execPath, [...profiling, '--import', 'tsx', self, '--serve', dbPath, '--serve-flush', String(flushPeriod)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const ready = await new Promise<string[]>((resolve, reject) => {
