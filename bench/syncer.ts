@@ -13,11 +13,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.ts';
-import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
 import { compareEventIds } from '../src/common/event-id.ts';
 import type { Event, EventId, RegisterEvent } from '../src/common/types.ts';
 import { createEngine } from '../src/engine/index.ts';
@@ -26,6 +24,7 @@ import { runServer } from '../src/server/run-server.ts';
 import { createSyncerClient } from '../src/syncer/client.ts';
 import { staticPeers } from '../src/syncer/peers.ts';
 import { fmt, median, percentile } from './stats.ts';
+import { backendWrite, benchLmdbConf, makeEvent, removeTempDbs, SESSION, tempDb, TYPES } from './lmdb-data.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,60 +39,14 @@ const { values: args } = parseArgs({
   },
 });
 
-const SESSION = 100;
-const TYPES = 1000;
-const T0 = 1_700_000_000;
-const SERVER_A = 1;
-
-function conf(dbPath: string, flushPeriod: number): LmdbBackendConf {
-  return {
-    db_path: dbPath,
-    max_db_size: 4 * 1024 ** 3,
-    flush_period: flushPeriod,
-    conditions: [],
-    latest: { subscriptions: [['*']] },
-    ordered: [{ order_by: 'TIMESTAMP', subscriptions: [['*']] }],
-  };
-}
-
-function makeEvent(i: number): Event {
-  return {
-    id: { server: SERVER_A, session: Math.floor(i / SESSION) + 1, instance: (i % SESSION) + 1 },
-    type: ['bench', String(i % TYPES)],
-    timestamp: { s: T0 + Math.floor(i / 1000), us: (i % 1000) * 1000 },
-    sourceTimestamp: { s: T0 + Math.floor(i / 1000), us: 0 },
-    payload: { type: 'json', data: { value: i, quality: 'good' } },
-  };
-}
-
-const tmpDirs: string[] = [];
-function tempDb(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hat-syncer-bench-'));
-  tmpDirs.push(dir);
-  return path.join(dir, 'events.db');
-}
-
-/** (a) register + flush through the backend; yields to the event loop between sessions. Events/s. */
-async function registerAndFlush(dbPath: string, n: number): Promise<{ rate: number; last: EventId }> {
-  const backend = await openLmdbBackend(conf(dbPath, 1), { cleanup: false });
-  const start = performance.now();
-  for (let from = 0; from < n; from += SESSION) {
-    const events: Event[] = [];
-    for (let i = from; i < Math.min(from + SESSION, n); i++) events.push(makeEvent(i));
-    if ((await backend.register(events))[0] === null) throw new Error('event rejected');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await backend.flush();
-  const rate = n / ((performance.now() - start) / 1000);
-  await backend.close();
-  return { rate, last: makeEvent(n - 1).id };
-}
+const SERVER_A = 1; // makeEvent's server
 
 interface ServerA {
   child: ChildProcess;
   eventer: string;
   syncer: string;
-  stop(): Promise<void>;
+  /** A's CPU time (user + system, all its threads) since it was ready, in µs, and its exit */
+  stop(): Promise<number>;
 }
 
 /** Server A: runServer on `dbPath` in a child process (its own CPU), Syncer and eventer on free ports. */
@@ -104,10 +57,10 @@ async function startA(dbPath: string, flushPeriod: number): Promise<ServerA> {
   const child = spawn(process.execPath, [...profiling, '--import', 'tsx', self, '--serve', dbPath, '--serve-flush', String(flushPeriod)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const ready = await new Promise<string[]>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
+    child.stdout!.on('data', () => {
       const line = /READY (\S+) (\S+)\n/.exec(out);
       if (line) resolve([line[1]!, line[2]!]);
     });
@@ -116,7 +69,7 @@ async function startA(dbPath: string, flushPeriod: number): Promise<ServerA> {
   return {
     child, eventer: ready[0]!, syncer: ready[1]!,
     stop: () => new Promise((resolve) => {
-      child.once('exit', () => resolve());
+      child.once('exit', () => resolve(Number(/CPU (\S+)\n/.exec(out)?.[1] ?? NaN)));
       child.stdin!.end();
     }),
   };
@@ -124,7 +77,7 @@ async function startA(dbPath: string, flushPeriod: number): Promise<ServerA> {
 
 /** B as a server runs it to sync: LMDB, an engine for its status events, a Syncer client for A. */
 async function startB(syncerA: string, flushPeriod: number, onFlushed: (events: Event[]) => void): Promise<{ stop(): Promise<void>; backend: LmdbBackend }> {
-  const backend = await openLmdbBackend(conf(tempDb(), flushPeriod), { cleanup: false });
+  const backend = await openLmdbBackend(benchLmdbConf(tempDb('hat-syncer-bench-'), flushPeriod), { cleanup: false });
   backend.onFlushed(onFlushed);
   const engine = await createEngine({ server_id: 2, modules: [] }, backend);
   const client = createSyncerClient(2, backend, engine, staticPeers([{ serverId: SERVER_A, address: syncerA }]), { reconnectDelay: 1 });
@@ -138,9 +91,13 @@ async function startB(syncerA: string, flushPeriod: number, onFlushed: (events: 
   };
 }
 
-/** (b) A streams its file to a fresh B; events/s from B's start until B flushed `last`. */
-async function catchUp(dbPath: string, n: number, last: EventId): Promise<number> {
+/**
+ * (b) A streams its file to a fresh B; events/s from B's start until B flushed `last`, and the CPU
+ * time both processes spent per event (what the machine's load does not change).
+ */
+async function catchUp(dbPath: string, n: number, last: EventId): Promise<{ rate: number; cpuA: number; cpuB: number }> {
   const a = await startA(dbPath, 1);
+  const cpu = process.cpuUsage();
   let done!: () => void;
   const caughtUp = new Promise<void>((resolve) => (done = resolve));
   const start = performance.now();
@@ -150,14 +107,14 @@ async function catchUp(dbPath: string, n: number, last: EventId): Promise<number
   });
   await caughtUp;
   const rate = n / ((performance.now() - start) / 1000);
+  const { user, system } = process.cpuUsage(cpu);
   await b.stop();
-  await a.stop();
-  return rate;
+  return { rate, cpuA: (await a.stop()) / n, cpuB: (user + system) / n };
 }
 
 /** (c) a steady load on A; the lag of each event from its registration on A to B's flush (ms). */
 async function liveLag(rate: number, seconds: number, flushPeriod: number): Promise<number[]> {
-  const a = await startA(tempDb(), flushPeriod);
+  const a = await startA(tempDb('hat-syncer-bench-'), flushPeriod);
   const lags: number[] = [];
   let measuring = false;
   const b = await startB(a.syncer, flushPeriod, (events) => {
@@ -188,7 +145,12 @@ async function liveLag(rate: number, seconds: number, flushPeriod: number): Prom
   return lags;
 }
 
-interface Run { registerFlush: number; catchUp: number; ratio: number; lagP50: number; lagP99: number; lagMax: number; lagSamples: number }
+interface Run {
+  registerFlush: number; catchUp: number; ratio: number;
+  /** CPU µs per event: (a) this process; (b) A's and B's */
+  cpuRegisterFlush: number; cpuA: number; cpuB: number;
+  lagP50: number; lagP99: number; lagMax: number; lagSamples: number;
+}
 
 async function main(): Promise<void> {
   const n = Number(args.events);
@@ -201,17 +163,20 @@ async function main(): Promise<void> {
   console.log(`load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
   const runs: Run[] = [];
   for (let r = 0; r < repeat; r++) {
-    const dbPath = tempDb();
-    const base = await registerAndFlush(dbPath, n);
-    const caught = await catchUp(dbPath, n, base.last);
+    const dbPath = tempDb('hat-syncer-bench-');
+    const cpu = process.cpuUsage();
+    const registerFlush = await backendWrite(dbPath, n, 1);
+    const { user, system } = process.cpuUsage(cpu);
+    const caught = await catchUp(dbPath, n, makeEvent(n - 1).id);
     const lags = await liveLag(rate, seconds, flushPeriod);
     const run: Run = {
-      registerFlush: base.rate, catchUp: caught, ratio: caught / base.rate,
+      registerFlush, catchUp: caught.rate, ratio: caught.rate / registerFlush,
+      cpuRegisterFlush: (user + system) / n, cpuA: caught.cpuA, cpuB: caught.cpuB,
       lagP50: percentile(lags, 0.5), lagP99: percentile(lags, 0.99), lagMax: percentile(lags, 1), lagSamples: lags.length,
     };
     runs.push(run);
-    console.log(`run ${r + 1}: register+flush ${fmt(run.registerFlush)} ev/s, catch-up ${fmt(run.catchUp)} ev/s (${fmt(run.ratio * 100)}%), lag p50 ${fmt(run.lagP50)} ms p99 ${fmt(run.lagP99)} ms (${fmt(run.lagSamples)} events)`);
-    for (const dir of tmpDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    console.log(`run ${r + 1}: register+flush ${fmt(run.registerFlush)} ev/s, catch-up ${fmt(run.catchUp)} ev/s (${fmt(run.ratio * 100)}%; CPU µs/event ${fmt(run.cpuRegisterFlush, 1)} vs A ${fmt(run.cpuA, 1)} + B ${fmt(run.cpuB, 1)}), lag p50 ${fmt(run.lagP50)} ms p99 ${fmt(run.lagP99)} ms (${fmt(run.lagSamples)} events)`);
+    removeTempDbs();
   }
   const loadAfter = os.loadavg();
   const col = (pick: (r: Run) => number, digits = 0): string => {
@@ -224,6 +189,9 @@ async function main(): Promise<void> {
   console.log(`| (a) LMDB register+flush, ev/s | ${col((r) => r.registerFlush)} |`);
   console.log(`| (b) catch-up A -> TCP -> B, ev/s | ${col((r) => r.catchUp)} |`);
   console.log(`| (b) / (a), % (target >= 50) | ${col((r) => r.ratio * 100)} |`);
+  console.log(`| (a) CPU per event, µs | ${col((r) => r.cpuRegisterFlush, 1)} |`);
+  console.log(`| (b) CPU per event, A (sender), µs | ${col((r) => r.cpuA, 1)} |`);
+  console.log(`| (b) CPU per event, B (receiver), µs | ${col((r) => r.cpuB, 1)} |`);
   console.log(`| (c) live lag p50, ms | ${col((r) => r.lagP50)} |`);
   console.log(`| (c) live lag p99, ms | ${col((r) => r.lagP99)} |`);
   console.log(`| (c) live lag max, ms | ${col((r) => r.lagMax)} |`);
@@ -239,15 +207,20 @@ async function main(): Promise<void> {
 if (args.serve !== undefined) {
   // Child mode: server A on the given file, until stdin closes.
   const server = await runServer({
-    backend: { module: 'lmdb', ...conf(args.serve, Number(args['serve-flush'] ?? 1)) },
+    backend: { module: 'lmdb', ...benchLmdbConf(args.serve, Number(args['serve-flush'] ?? 1)) },
     engine: { server_id: SERVER_A, modules: [] },
     eventer_server: { address: 'tcp+sbs://127.0.0.1:0' },
     syncer_server: { address: 'tcp+sbs://127.0.0.1:0' },
     log: { level: 'WARNING' },
   });
   process.stdout.write(`READY ${server.addresses.eventer[0]} ${server.addresses.syncer[0]}\n`);
+  const cpu = process.cpuUsage();
   process.stdin.resume();
-  process.stdin.on('end', () => void server.close().then(() => process.exit(0)));
+  process.stdin.on('end', () => {
+    const { user, system } = process.cpuUsage(cpu);
+    process.stdout.write(`CPU ${user + system}\n`);
+    void server.close().then(() => process.exit(0));
+  });
 } else {
   await main();
 }
