@@ -2,6 +2,7 @@
 // (module, type) closes the connection.
 import { EVENTER_MODULE, EventerMsg } from './eventer-messages.ts';
 import { SYNCER_MODULE, SyncerMsg } from './syncer-messages.ts';
+import { MONITOR_MODULE, MonitorMsg } from './monitor-messages.ts';
 
 export const HAT_MODULE = 'Hat';
 export const PING_MODULE = 'HatPing';
@@ -12,6 +13,7 @@ const KNOWN_TYPES: ReadonlyMap<string, ReadonlySet<string>> = new Map<string, Re
   [PING_MODULE, new Set(Object.values(PingMsg))],
   [EVENTER_MODULE, new Set(Object.values(EventerMsg))],
   [SYNCER_MODULE, new Set(Object.values(SyncerMsg))],
+  [MONITOR_MODULE, new Set(Object.values(MonitorMsg))],
 ]);
 
 export function isKnownSbsType(module: string | null, type: string): boolean {
