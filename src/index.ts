@@ -15,4 +15,6 @@ export { createEventerServer } from './eventer/server.ts';
 export type { EventerServer, EventerServerOptions } from './eventer/server.ts';
 export type { EventerEngine } from './eventer/eventer-engine.ts';
 
+export * from './monitor/index.ts';
+
 export * from './server/index.ts';
