@@ -1,0 +1,175 @@
+// The eventer follower (spec/monitor.md 8) against real eventer servers (engine + memory
+// backend on 127.0.0.1) that run only while their monitor Component is blessed, and the monitor
+// stand-in: it follows switchovers, tells the application, and lets a server that is no longer
+// active go ([Q13]).
+import * as net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createMemoryBackend } from '../../src/backends/memory.ts';
+import { createEngine } from '../../src/engine/index.ts';
+import { createEventerServer } from '../../src/eventer/server.ts';
+import { createEventerFollower, type ActiveServer, type EventerFollower } from '../../src/eventer/follower.ts';
+import type { EventerClient } from '../../src/eventer/client.ts';
+import type { ComponentRun } from '../../src/monitor/component.ts';
+import type { JsonValue } from '../../src/common/types.ts';
+import { monitorsAfterEach, recordingLogger, until, type Member } from '../monitor/helpers.ts';
+import { afterEach } from 'vitest';
+
+const setup = monitorsAfterEach();
+const followers: EventerFollower[] = [];
+afterEach(async () => {
+  await Promise.all(followers.splice(0).map((f) => f.close()));
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+interface EventServer extends Member {
+  address: string;
+  /** How many times its eventer listener was up. */
+  starts: number;
+}
+
+/**
+ * An event server of the redundancy group 'event' as Hat runs one: its engine and eventer
+ * listener exist only while blessed, and are closed before the token is released.
+ */
+async function eventServer(monitorAddress: string, serverId: number, opts: { listenDelayMs?: number; data?: JsonValue } = {}): Promise<EventServer> {
+  const address = `tcp+sbs://127.0.0.1:${await freePort()}`;
+  const backend = await createMemoryBackend();
+  const result = { address, starts: 0 } as EventServer;
+  const run: ComponentRun = async ({ signal }) => {
+    const engine = await createEngine({ server_id: serverId, modules: [] }, backend);
+    if (opts.listenDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.listenDelayMs));
+    const server = await createEventerServer(engine, address, { log: () => undefined });
+    result.starts++;
+    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    await server.close();
+    await engine.close();
+  };
+  const member = await setup.member(monitorAddress, `event-${serverId}`, 'event', run, {
+    ready: true, data: opts.data ?? { server_id: serverId, eventer_server_address: address },
+  });
+  void member.client.closed.then(() => backend.close());
+  return Object.assign(result, member);
+}
+
+async function follow(monitorAddress: string, reconnectDelay = 0.1): Promise<{
+  follower: EventerFollower; seen: string[]; logs: string[];
+}> {
+  const app = await setup.client(monitorAddress, 'app', 'apps');
+  const logger = recordingLogger();
+  const follower = createEventerFollower(app, { serverGroup: 'event', reconnectDelay, subscriptions: [['x', '*']], logger });
+  followers.push(follower);
+  const seen: string[] = [];
+  follower.onConnected((_client: EventerClient, server: ActiveServer) => seen.push(`connected ${server.serverId}`));
+  follower.onDisconnected((server) => seen.push(`disconnected ${server.serverId}`));
+  return { follower, seen, logs: logger.lines };
+}
+
+const registerOn = async (client: EventerClient, type: string): Promise<number> => {
+  const [event] = await client.registerWithResponse([{ type: ['x', type], sourceTimestamp: null, payload: null }]);
+  return event!.id.server;
+};
+
+describe('eventer follower', () => {
+  it('follows two switchovers, re-subscribes on each connection and tells the application', async () => {
+    const monitor = await setup.standIn();
+    const one = await eventServer(monitor.address, 1);
+    await until(() => one.component.state === 'running');
+    const two = await eventServer(monitor.address, 2);
+    const { follower, seen } = await follow(monitor.address);
+
+    expect(await registerOn(await follower.connection(), 'a')).toBe(1);
+    expect(follower.activeServer).toMatchObject({ serverId: 1, address: one.address });
+
+    one.component.setReady(false); // loses the blessing: its eventer server closes, then server 2 takes over
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['connected 1', 'disconnected 1', 'connected 2']);
+    const onTwo = await follower.connection();
+    expect(await registerOn(onTwo, 'b')).toBe(2);
+
+    // The subscription was sent again on the new connection: a notification from another client arrives.
+    const other = await follower.connection();
+    const notified = onTwo.receive();
+    const [, registered] = await Promise.all([notified, registerOn(other, 'c')]);
+    expect(registered).toBe(2);
+    expect((await notified).map((e) => e.type)).toEqual([['x', 'b']]);
+
+    one.component.setReady(true);
+    two.component.setReady(false);
+    await until(() => seen.length === 5);
+    expect(seen).toEqual(['connected 1', 'disconnected 1', 'connected 2', 'disconnected 2', 'connected 1']);
+    expect(await registerOn(await follower.connection(), 'd')).toBe(1);
+    expect(one.starts).toBe(2);
+  });
+
+  it('[Q13] with no active server it holds no connection and never tries the old address', async () => {
+    const monitor = await setup.standIn();
+    const one = await eventServer(monitor.address, 1);
+    const { follower, seen, logs } = await follow(monitor.address, 0.05);
+    await follower.connection();
+
+    await one.component.close(); // stops and releases as not ready: nobody is active
+    await until(() => follower.activeServer === null);
+    // Whatever listens on the old address now would see Hat's client come back every reconnect delay.
+    let attempts = 0;
+    const port = Number(new URL(one.address).port);
+    const decoy = net.createServer((socket) => {
+      attempts++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => decoy.listen(port, '127.0.0.1', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // ten reconnect delays
+    await new Promise<void>((resolve) => decoy.close(() => resolve()));
+    expect(attempts).toBe(0);
+    expect(follower.client).toBeNull();
+    expect(seen).toEqual(['connected 1', 'disconnected 1']);
+    expect(logs.join('\n')).toMatch(/no active event server: waiting/);
+
+    const again = await eventServer(monitor.address, 3); // a new announcement is followed at once
+    await until(() => seen.length === 3);
+    expect(await registerOn(await follower.connection(), 'e')).toBe(3);
+    expect(again.starts).toBe(1);
+  });
+
+  it('[Q12] retries an active server that does not listen yet, and connects once it does', async () => {
+    const monitor = await setup.standIn();
+    const { follower, seen, logs } = await follow(monitor.address, 0.05);
+    const one = await eventServer(monitor.address, 1, { listenDelayMs: 300 });
+    const client = await follower.connection();
+    expect(await registerOn(client, 'a')).toBe(1);
+    expect(seen).toEqual(['connected 1']);
+    expect(logs.filter((l) => l.startsWith('warning cannot reach the active event server'))).toHaveLength(1);
+    expect(one.starts).toBe(1);
+  });
+
+  it('[Q14] takes the first active server in list order, skipping one whose data is unusable', async () => {
+    const monitor = await setup.standIn({ groupAlgorithms: { event: 'BLESS_ALL' } });
+    await eventServer(monitor.address, 1, { data: 'not an object' });
+    const two = await eventServer(monitor.address, 2);
+    const three = await eventServer(monitor.address, 3);
+    await until(() => two.component.state === 'running' && three.component.state === 'running');
+    const { follower, logs } = await follow(monitor.address);
+    expect(await registerOn(await follower.connection(), 'a')).toBe(2);
+    expect(logs.filter((l) => l.includes('unusable monitor data'))).toHaveLength(1);
+    expect(logs.join('\n')).toMatch(/data is not an object/);
+  });
+
+  it('closes with its monitor client, and then refuses to wait for a connection', async () => {
+    const monitor = await setup.standIn();
+    const app = await setup.client(monitor.address, 'app', 'apps');
+    const follower = createEventerFollower(app, { serverGroup: 'event' });
+    const waiting = follower.connection(); // nobody is active: it waits
+    await monitor.kill();
+    await follower.closed;
+    await expect(waiting).rejects.toThrow(/closed/);
+    await expect(follower.connection()).rejects.toThrow(/closed/);
+    expect(follower.failure?.message).toMatch(/the monitor client closed: monitor connection lost/);
+    expect(() => createEventerFollower(app, { serverGroup: 'event', reconnectDelay: -1 })).toThrow(/reconnectDelay/);
+  });
+});
