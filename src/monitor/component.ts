@@ -156,7 +156,6 @@ class Component implements MonitorComponent {
     this.logger.info('blessed: running', { token: String(token) });
     const abort = new AbortController();
     this.#abort = abort;
-    this.#setState('running');
     let running: Promise<void>;
     try {
       running = this.run({ token, signal: abort.signal });
@@ -167,6 +166,7 @@ class Component implements MonitorComponent {
       () => this.#onRunEnded(abort, undefined),
       (error: unknown) => this.#onRunEnded(abort, error ?? new Error('the run failed')),
     );
+    this.#setState('running'); // last: a listener may already stop it
   }
 
   #stop(): void {
@@ -188,13 +188,11 @@ class Component implements MonitorComponent {
       return;
     }
     if (error !== undefined) this.logger.warning('the run failed while stopping', { token: String(token), error: describeError(error) });
-    const closing = !this.#life.isOpen;
-    // Closing alone (not with the client) also gives readiness up: see MonitorComponent.
-    const ready = closing && !this.#clientClosing ? false : this.#ready;
-    this.client.setBlessingRes({ token: null, ready });
+    this.client.setBlessingRes({ token: null, ready: this.#ready });
     this.logger.info('token released', { token: String(token) });
-    this.#setState(ready && !closing ? 'waiting' : 'idle');
-    if (!closing) this.#update(); // a new token may already be there
+    if (!this.#life.isOpen) return;
+    this.#setState(this.#ready ? 'waiting' : 'idle');
+    this.#update(); // a new token may already be there
   }
 
   #setState(state: ComponentState): void {
@@ -211,12 +209,14 @@ class Component implements MonitorComponent {
 
   async #teardown(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    // Closing alone (not with the client) also gives readiness up: see MonitorComponent.
+    if (!this.#clientClosing) this.#ready = false;
     if (this.#state === 'running') {
       this.logger.info('closing: stopping the run', { token: String(this.#held) });
       this.#stop();
     }
     await this.#runEnded;
-    if (!this.#clientClosing && this.#ready) this.client.setBlessingRes({ token: null, ready: false });
+    this.client.setBlessingRes({ token: null, ready: this.#ready }); // when it was not running
     this.#setState('idle');
   }
 }

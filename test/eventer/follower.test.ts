@@ -3,7 +3,7 @@
 // stand-in: it follows switchovers, tells the application, and lets a server that is no longer
 // active go ([Q13]).
 import * as net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryBackend } from '../../src/backends/memory.ts';
 import { createEngine } from '../../src/engine/index.ts';
 import { createEventerServer } from '../../src/eventer/server.ts';
@@ -11,8 +11,7 @@ import { createEventerFollower, type ActiveServer, type EventerFollower } from '
 import type { EventerClient } from '../../src/eventer/client.ts';
 import type { ComponentRun } from '../../src/monitor/component.ts';
 import type { JsonValue } from '../../src/common/types.ts';
-import { monitorsAfterEach, recordingLogger, until, type Member } from '../monitor/helpers.ts';
-import { afterEach } from 'vitest';
+import { monitorsAfterEach, recordingLogger, until, untilAborted, type Member } from '../monitor/helpers.ts';
 
 const setup = monitorsAfterEach();
 const followers: EventerFollower[] = [];
@@ -47,7 +46,7 @@ async function eventServer(monitorAddress: string, serverId: number, opts: { lis
     if (opts.listenDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.listenDelayMs));
     const server = await createEventerServer(engine, address, { log: () => undefined });
     result.starts++;
-    if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    await untilAborted(signal);
     await server.close();
     await engine.close();
   };

@@ -5,11 +5,11 @@
 // else differs.
 import { describe, expect, it } from 'vitest';
 import { connectMonitorClient, type MonitorClient } from '../../src/monitor/client.ts';
-import { createMonitorComponent, type ComponentRun, type MonitorComponent } from '../../src/monitor/component.ts';
+import { createMonitorComponent, type MonitorComponent } from '../../src/monitor/component.ts';
 import type { JsonValue } from '../../src/common/types.ts';
-import type { SbsInteger } from '../../src/sbs/monitor-messages.ts';
 import { session, type Session } from './vectors.ts';
 import { rawListen, renumbered, settle } from './replay.ts';
+import { RunLog } from './helpers.ts';
 
 interface Script {
   /** Indices (among the client frames) of recorded frames our client does not send. */
@@ -54,32 +54,23 @@ async function replayServerSide(s: Session, connectOurs: (address: string) => Pr
   return { sent, expected };
 }
 
-/** A run that records its tokens and stops when told, after a little cleanup. */
-function recordingRun(tokens: SbsInteger[]): ComponentRun {
-  return async ({ token, signal }) => {
-    tokens.push(token);
-    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-    await settle(20);
-  };
-}
-
 const recordedData = (s: Session): JsonValue => JSON.parse((s.frames[0]!.decoded as { data: string }).data) as JsonValue;
 
 describe('our client and component replay the reference client', () => {
   it('client_component_lifecycle: set_ready, grant, echo, release, second token, MsgClose: the same 8 frames', async () => {
     const s = session('client_component_lifecycle');
-    const tokens: SbsInteger[] = [];
+    const log = new RunLog();
     let client!: MonitorClient;
     let component!: MonitorComponent;
     const { sent, expected } = await replayServerSide(s, async (address) => {
       client = await connectMonitorClient({ name: 'comp-č', group: 'grp', monitor_address: address }, { data: { label: 'žaba 😀', n: 1, f: 1.5 } });
-      component = createMonitorComponent(client, recordingRun(tokens));
+      component = createMonitorComponent(client, log.run('c'));
     }, {
       clientCloses: true,
       actions: { 1: () => component.setReady(true), 3: () => component.setReady(false), 5: () => component.setReady(true) },
     });
     expect(sent).toEqual(expected);
-    expect(tokens).toEqual([1, 2]);
+    expect(log.runs.map((r) => r.token)).toEqual([1, 2]);
     await component.closed;
     expect(component.failure?.message).toMatch(/MsgClose/);
     expect(client.failure?.message).toMatch(/MsgClose/);
@@ -88,27 +79,27 @@ describe('our client and component replay the reference client', () => {
 
   it('event_server_1: ready from the first message, blessed, released on close: the recorded frames without the duplicate', async () => {
     const s = session('event_server_1');
-    const tokens: SbsInteger[] = [];
+    const log = new RunLog();
     let client!: MonitorClient;
     const { sent, expected } = await replayServerSide(s, async (address) => {
       client = await connectMonitorClient({ name: 'event-1', group: 'event', monitor_address: address }, { data: recordedData(s), ready: true });
-      createMonitorComponent(client, recordingRun(tokens));
+      createMonitorComponent(client, log.run('c'));
     }, { skip: [1], clientCloses: true, actions: { 3: () => void client.close() } });
     expect(sent).toEqual(expected);
-    expect(tokens).toEqual([1]);
+    expect(log.runs.map((r) => r.token)).toEqual([1]);
     expect(client.failure).toBeUndefined();
   });
 
   it('event_server_2_takes_over: standby, then blessed with token 2 when event-1 leaves', async () => {
     const s = session('event_server_2_takes_over');
-    const tokens: SbsInteger[] = [];
+    const log = new RunLog();
     let client!: MonitorClient;
     const { sent, expected } = await replayServerSide(s, async (address) => {
       client = await connectMonitorClient({ name: 'event-2', group: 'event', monitor_address: address }, { data: recordedData(s), ready: true });
-      createMonitorComponent(client, recordingRun(tokens));
+      createMonitorComponent(client, log.run('c'));
     }, { skip: [1], clientCloses: false });
     expect(sent).toEqual(expected);
-    expect(tokens).toEqual([2]);
+    expect(log.runs.map((r) => r.token)).toEqual([2]);
     expect(client.components.map((c) => c.cid)).toEqual([1, 2, 3]);
     await client.close();
   });

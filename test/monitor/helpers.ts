@@ -9,6 +9,13 @@ import { startMonitorStandIn, type MonitorStandIn, type StandInOptions } from '.
 
 export { until } from '../eventer/helpers.ts';
 
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 /** Every run of every member in one timeline: which ran when, and how many at once. */
 export class RunLog {
   readonly runs: { name: string; token: SbsInteger; stopped: boolean }[] = [];
@@ -22,7 +29,7 @@ export class RunLog {
       this.runs.push(entry);
       this.running++;
       this.maxRunning = Math.max(this.maxRunning, this.running);
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await untilAborted(signal);
       await new Promise((resolve) => setTimeout(resolve, cleanupMs));
       this.running--;
       entry.stopped = true;
