@@ -107,6 +107,23 @@ describe('eventer follower', () => {
     expect(one.starts).toBe(2);
   });
 
+  it('reconnects to the same server when only the connection dropped, and when the active one is killed moves on', async () => {
+    const monitor = await setup.standIn();
+    const one = await eventServer(monitor.address, 1);
+    await until(() => one.component.state === 'running');
+    const two = await eventServer(monitor.address, 2);
+    const { follower, seen } = await follow(monitor.address);
+    await (await follower.connection()).close();
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['connected 1', 'disconnected 1', 'connected 1']);
+
+    monitor.drop(Number(one.client.cid)); // as when its process is killed: the monitor sees the socket close
+    await until(() => seen.length === 5);
+    expect(seen.slice(3)).toEqual(['disconnected 1', 'connected 2']);
+    expect(await registerOn(await follower.connection(), 'a')).toBe(2);
+    expect(two.starts).toBe(1);
+  });
+
   it('[Q13] with no active server it holds no connection and never tries the old address', async () => {
     const monitor = await setup.standIn();
     const one = await eventServer(monitor.address, 1);
