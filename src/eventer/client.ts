@@ -34,6 +34,8 @@ export interface EventerClient {
   [Symbol.asyncIterator](): AsyncIterator<Event[]>;
   /** Resolves when the connection closed, from either side. */
   readonly closed: Promise<void>;
+  /** False from the moment the connection starts closing (before `closed` resolves). */
+  readonly isOpen: boolean;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,10 @@ class Client implements EventerClient {
       this.pending.clear();
       this.notifications.end();
     });
+  }
+
+  get isOpen(): boolean {
+    return this.conn.isOpen;
   }
 
   subscribe(types: EventType[]): void {

@@ -36,7 +36,7 @@ export interface EventerFollower extends Resource {
   readonly activeServer: ActiveServer | null;
   /** The open connection to it; null while (re)connecting or while none is active. */
   readonly client: EventerClient | null;
-  /** The open connection, or the next one to open; rejects once the follower closes. */
+  /** The open connection, or the next one to open (never one already closing); rejects once the follower closes. */
   connection(): Promise<EventerClient>;
   /**
    * Called for each new connection, once its subscriptions are sent: the place to re-query what
@@ -110,7 +110,7 @@ class Follower implements EventerFollower {
 
   connection(): Promise<EventerClient> {
     if (!this.#life.isOpen) return Promise.reject(new Error('the eventer follower is closed'));
-    if (this.#client !== null) return Promise.resolve(this.#client);
+    if (this.#client?.isOpen) return Promise.resolve(this.#client); // one closing is already gone
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 

@@ -4,58 +4,15 @@
 // active go ([Q13]).
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryBackend } from '../../src/backends/memory.ts';
-import { createEngine } from '../../src/engine/index.ts';
-import { createEventerServer } from '../../src/eventer/server.ts';
 import { createEventerFollower, type ActiveServer, type EventerFollower } from '../../src/eventer/follower.ts';
 import type { EventerClient } from '../../src/eventer/client.ts';
-import type { ComponentRun } from '../../src/monitor/component.ts';
-import type { JsonValue } from '../../src/common/types.ts';
-import { monitorsAfterEach, recordingLogger, until, untilAborted, type Member } from '../monitor/helpers.ts';
+import { monitorsAfterEach, recordingLogger, until } from '../monitor/helpers.ts';
 
 const setup = monitorsAfterEach();
 const followers: EventerFollower[] = [];
 afterEach(async () => {
   await Promise.all(followers.splice(0).map((f) => f.close()));
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-interface EventServer extends Member {
-  address: string;
-  /** How many times its eventer listener was up. */
-  starts: number;
-}
-
-/**
- * An event server of the redundancy group 'event' as Hat runs one: its engine and eventer
- * listener exist only while blessed, and are closed before the token is released.
- */
-async function eventServer(monitorAddress: string, serverId: number, opts: { listenDelayMs?: number; data?: JsonValue } = {}): Promise<EventServer> {
-  const address = `tcp+sbs://127.0.0.1:${await freePort()}`;
-  const backend = await createMemoryBackend();
-  const result = { address, starts: 0 } as EventServer;
-  const run: ComponentRun = async ({ signal }) => {
-    const engine = await createEngine({ server_id: serverId, modules: [] }, backend);
-    if (opts.listenDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.listenDelayMs));
-    const server = await createEventerServer(engine, address, { log: () => undefined });
-    result.starts++;
-    await untilAborted(signal);
-    await server.close();
-    await engine.close();
-  };
-  const member = await setup.member(monitorAddress, `event-${serverId}`, 'event', run, {
-    ready: true, data: opts.data ?? { server_id: serverId, eventer_server_address: address },
-  });
-  void member.client.closed.then(() => backend.close());
-  return Object.assign(result, member);
-}
 
 async function follow(monitorAddress: string, reconnectDelay = 0.1): Promise<{
   follower: EventerFollower; seen: string[]; logs: string[];
@@ -78,9 +35,9 @@ const registerOn = async (client: EventerClient, type: string): Promise<number> 
 describe('eventer follower', () => {
   it('follows two switchovers, re-subscribes on each connection and tells the application', async () => {
     const monitor = await setup.standIn();
-    const one = await eventServer(monitor.address, 1);
+    const one = await setup.eventServer(monitor.address, 1);
     await until(() => one.component.state === 'running');
-    const two = await eventServer(monitor.address, 2);
+    const two = await setup.eventServer(monitor.address, 2);
     const { follower, seen } = await follow(monitor.address);
 
     expect(await registerOn(await follower.connection(), 'a')).toBe(1);
@@ -109,9 +66,9 @@ describe('eventer follower', () => {
 
   it('reconnects to the same server when only the connection dropped, and when the active one is killed moves on', async () => {
     const monitor = await setup.standIn();
-    const one = await eventServer(monitor.address, 1);
+    const one = await setup.eventServer(monitor.address, 1);
     await until(() => one.component.state === 'running');
-    const two = await eventServer(monitor.address, 2);
+    const two = await setup.eventServer(monitor.address, 2);
     const { follower, seen } = await follow(monitor.address);
     await (await follower.connection()).close();
     await until(() => seen.length === 3);
@@ -126,7 +83,7 @@ describe('eventer follower', () => {
 
   it('[Q13] with no active server it holds no connection and never tries the old address', async () => {
     const monitor = await setup.standIn();
-    const one = await eventServer(monitor.address, 1);
+    const one = await setup.eventServer(monitor.address, 1);
     const { follower, seen, logs } = await follow(monitor.address, 0.05);
     await follower.connection();
 
@@ -147,7 +104,7 @@ describe('eventer follower', () => {
     expect(seen).toEqual(['connected 1', 'disconnected 1']);
     expect(logs.join('\n')).toMatch(/no active event server: waiting/);
 
-    const again = await eventServer(monitor.address, 3); // a new announcement is followed at once
+    const again = await setup.eventServer(monitor.address, 3); // a new announcement is followed at once
     await until(() => seen.length === 3);
     expect(await registerOn(await follower.connection(), 'e')).toBe(3);
     expect(again.starts).toBe(1);
@@ -156,7 +113,7 @@ describe('eventer follower', () => {
   it('[Q12] retries an active server that does not listen yet, and connects once it does', async () => {
     const monitor = await setup.standIn();
     const { follower, seen, logs } = await follow(monitor.address, 0.05);
-    const one = await eventServer(monitor.address, 1, { listenDelayMs: 300 });
+    const one = await setup.eventServer(monitor.address, 1, { listenDelayMs: 300 });
     const client = await follower.connection();
     expect(await registerOn(client, 'a')).toBe(1);
     expect(seen).toEqual(['connected 1']);
@@ -166,9 +123,9 @@ describe('eventer follower', () => {
 
   it('[Q14] takes the first active server in list order, skipping one whose data is unusable', async () => {
     const monitor = await setup.standIn({ groupAlgorithms: { event: 'BLESS_ALL' } });
-    await eventServer(monitor.address, 1, { data: 'not an object' });
-    const two = await eventServer(monitor.address, 2);
-    const three = await eventServer(monitor.address, 3);
+    await setup.eventServer(monitor.address, 1, { data: 'not an object' });
+    const two = await setup.eventServer(monitor.address, 2);
+    const three = await setup.eventServer(monitor.address, 3);
     await until(() => two.component.state === 'running' && three.component.state === 'running');
     const { follower, logs } = await follow(monitor.address);
     expect(await registerOn(await follower.connection(), 'a')).toBe(2);

@@ -8,13 +8,7 @@ import type { Logger } from '../../src/common/logger.ts';
 import { startMonitorStandIn, type MonitorStandIn, type StandInOptions } from './stand-in/monitor-server.ts';
 
 export { until } from '../eventer/helpers.ts';
-
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
+import { startEventServerMember, untilAborted, type EventServerMember, type EventServerMemberOptions } from './event-server-member.ts';
 
 /** Every run of every member in one timeline: which ran when, and how many at once. */
 export class RunLog {
@@ -51,11 +45,14 @@ export function monitorsAfterEach(): {
   standIn(opts?: StandInOptions): Promise<MonitorStandIn>;
   client(address: string, name: string, group: string, opts?: MonitorClientOptions): Promise<MonitorClient>;
   member(address: string, name: string, group: string, run: ComponentRun, opts?: MonitorClientOptions): Promise<Member>;
+  eventServer(address: string, serverId: number, opts?: EventServerMemberOptions): Promise<EventServerMember>;
 } {
   const standIns: MonitorStandIn[] = [];
   const clients: MonitorClient[] = [];
+  const servers: EventServerMember[] = [];
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
     await Promise.all(standIns.splice(0).map((s) => s.kill()));
   });
   const client = async (address: string, name: string, group: string, opts: MonitorClientOptions = {}): Promise<MonitorClient> => {
@@ -73,6 +70,11 @@ export function monitorsAfterEach(): {
     async member(address, name, group, run, opts = { ready: true }) {
       const c = await client(address, name, group, opts);
       return { client: c, component: createMonitorComponent(c, run) };
+    },
+    async eventServer(address, serverId, opts = {}) {
+      const server = await startEventServerMember(address, serverId, opts);
+      servers.push(server);
+      return server;
     },
   };
 }
