@@ -34,7 +34,7 @@ export interface ActiveServer {
 export interface EventerFollower extends Resource {
   /** The active server as last announced by the monitor; null while none is active. */
   readonly activeServer: ActiveServer | null;
-  /** The open connection to it; null while (re)connecting or while none is active. */
+  /** The open connection to it; null while (re)connecting, closing, or while none is active. */
   readonly client: EventerClient | null;
   /** The open connection, or the next one to open (never one already closing); rejects once the follower closes. */
   connection(): Promise<EventerClient>;
@@ -105,12 +105,13 @@ class Follower implements EventerFollower {
   }
 
   get client(): EventerClient | null {
-    return this.#client;
+    return this.#client?.isOpen ? this.#client : null; // one closing is already gone
   }
 
   connection(): Promise<EventerClient> {
     if (!this.#life.isOpen) return Promise.reject(new Error('the eventer follower is closed'));
-    if (this.#client?.isOpen) return Promise.resolve(this.#client); // one closing is already gone
+    const client = this.client;
+    if (client !== null) return Promise.resolve(client);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
