@@ -14,8 +14,11 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { connectMonitorClient } from '../src/monitor/client.ts';
 import { createEventerFollower } from '../src/eventer/follower.ts';
-import { startMonitorStandIn } from '../test/monitor/stand-in/monitor-server.ts';
-import { startEventServerMember } from '../test/monitor/event-server-member.ts';
+// From test/helpers/ on purpose: the only monitor we have is the tests' stand-in (checked there
+// against the recorded sessions), and the bench should time the very member the tests check.
+// Both import only src/ and test/helpers/, never vitest, so they run outside the test runner.
+import { startMonitorStandIn } from '../test/helpers/monitor-stand-in/monitor-server.ts';
+import { startEventServerMember } from '../test/helpers/event-server-member.ts';
 import { fmt, median } from './stats.ts';
 
 const { values: args } = parseArgs({

@@ -4,7 +4,7 @@
 // [Q13] Unlike Hat's, a server that is no longer active is let go at once: with nobody active we
 // hold no connection and try no address until the monitor announces one.
 import type { JsonValue } from '../common/types.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { describeError } from '../common/describe-error.ts';
 import { parseAddress } from '../chatter/address.ts';
@@ -55,8 +55,11 @@ export function createEventerFollower(monitor: MonitorClient, opts: EventerFollo
   return new Follower(monitor, opts, reconnectDelay * 1000, opts.logger ?? silentLogger('hat.event.eventer.follower'));
 }
 
-class Follower implements EventerFollower {
-  readonly #life: Lifecycle;
+class Follower extends ResourceBase implements EventerFollower {
+  readonly #monitor: MonitorClient;
+  readonly #serverGroup: string;
+  readonly #reconnectDelayMs: number;
+  readonly #logger: Logger;
   readonly #eventerOpts: EventerClientOptions;
   #announced: ActiveServer | null = null;
   #client: EventerClient | null = null;
@@ -70,34 +73,17 @@ class Follower implements EventerFollower {
   #refused = new Set<string>();
   readonly #unsubscribe: () => void;
 
-  constructor(
-    private readonly monitor: MonitorClient,
-    private readonly opts: EventerFollowerOptions,
-    private readonly reconnectDelayMs: number,
-    private readonly logger: Logger,
-  ) {
-    const { serverGroup: _group, reconnectDelay: _delay, logger: _logger, ...eventerOpts } = opts;
-    this.#eventerOpts = { log: (message) => logger.warning(message), ...eventerOpts };
-    this.#life = new Lifecycle(() => this.#teardown());
+  constructor(monitor: MonitorClient, opts: EventerFollowerOptions, reconnectDelayMs: number, logger: Logger) {
+    super();
+    const { serverGroup, reconnectDelay: _delay, ...eventerOpts } = opts;
+    this.#monitor = monitor;
+    this.#serverGroup = serverGroup;
+    this.#reconnectDelayMs = reconnectDelayMs;
+    this.#logger = logger;
+    this.#eventerOpts = { ...eventerOpts, logger };
     this.#unsubscribe = monitor.onChange(() => this.#follow());
-    void monitor.closed.then(() => this.#life.fail(new Error(`the monitor client closed${monitor.failure ? `: ${monitor.failure.message}` : ''}`)));
+    void monitor.closed.then(() => this.lifecycle.fail(new Error(`the monitor client closed${monitor.failure ? `: ${monitor.failure.message}` : ''}`)));
     this.#follow();
-  }
-
-  get closed(): Promise<void> {
-    return this.#life.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#life.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#life.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#life.close();
   }
 
   get activeServer(): ActiveServer | null {
@@ -109,7 +95,7 @@ class Follower implements EventerFollower {
   }
 
   connection(): Promise<EventerClient> {
-    if (!this.#life.isOpen) return Promise.reject(new Error('the eventer follower is closed'));
+    if (!this.isOpen) return Promise.reject(new Error('the eventer follower is closed'));
     const client = this.client;
     if (client !== null) return Promise.resolve(client);
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
@@ -127,7 +113,7 @@ class Follower implements EventerFollower {
 
   /** On every monitor change: has another server (or none) become the active one? */
   #follow(): void {
-    if (!this.#life.isOpen) return;
+    if (!this.isOpen) return;
     const next = this.#findActive();
     if (next?.address === this.#announced?.address) {
       this.#announced = next;
@@ -137,10 +123,10 @@ class Follower implements EventerFollower {
     this.#stopLoop = null;
     this.#announced = next;
     if (next === null) {
-      this.logger.info('no active event server: waiting for the monitor to announce one', { group: this.opts.serverGroup });
+      this.#logger.info('no active event server: waiting for the monitor to announce one', { group: this.#serverGroup });
       return;
     }
-    this.logger.info('active event server', { address: next.address, server_id: next.serverId, group: this.opts.serverGroup });
+    this.#logger.info('active event server', { address: next.address, server_id: next.serverId, group: this.#serverGroup });
     const stop = new AbortController();
     this.#stopLoop = stop;
     const loop = this.#connectLoop(next, stop.signal);
@@ -152,13 +138,13 @@ class Follower implements EventerFollower {
   #findActive(): ActiveServer | null {
     const refused = new Set<string>();
     let found: ActiveServer | null = null;
-    for (const info of this.monitor.components) {
-      if (info.group !== this.opts.serverGroup || !isActive(info)) continue;
+    for (const info of this.#monitor.components) {
+      if (info.group !== this.#serverGroup || !isActive(info)) continue;
       const key = `${info.mid}/${info.cid}`;
       const server = activeServerOf(info);
       if (typeof server === 'string') {
         refused.add(key);
-        if (!this.#refused.has(key)) this.logger.warning('active event server skipped: unusable monitor data', { mid: String(info.mid), cid: String(info.cid), reason: server });
+        if (!this.#refused.has(key)) this.#logger.warning('active event server skipped: unusable monitor data', { mid: String(info.mid), cid: String(info.cid), reason: server });
         continue;
       }
       found = server;
@@ -177,9 +163,9 @@ class Follower implements EventerFollower {
         client = await connectEventer(server.address, this.#eventerOpts);
       } catch (error) {
         // Logged once per address at warning: a server that was just blessed may not listen yet ([Q12]).
-        if (failures++ === 0) this.logger.warning('cannot reach the active event server: retrying while it stays active', { address: server.address, error: describeError(error) });
-        else this.logger.debug('active event server still unreachable', { address: server.address, attempts: failures, error: describeError(error) });
-        await delay(this.reconnectDelayMs, signal);
+        if (failures++ === 0) this.#logger.warning('cannot reach the active event server: retrying while it stays active', { address: server.address, error: describeError(error) });
+        else this.#logger.debug('active event server still unreachable', { address: server.address, attempts: failures, error: describeError(error) });
+        await delay(this.#reconnectDelayMs, signal);
         continue;
       }
       if (signal.aborted) {
@@ -188,14 +174,14 @@ class Follower implements EventerFollower {
       }
       failures = 0;
       this.#client = client;
-      this.logger.info('connected to the active event server', { address: server.address });
+      this.#logger.info('connected to the active event server', { address: server.address });
       this.#emitConnected(client, server);
       await Promise.race([client.closed, stopped]);
       this.#client = null;
       await client.close();
-      this.logger.info('disconnected from the event server', { address: server.address, reason: signal.aborted ? 'no longer the active one' : 'connection closed' });
+      this.#logger.info('disconnected from the event server', { address: server.address, reason: signal.aborted ? 'no longer the active one' : 'connection closed' });
       this.#emit(this.#disconnected, (listener) => listener(server));
-      await delay(this.reconnectDelayMs, signal);
+      await delay(this.#reconnectDelayMs, signal);
     }
   }
 
@@ -209,12 +195,12 @@ class Follower implements EventerFollower {
       try {
         call(listener);
       } catch (error) {
-        this.logger.error('eventer follower listener failed', { error: describeError(error) });
+        this.#logger.error('eventer follower listener failed', { error: describeError(error) });
       }
     }
   }
 
-  async #teardown(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     this.#unsubscribe();
     this.#stopLoop?.abort();
     await Promise.all([...this.#loops]);

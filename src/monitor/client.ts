@@ -3,13 +3,14 @@
 // global component list and its own entry from every MsgServer. It never reconnects: when the
 // connection ends, the client is closed and the application decides what follows.
 import type { JsonValue } from '../common/types.ts';
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { describeError } from '../common/describe-error.ts';
 import { pythonJsonText } from '../common/json-payload.ts';
 import { connect } from '../chatter/transport.ts';
 import type { ChatterConnection, ChatterMessage } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
+import { HAT_MONITOR_TYPES } from '../sbs/hat-monitor-types.ts';
 import {
   MONITOR_MODULE, MonitorMsg, readMsgServer, writeMsgClient, type BlessingRes, type SbsInteger,
 } from '../sbs/monitor-messages.ts';
@@ -67,13 +68,17 @@ export async function connectMonitorClient(conf: MonitorClientConf, opts: Monito
   const logger = opts.logger ?? silentLogger('hat.monitor.client');
   const conn = await connect(conf.monitor_address, {
     pingTimeout: opts.pingTimeout ?? 20,
-    log: (message) => logger.warning(message),
+    logger,
+    sbsTypes: HAT_MONITOR_TYPES,
   });
   return new Client(conn, conf, dataText, opts.ready ?? false, logger);
 }
 
-class Client implements MonitorClient {
-  readonly #life: Lifecycle;
+class Client extends ResourceBase implements MonitorClient {
+  readonly #conn: ChatterConnection;
+  readonly #conf: MonitorClientConf;
+  readonly #dataText: string;
+  readonly #logger: Logger;
   #cid: SbsInteger | null = null;
   #mid: SbsInteger | null = null;
   #components: readonly ComponentInfo[] = [];
@@ -84,40 +89,23 @@ class Client implements MonitorClient {
   readonly #listeners = new Set<() => void>();
   readonly #closingHooks = new Set<() => Promise<void>>();
 
-  constructor(
-    private readonly conn: ChatterConnection,
-    private readonly conf: MonitorClientConf,
-    private readonly dataText: string,
-    ready: boolean,
-    private readonly logger: Logger,
-  ) {
-    this.#life = new Lifecycle(() => this.#teardown());
+  constructor(conn: ChatterConnection, conf: MonitorClientConf, dataText: string, ready: boolean, logger: Logger) {
+    super();
+    this.#conn = conn;
+    this.#conf = conf;
+    this.#dataText = dataText;
+    this.#logger = logger;
     this.#blessingRes = { token: null, ready };
+    this.lifecycle.adopt(conn); // closed after the closing hooks, which may still send
     conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
-      if (this.#life.isOpen) {
+      if (this.isOpen) {
         logger.warning('monitor connection lost', { reason });
-        void this.#life.fail(new Error(`monitor connection lost: ${reason}`));
+        void this.lifecycle.fail(new Error(`monitor connection lost: ${reason}`));
       }
     });
     this.#send();
     logger.debug('connected to monitor', { address: conn.remoteAddress, name: conf.name, group: conf.group });
-  }
-
-  get closed(): Promise<void> {
-    return this.#life.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#life.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#life.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#life.close();
   }
 
   get cid(): SbsInteger | null {
@@ -157,21 +145,21 @@ class Client implements MonitorClient {
   }
 
   #send(): void {
-    if (!this.conn.isOpen) {
-      this.logger.debug('blessing response not sent: monitor connection closed', { token: String(this.#blessingRes.token), ready: this.#blessingRes.ready });
+    if (!this.#conn.isOpen) {
+      this.#logger.debug('blessing response not sent: monitor connection closed', { token: String(this.#blessingRes.token), ready: this.#blessingRes.ready });
       return;
     }
-    const msg = { name: this.conf.name, group: this.conf.group, data: this.dataText, blessingRes: this.#blessingRes };
-    this.conn.send(MONITOR_MODULE, MonitorMsg.client, (w) => writeMsgClient(w, msg), { sizeHint: 32 + this.dataText.length });
+    const msg = { name: this.#conf.name, group: this.#conf.group, data: this.#dataText, blessingRes: this.#blessingRes };
+    this.#conn.send(MONITOR_MODULE, MonitorMsg.client, (w) => writeMsgClient(w, msg), { sizeHint: 32 + this.#dataText.length });
   }
 
   #onMessage(msg: ChatterMessage): void {
-    if (!this.#life.isOpen) return;
+    if (!this.isOpen) return;
     if (msg.module === MONITOR_MODULE && msg.type === MonitorMsg.server) {
       this.#onServerMsg(msg.data);
     } else if (msg.module === MONITOR_MODULE && msg.type === MonitorMsg.close) {
-      this.logger.info('monitor server asked us to close (MsgClose)');
-      void this.#life.fail(new Error('the monitor server closed the connection (MsgClose)'));
+      this.#logger.info('monitor server asked us to close (MsgClose)');
+      void this.lifecycle.fail(new Error('the monitor server closed the connection (MsgClose)'));
     } else {
       this.#protocolError(`unexpected message ${msg.module ?? ''}.${msg.type} from the monitor server`);
     }
@@ -201,25 +189,24 @@ class Client implements MonitorClient {
       try {
         listener();
       } catch (error) {
-        this.logger.error('monitor change listener failed', { error: describeError(error) });
+        this.#logger.error('monitor change listener failed', { error: describeError(error) });
       }
     }
   }
 
   #protocolError(reason: string): void {
-    this.logger.warning('closing the monitor connection', { reason });
-    void this.#life.fail(new Error(reason));
+    this.#logger.warning('closing the monitor connection', { reason });
+    void this.lifecycle.fail(new Error(reason));
   }
 
-  async #teardown(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     for (const hook of [...this.#closingHooks]) {
       try {
         await hook();
       } catch (error) {
-        this.logger.error('monitor closing hook failed', { error: describeError(error) });
+        this.#logger.error('monitor closing hook failed', { error: describeError(error) });
       }
     }
-    await this.conn.close();
   }
 }
 

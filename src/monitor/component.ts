@@ -2,7 +2,7 @@
 // the master's blessing token is present and unchanged. The token is echoed before the work
 // starts and released only after the work has fully stopped: that order is what keeps two
 // members of a BLESS_ONE group from ever running at once.
-import { Lifecycle, type Resource } from '../common/resource.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { describeError } from '../common/describe-error.ts';
 import type { SbsInteger } from '../sbs/monitor-messages.ts';
@@ -55,8 +55,10 @@ export function createMonitorComponent(client: MonitorClient, run: ComponentRun,
   return new Component(client, run, opts.logger ?? silentLogger('hat.monitor.component'));
 }
 
-class Component implements MonitorComponent {
-  readonly #life: Lifecycle;
+class Component extends ResourceBase implements MonitorComponent {
+  readonly client: MonitorClient;
+  readonly #run: ComponentRun;
+  readonly #logger: Logger;
   #ready: boolean;
   #state: ComponentState = 'idle';
   #held: SbsInteger | null = null;
@@ -68,34 +70,21 @@ class Component implements MonitorComponent {
   readonly #listeners = new Set<(state: ComponentState) => void>();
   readonly #unsubscribe: (() => void)[];
 
-  constructor(readonly client: MonitorClient, private readonly run: ComponentRun, private readonly logger: Logger) {
-    this.#life = new Lifecycle(() => this.#teardown());
+  constructor(client: MonitorClient, run: ComponentRun, logger: Logger) {
+    super();
+    this.client = client;
+    this.#run = run;
+    this.#logger = logger;
     this.#ready = client.blessingRes.ready;
     this.#unsubscribe = [
       client.onChange(() => this.#update()),
       client.onClosing(async () => {
         this.#clientClosing = true;
-        await (client.failure ? this.#life.fail(client.failure) : this.#life.close());
+        await (client.failure ? this.lifecycle.fail(client.failure) : this.close());
       }),
     ];
-    if (!client.isOpen) void this.#life.fail(new Error('the monitor client is closed'));
+    if (!client.isOpen) void this.lifecycle.fail(new Error('the monitor client is closed'));
     else this.#update();
-  }
-
-  get closed(): Promise<void> {
-    return this.#life.closed;
-  }
-
-  get failure(): Error | undefined {
-    return this.#life.failure;
-  }
-
-  get isOpen(): boolean {
-    return this.#life.isOpen;
-  }
-
-  close(): Promise<void> {
-    return this.#life.close();
   }
 
   get ready(): boolean {
@@ -111,7 +100,7 @@ class Component implements MonitorComponent {
   }
 
   setReady(ready: boolean): void {
-    if (ready === this.#ready || !this.#life.isOpen) return;
+    if (ready === this.#ready || !this.isOpen) return;
     this.#ready = ready;
     this.#update();
   }
@@ -127,14 +116,14 @@ class Component implements MonitorComponent {
   }
 
   #update(): void {
-    if (!this.#life.isOpen || this.#state === 'stopping') return;
+    if (!this.isOpen || this.#state === 'stopping') return;
     const requested = this.#requested;
     if (this.#state === 'running') {
       const lost = !this.#ready ? 'not ready' : requested === null ? 'token revoked' : requested !== this.#held ? 'token changed' : null;
       if (lost === null) return;
       // Going not ready says so at once, still holding the token until the work has stopped.
       if (!this.#ready) this.client.setBlessingRes({ token: this.#held, ready: false });
-      this.logger.info('blessing lost: stopping', { token: String(this.#held), reason: lost });
+      this.#logger.info('blessing lost: stopping', { token: String(this.#held), reason: lost });
       this.#stop();
       return;
     }
@@ -143,7 +132,7 @@ class Component implements MonitorComponent {
       this.#setState('idle');
     } else if (requested === null) {
       this.client.setBlessingRes({ token: null, ready: true });
-      if (this.#state !== 'waiting') this.logger.info('standby: ready, waiting for the blessing');
+      if (this.#state !== 'waiting') this.#logger.info('standby: ready, waiting for the blessing');
       this.#setState('waiting');
     } else {
       this.#start(requested);
@@ -153,12 +142,12 @@ class Component implements MonitorComponent {
   #start(token: SbsInteger): void {
     this.#held = token;
     this.client.setBlessingRes({ token, ready: true }); // the echo comes before the work starts
-    this.logger.info('blessed: running', { token: String(token) });
+    this.#logger.info('blessed: running', { token: String(token) });
     const abort = new AbortController();
     this.#abort = abort;
     let running: Promise<void>;
     try {
-      running = this.run({ token, signal: abort.signal });
+      running = this.#run({ token, signal: abort.signal });
     } catch (error) {
       running = Promise.reject(error);
     }
@@ -183,14 +172,14 @@ class Component implements MonitorComponent {
       this.#ready = false;
       this.client.setBlessingRes({ token: null, ready: false });
       this.#setState('idle');
-      this.logger.error('the run ended while blessed: giving the blessing up', { token: String(token), error: error === undefined ? undefined : describeError(error) });
-      void this.#life.fail(error ?? new Error('the run returned while blessed'));
+      this.#logger.error('the run ended while blessed: giving the blessing up', { token: String(token), error: error === undefined ? undefined : describeError(error) });
+      void this.lifecycle.fail(error ?? new Error('the run returned while blessed'));
       return;
     }
-    if (error !== undefined) this.logger.warning('the run failed while stopping', { token: String(token), error: describeError(error) });
+    if (error !== undefined) this.#logger.warning('the run failed while stopping', { token: String(token), error: describeError(error) });
     this.client.setBlessingRes({ token: null, ready: this.#ready });
-    this.logger.info('token released', { token: String(token) });
-    if (!this.#life.isOpen) return;
+    this.#logger.info('token released', { token: String(token) });
+    if (!this.isOpen) return;
     this.#setState(this.#ready ? 'waiting' : 'idle');
     this.#update(); // a new token may already be there
   }
@@ -202,17 +191,17 @@ class Component implements MonitorComponent {
       try {
         listener(state);
       } catch (error) {
-        this.logger.error('component state listener failed', { error: describeError(error) });
+        this.#logger.error('component state listener failed', { error: describeError(error) });
       }
     }
   }
 
-  async #teardown(): Promise<void> {
+  protected override async teardown(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     // Closing alone (not with the client) also gives readiness up: see MonitorComponent.
     if (!this.#clientClosing) this.#ready = false;
     if (this.#state === 'running') {
-      this.logger.info('closing: stopping the run', { token: String(this.#held) });
+      this.#logger.info('closing: stopping the run', { token: String(this.#held) });
       this.#stop();
     }
     await this.#runEnded;

@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventerFollower, type ActiveServer, type EventerFollower } from '../../src/eventer/follower.ts';
 import type { EventerClient } from '../../src/eventer/client.ts';
-import { monitorsAfterEach, recordingLogger, until } from '../monitor/helpers.ts';
+import { monitorsAfterEach, until } from '../monitor/helpers.ts';
+import { recordingLogger } from '../helpers/logger.ts';
 
 const setup = monitorsAfterEach();
 const followers: EventerFollower[] = [];
@@ -18,13 +19,13 @@ async function follow(monitorAddress: string, reconnectDelay = 0.1): Promise<{
   follower: EventerFollower; seen: string[]; logs: string[];
 }> {
   const app = await setup.client(monitorAddress, 'app', 'apps');
-  const logger = recordingLogger();
-  const follower = createEventerFollower(app, { serverGroup: 'event', reconnectDelay, subscriptions: [['x', '*']], logger });
+  const logs: string[] = [];
+  const follower = createEventerFollower(app, { serverGroup: 'event', reconnectDelay, subscriptions: [['x', '*']], logger: recordingLogger(logs) });
   followers.push(follower);
   const seen: string[] = [];
   follower.onConnected((_client: EventerClient, server: ActiveServer) => seen.push(`connected ${server.serverId}`));
   follower.onDisconnected((server) => seen.push(`disconnected ${server.serverId}`));
-  return { follower, seen, logs: logger.lines };
+  return { follower, seen, logs };
 }
 
 const registerOn = async (client: EventerClient, type: string): Promise<number> => {
@@ -117,7 +118,7 @@ describe('eventer follower', () => {
     const client = await follower.connection();
     expect(await registerOn(client, 'a')).toBe(1);
     expect(seen).toEqual(['connected 1']);
-    expect(logs.filter((l) => l.startsWith('warning cannot reach the active event server'))).toHaveLength(1);
+    expect(logs.filter((l) => l.startsWith('warning: cannot reach the active event server'))).toHaveLength(1);
     expect(one.starts).toBe(1);
   });
 

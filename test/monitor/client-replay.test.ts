@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { connectMonitorClient, type MonitorClient } from '../../src/monitor/client.ts';
 import { createMonitorComponent, type MonitorComponent } from '../../src/monitor/component.ts';
 import type { JsonValue } from '../../src/common/types.ts';
-import { session, type Session } from './vectors.ts';
-import { rawListen, renumbered, settle } from './replay.ts';
+import { session, type Session } from '../helpers/monitor-vectors.ts';
+import { rawListen, renumbered, settle } from './replay-helpers.ts';
 import { RunLog } from './helpers.ts';
 
 interface Script {

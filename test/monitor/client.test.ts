@@ -9,7 +9,7 @@ import { MONITOR_MODULE, MonitorMsg, writeMsgServer } from '../../src/sbs/monito
 import { connectMonitorClient, type MonitorClient } from '../../src/monitor/client.ts';
 import { isActive } from '../../src/monitor/component-info.ts';
 import { monitorsAfterEach, until } from './helpers.ts';
-import { rawListen } from './replay.ts';
+import { rawListen } from './replay-helpers.ts';
 
 const setup = monitorsAfterEach();
 
@@ -60,7 +60,10 @@ describe('MonitorClient', () => {
 
   it('is closed, with the reason, when the monitor sends what it must not', async () => {
     const cases: [RegExp, (w: SbsWriter) => void, string, string][] = [
-      [/unexpected message HatEventer.MsgNotify/, () => undefined, EVENTER_MODULE, 'MsgNotify'],
+      // Outside hat-monitor's repository: the chatter connection refuses it, as Hat's does.
+      [/unknown SBS type HatEventer.MsgNotify/, () => undefined, EVENTER_MODULE, 'MsgNotify'],
+      // A monitor message only a client sends: the client refuses it.
+      [/unexpected message HatMonitor.MsgClient/, () => undefined, MONITOR_MODULE, MonitorMsg.client],
       [/bad MsgServer: data of component \(mid 0, cid 0\) is not JSON text: "\{oops"/, (w) => writeMsgServer(w, { cid: 0, mid: 0, components: [{
         cid: 0, mid: 0, name: 'x', group: 'g', data: '{oops', rank: 1,
         blessingReq: { token: null, timestamp: null }, blessingRes: { token: null, ready: false },

@@ -12,8 +12,8 @@ import {
 import { connectMonitorClient } from '../../src/monitor/client.ts';
 import { createMonitorComponent, type ComponentState } from '../../src/monitor/component.ts';
 import { blessingView, monitorsAfterEach, RunLog, until, type Member } from './helpers.ts';
-import { rawListen, type FrameCollector } from './replay.ts';
-import type { MonitorStandIn, StandInOptions } from './stand-in/monitor-server.ts';
+import { rawListen, type FrameCollector } from './replay-helpers.ts';
+import type { MonitorStandIn, StandInOptions } from '../helpers/monitor-stand-in/monitor-server.ts';
 
 const setup = monitorsAfterEach();
 

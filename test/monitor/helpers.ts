@@ -4,11 +4,10 @@ import { afterEach } from 'vitest';
 import { connectMonitorClient, type MonitorClient, type MonitorClientOptions } from '../../src/monitor/client.ts';
 import { createMonitorComponent, type ComponentRun, type MonitorComponent } from '../../src/monitor/component.ts';
 import type { SbsInteger } from '../../src/sbs/monitor-messages.ts';
-import type { Logger } from '../../src/common/logger.ts';
-import { startMonitorStandIn, type MonitorStandIn, type StandInOptions } from './stand-in/monitor-server.ts';
+import { startMonitorStandIn, type MonitorStandIn, type StandInOptions } from '../helpers/monitor-stand-in/monitor-server.ts';
 
 export { until } from '../eventer/helpers.ts';
-import { startEventServerMember, untilAborted, type EventServerMember, type EventServerMemberOptions } from './event-server-member.ts';
+import { startEventServerMember, untilAborted, type EventServerMember, type EventServerMemberOptions } from '../helpers/event-server-member.ts';
 
 /** Every run of every member in one timeline: which ran when, and how many at once. */
 export class RunLog {
@@ -84,18 +83,4 @@ export function blessingView(client: MonitorClient, group: string): string[] {
   return client.components
     .filter((c) => c.group === group)
     .map((c) => `${c.name}(${c.rank},${c.blessingReq.token ?? '-'},${c.blessingRes.token ?? '-'})`);
-}
-
-/** A Logger that keeps `level message {fields}` lines, for asserting what was logged. */
-export function recordingLogger(name = 'test'): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>): void =>
-    void lines.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
-  const logger = {
-    name, lines,
-    debug: at('debug'), info: at('info'), warning: at('warning'), error: at('error'), critical: at('critical'),
-    isEnabled: () => true,
-    child: () => logger,
-  };
-  return logger;
 }

@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/chatter/framing.ts';
 import { MONITOR_MODULE, MonitorMsg, writeMsgClient, type MsgServer } from '../../src/sbs/monitor-messages.ts';
-import { hex } from '../sbs/vector-forms.ts';
-import { msgServerFrom, recordedFrame, session, type Session } from './vectors.ts';
-import { FrameCollector, rawConnect, recordedGrantClock, settle } from './replay.ts';
-import { startMonitorStandIn, type MonitorStandIn } from './stand-in/monitor-server.ts';
+import { hex } from '../helpers/vectors.ts';
+import { msgServerFrom, recordedFrame, session, type Session } from '../helpers/monitor-vectors.ts';
+import { FrameCollector, rawConnect, recordedGrantClock, settle } from './replay-helpers.ts';
+import { startMonitorStandIn, type MonitorStandIn } from '../helpers/monitor-stand-in/monitor-server.ts';
 
 interface Timed {
   t: number;

@@ -5,7 +5,7 @@ import { componentInfoFromRecord, type ComponentInfo } from '../../src/monitor/c
 import { findSyncerPeers } from '../../src/monitor/syncer-peers.ts';
 import type { JsonValue } from '../../src/common/types.ts';
 import { pythonJsonText } from '../../src/common/json-payload.ts';
-import { msgServerFrom, session } from './vectors.ts';
+import { msgServerFrom, session } from '../helpers/monitor-vectors.ts';
 
 const member = (cid: number, data: JsonValue, group = 'event'): ComponentInfo => componentInfoFromRecord({
   cid, mid: 0, name: `m${cid}`, group, data: pythonJsonText(data), rank: 1,

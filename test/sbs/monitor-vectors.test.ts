@@ -6,7 +6,7 @@ import { SbsReader } from '../../src/sbs/reader.ts';
 import { encodeAlone, SbsWriter } from '../../src/sbs/writer.ts';
 import { readHatMsg } from '../../src/sbs/hat-messages.ts';
 import { encodeFrame, FrameDecoder } from '../../src/chatter/framing.ts';
-import { isKnownSbsType } from '../../src/sbs/modules.ts';
+import { HAT_MONITOR_TYPES } from '../../src/sbs/hat-monitor-types.ts';
 import {
   MONITOR_MODULE, readBlessingReq, readBlessingRes, readComponentInfo, readMsgClient, readMsgMaster, readMsgServer,
   readMsgSlave, writeBlessingReq, writeBlessingRes, writeComponentInfo, writeMsgClient, writeMsgMaster, writeMsgServer,
@@ -14,11 +14,11 @@ import {
 } from '../../src/sbs/monitor-messages.ts';
 import { pythonJsonText } from '../../src/common/json-payload.ts';
 import type { JsonValue } from '../../src/common/types.ts';
-import { hex, unhex } from './vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
 import {
   blessingReqFrom, blessingResFrom, componentInfoFrom, monitorVectors, msgClientFrom, msgMasterFrom, msgServerFrom,
   msgSlaveFrom,
-} from '../monitor/vectors.ts';
+} from '../helpers/monitor-vectors.ts';
 
 interface Codec {
   from(v: unknown): unknown;
@@ -85,7 +85,7 @@ function roundTripFrame(bytes: Uint8Array): { type: string; inner: unknown; rebu
   new FrameDecoder().push(bytes, (b) => (bodies.push(Uint8Array.prototype.slice.call(b)), true));
   expect(bodies.length).toBe(1);
   const msg = readHatMsg(new SbsReader(bodies[0]!));
-  expect(isKnownSbsType(msg.module, msg.type)).toBe(true);
+  expect(HAT_MONITOR_TYPES.get(msg.module ?? '')?.has(msg.type)).toBe(true);
   const c = msg.module === MONITOR_MODULE ? codecs[msg.type]! : codecs.MsgClose!; // pings are None too
   const inner = decodeAll(c, msg.data);
   const rebuilt = encodeFrame(msg, msg.module, msg.type, (w) => c.write(w, inner));
