@@ -1,10 +1,15 @@
 // The storage contract every backend implements (spec/backend.md section 2).
 import type { Event, EventId, QueryData } from '../common/types.ts';
+import type { Logger } from '../common/logger.ts';
 
 export interface Backend {
   /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
   getLastEventId(serverId: number): Promise<EventId>;
-  /** Same length and order as the input; `null` marks an event that was not accepted. */
+  /**
+   * Same length and order as the input; `null` marks an event that was not accepted, including one
+   * the backend cannot store (it says why in its log). Rejecting means the backend is broken: the
+   * engine stops on it, so a bad event must never make it reject.
+   */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
   /** Flushed events of `eventId.server` strictly after `eventId`, one list per session. */
@@ -17,8 +22,13 @@ export interface Backend {
   readonly closed?: Promise<void>;
 }
 
+export interface BackendOptions {
+  /** where the backend says why it refused an event */
+  logger?: Logger;
+}
+
 /** What a backend module (built in or loaded by path) exports. */
 export interface BackendModule {
-  create(conf: Record<string, unknown>): Promise<Backend>;
+  create(conf: Record<string, unknown>, options?: BackendOptions): Promise<Backend>;
   confSchema?: object;
 }

@@ -8,6 +8,8 @@ import type { ModuleHost } from './module-host.ts';
 import { checkModuleConf, createHosts } from './hosts.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError, describeError } from './errors.ts';
+import { registerEventProblem, sift } from '../common/event-check.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
@@ -28,6 +30,8 @@ interface Finished {
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
+  /** Where refused events are reported. */
+  logger?: Logger;
 }
 
 export async function createEngine(conf: EngineConf, backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
@@ -36,7 +40,7 @@ export async function createEngine(conf: EngineConf, backend: Backend, opts: Eng
   if (!Array.isArray(conf.modules)) throw new Error('engine.modules must be an array');
   conf.modules.forEach((m, i) => checkModuleConf(i, m));
 
-  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id));
+  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id), opts.logger ?? silentLogger());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
@@ -74,6 +78,7 @@ class SessionEngine implements Engine {
   constructor(
     private readonly backend: Backend,
     private readonly last: EventId,
+    private readonly log: Logger,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
@@ -82,6 +87,13 @@ class SessionEngine implements Engine {
     if (!this.accepting) return Promise.reject(new EngineClosedError(this.failure));
     if (!Array.isArray(events)) return Promise.reject(new TypeError('register expects an array of events'));
     if (events.length === 0) return Promise.resolve([]);
+    // An invalid event is refused on its own (null); it must not fail the session or the backend.
+    const sifted = sift(events, registerEventProblem);
+    if (sifted.refused.length > 0) {
+      for (const { index, reason } of sifted.refused) this.log.warning('event refused', { source: `${source.type} ${source.id}`, index, reason });
+      const registered = sifted.kept.length > 0 ? this.register(source, sifted.kept) : Promise.resolve([]);
+      return registered.then((results) => sifted.spread(results));
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ source, events, resolve, reject });
       this.wake?.();

@@ -1,20 +1,27 @@
 // One eventer client as seen by the server (spec/protocol.md 3.3-3.4): requests are handled
 // strictly one at a time; notifications are filtered by the connection's subscription.
-import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
-import { Subscription } from '../common/subscription.ts';
+import type { Event, QueryData, RegisterEvent, Source } from '../common/types.ts';
+import type { Subscription } from '../common/subscription.ts';
 import { jsonPayloadFromText } from '../common/json-payload.ts';
+import type { Sifted } from '../common/event-check.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ChatterConnection, ChatterMessage, Conversation } from '../chatter/connection.ts';
-import { SbsReader } from '../sbs/reader.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
-import { readQueryData } from '../sbs/query-codec.ts';
-import { EVENTER_MODULE, EventerMsg, readMsgRegisterReq, readMsgSubscribe, writeMsgRegisterRes } from '../sbs/eventer-messages.ts';
+import { EVENTER_MODULE, EventerMsg, writeMsgRegisterRes } from '../sbs/eventer-messages.ts';
 import type { EventerEngine } from './eventer-engine.ts';
+import { readQueryRequest, readRegisterRequest, readSubscribeRequest, type IncomingRules } from './incoming.ts';
 import { describeError } from '../common/describe-error.ts';
 
 type Request =
-  | { kind: 'subscribe'; types: EventType[] }
-  | { kind: 'register'; conversation: Conversation; respond: boolean; events: RegisterEvent[] }
+  | { kind: 'subscribe'; subscription: Subscription }
+  | { kind: 'register'; conversation: Conversation; respond: boolean; events: Sifted<RegisterEvent> }
   | { kind: 'query'; conversation: Conversation; query: QueryData };
+
+/** How a connection checks and reports what its client sends. */
+export interface ConnectionRules extends IncomingRules {
+  maxPendingRequests: number;
+  logger: Logger;
+}
 
 /** Bytes per event to size an outgoing buffer once in the common case. */
 export const EVENT_SIZE_HINT = 96;
@@ -36,7 +43,7 @@ export class EventerServerConnection {
     readonly conn: ChatterConnection,
     clientId: number,
     private readonly engine: EventerEngine,
-    private readonly maxPendingRequests: number,
+    private readonly rules: ConnectionRules,
   ) {
     this.source = { type: 'eventer', id: clientId };
     conn.setHandler((msg) => this.onMessage(msg));
@@ -76,26 +83,25 @@ export class EventerServerConnection {
       this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type}`);
       return;
     }
-    // Decode now: `msg.data` is only valid during this call, and bad input closes at once.
-    const r = new SbsReader(msg.data);
+    // Decode now: `msg.data` is only valid during this call; a malformed message closes at once,
+    // an event that cannot be stored is refused on its own (incoming.ts).
     try {
       switch (msg.type) {
         case EventerMsg.subscribe:
           // Applied in order with the requests, like the reference's sequential loop.
-          this.enqueue({ kind: 'subscribe', types: readMsgSubscribe(r) });
+          this.enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data) });
           return;
         case EventerMsg.registerReq: {
-          const events = readMsgRegisterReq(r);
-          checkJsonPayloads(events);
+          const events = readRegisterRequest(msg.data, this.rules);
+          for (const { index, reason } of events.refused) {
+            this.rules.logger.warning('register event refused', { client: this.source.id, index, reason });
+          }
           this.enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events });
           return;
         }
-        case EventerMsg.queryReq: {
-          const query = readQueryData(r);
-          if (query.payload) checkJsonPayloads([{ payload: query.payload }]);
-          this.enqueue({ kind: 'query', conversation: msg.conversation, query });
+        case EventerMsg.queryReq:
+          this.enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.rules) });
           return;
-        }
         default:
           this.conn.abort(`unexpected message ${EVENTER_MODULE}.${msg.type} from a client`);
       }
@@ -106,7 +112,7 @@ export class EventerServerConnection {
 
   private enqueue(request: Request): void {
     this.queue.push(request);
-    if (this.queue.length >= this.maxPendingRequests && !this.paused) {
+    if (this.queue.length >= this.rules.maxPendingRequests && !this.paused) {
       this.paused = true;
       this.conn.pause();
     }
@@ -123,7 +129,7 @@ export class EventerServerConnection {
         const request = this.queue[0]!;
         await this.handle(request);
         this.queue.shift();
-        if (this.paused && this.queue.length <= this.maxPendingRequests / 2) {
+        if (this.paused && this.queue.length <= this.rules.maxPendingRequests / 2) {
           this.paused = false;
           this.conn.resume();
         }
@@ -137,11 +143,12 @@ export class EventerServerConnection {
 
   private async handle(request: Request): Promise<void> {
     if (request.kind === 'subscribe') {
-      this.subscription = new Subscription(request.types);
+      this.subscription = request.subscription;
       return;
     }
     if (request.kind === 'register') {
-      const results = await this.engine.register(this.source, request.events);
+      const { kept, spread } = request.events;
+      const results = spread(kept.length > 0 ? await this.engine.register(this.source, kept) : []);
       if (request.respond && this.conn.isOpen) {
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,
@@ -154,18 +161,6 @@ export class EventerServerConnection {
       this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => writeEvents(w, events), {
         conversation: request.conversation, last: true, sizeHint: events.length * EVENT_SIZE_HINT,
       });
-    }
-  }
-}
-
-/** JSON payload text from a client must be valid JSON (the reference's decoder parses it). */
-function checkJsonPayloads(events: readonly Pick<RegisterEvent, 'payload'>[]): void {
-  for (const e of events) {
-    if (e.payload?.type !== 'json') continue;
-    try {
-      void e.payload.data;
-    } catch (err) {
-      throw new Error(`invalid JSON payload: ${describeError(err)}`);
     }
   }
 }

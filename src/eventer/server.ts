@@ -8,10 +8,15 @@ import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './serv
 import { encodeAlone } from '../sbs/writer.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
+import type { LogFields, Logger } from '../common/logger.ts';
+import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
+import { DEFAULT_INCOMING_RULES, type IncomingRules } from './incoming.ts';
 
-export interface EventerServerOptions extends TransportOptions {
+export interface EventerServerOptions extends TransportOptions, Partial<IncomingRules> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
+  /** Where refused input is reported (rate-limited per kind); default: lines through `log`. */
+  logger?: Logger;
 }
 
 export interface EventerServer {
@@ -23,8 +28,15 @@ export interface EventerServer {
 }
 
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
-  const log = opts.log ?? ((m: string) => console.warn(m));
-  const maxPending = opts.maxPendingRequests ?? 64;
+  const logger = rateLimitedLogger(opts.logger ?? callbackLogger(opts.log ?? ((m: string) => console.warn(m))));
+  // Connection close reasons vary; one message keeps repeats of them under one flood limit.
+  const log = opts.log ?? ((reason: string) => logger.warning('connection closed', { reason }));
+  const rules = {
+    maxJsonDepth: opts.maxJsonDepth ?? DEFAULT_INCOMING_RULES.maxJsonDepth,
+    allowReservedTypes: opts.allowReservedTypes ?? DEFAULT_INCOMING_RULES.allowReservedTypes,
+    maxPendingRequests: opts.maxPendingRequests ?? 64,
+    logger,
+  };
   const notified = new Set<EventerServerConnection>();
   const lifecycles = new Set<Promise<void>>();
   let lastClientId = 0;
@@ -32,11 +44,18 @@ export async function createEventerServer(engine: EventerEngine, address: string
   const unsubscribe = engine.onEvents((events: Event[]) => {
     let encoded: Uint8Array | null = null;
     const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
-    for (const c of notified) c.notify(events, all);
+    for (const c of notified) {
+      try {
+        c.notify(events, all);
+      } catch (err) {
+        // one session the encoder refuses (a module's NaN...) must not silence the others
+        logger.error('notifying a client failed', { client: c.source.id, error: describeError(err) });
+      }
+    }
   });
 
   async function serve(conn: ChatterConnection): Promise<void> {
-    const client = new EventerServerConnection(conn, ++lastClientId, engine, maxPending);
+    const client = new EventerServerConnection(conn, ++lastClientId, engine, rules);
     try {
       await engine.register(client.source, [connectedEvent('CONNECTED')]);
     } catch (err) {
@@ -76,5 +95,15 @@ export async function createEventerServer(engine: EventerEngine, address: string
       })();
       return closing;
     },
+  };
+}
+
+/** A Logger over a `log(line)` callback: the message, then the fields as JSON. */
+function callbackLogger(log: (line: string) => void, name = 'hat.event.eventer'): Logger {
+  const line = (message: string, fields?: LogFields): void => log(fields ? `${message} ${JSON.stringify(fields)}` : message);
+  return {
+    name, debug: () => {}, info: line, warning: line, error: line, critical: line,
+    isEnabled: (level) => level !== 'debug',
+    child: (suffix) => callbackLogger(log, `${name}.${suffix}`),
   };
 }

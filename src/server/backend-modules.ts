@@ -1,7 +1,7 @@
 // Backends by name: the built-in ones (`lmdb`, `memory`, `dummy`, also under Hat's Python module
 // names so ported configurations work unchanged), else a file path or package exporting
 // `create(conf)` and optionally `confSchema`.
-import type { Backend, BackendModule } from '../backends/backend.ts';
+import type { BackendModule } from '../backends/backend.ts';
 import { createDummyBackend } from '../backends/dummy.ts';
 import { createMemoryBackend } from '../backends/memory.ts';
 import { createLmdbBackend } from '../backends/lmdb/backend.ts';
@@ -9,7 +9,7 @@ import { confSchema as lmdbConfSchema, type LmdbBackendConf } from '../backends/
 import { importWithTypeScript, resolveModuleSpecifier } from '../engine/module-loader.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {
-  lmdb: { create: (conf) => createLmdbBackend(conf as unknown as LmdbBackendConf), confSchema: lmdbConfSchema },
+  lmdb: { create: (conf, options) => createLmdbBackend(conf as unknown as LmdbBackendConf, options), confSchema: lmdbConfSchema },
   memory: { create: (conf) => createMemoryBackend(conf) },
   dummy: { create: (conf) => createDummyBackend(conf) },
 };
@@ -31,5 +31,5 @@ export async function loadBackendModule(spec: string, baseDir: string): Promise<
   const confSchema = loaded['confSchema'];
   if (confSchema !== undefined && (typeof confSchema !== 'object' || confSchema === null))
     throw new Error('the backend module exports a confSchema that is not a JSON schema object');
-  return { create: create as (conf: Record<string, unknown>) => Promise<Backend>, confSchema: confSchema as object | undefined };
+  return { create: create as BackendModule['create'], confSchema: confSchema as object | undefined };
 }

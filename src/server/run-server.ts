@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { ReservingBackend, reservationFileOf } from './session-reservation.ts';
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
+import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -63,17 +64,16 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       lock = await acquireDataLock(dbPath);
       undo.push(() => lock!.release());
     }
-    const inner = await openBackend(prepared, dbPath);
+    const inner = await openBackend(prepared, dbPath, logger);
     undo.push(() => inner.close());
     const reserving = dbPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dbPath), conf.engine.server_id) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await createEngine(conf.engine, backend, { baseDir });
+    const engine = await createEngine(conf.engine, backend, { baseDir, logger: logger.child('engine') });
     undo.push(() => engine.close());
-    const eventerLog = logger.child('eventer');
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
-      log: (message) => eventerLog.warning(message),
+      logger: logger.child('eventer'),
       pemFile: conf.eventer_server.pem_file,
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
@@ -96,9 +96,9 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   }
 }
 
-async function openBackend(prepared: PreparedConf, dbPath: string | null): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dbPath: string | null, logger: Logger): Promise<Backend> {
   try {
-    return await prepared.backend.create(prepared.conf.backend);
+    return await prepared.backend.create(prepared.conf.backend, { logger: rateLimitedLogger(logger.child('backend')) });
   } catch (err) {
     const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });

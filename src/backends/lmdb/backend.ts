@@ -3,7 +3,7 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend } from '../backend.ts';
+import type { Backend, BackendOptions } from '../backend.ts';
 import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
 import { applyLimits } from './limits.ts';
@@ -11,7 +11,7 @@ import { runLmdbQuery } from './query.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
 
-export interface LmdbBackendOptions {
+export interface LmdbBackendOptions extends BackendOptions {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
   cleanup?: boolean;
 }
@@ -143,13 +143,13 @@ export class LmdbBackend implements Backend {
   }
 }
 
-export async function createLmdbBackend(conf: LmdbBackendConf): Promise<Backend> {
-  return openLmdbBackend(conf);
+export async function createLmdbBackend(conf: LmdbBackendConf, options: BackendOptions = {}): Promise<Backend> {
+  return openLmdbBackend(conf, options);
 }
 
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
   assertLmdbConf(conf);
-  const store = await LmdbStore.open(conf);
+  const store = await LmdbStore.open(conf, options.logger);
   return new LmdbBackend(store, conf, options);
 }
