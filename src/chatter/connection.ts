@@ -7,6 +7,7 @@ import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
+import type { BudgetOwner, BudgetShare, SharedBudget } from './budget.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -36,6 +37,10 @@ export interface ConnectionOptions {
   maxSendQueue?: number;
   /** Where close reasons are logged. Default `console.warn` for errors. */
   log?: (message: string) => void;
+  /** Shared ceiling on bytes received and not yet handled (partial frames, queued requests). */
+  inputBudget?: SharedBudget;
+  /** Shared ceiling on bytes written and not yet taken by the peers. */
+  outputBudget?: SharedBudget;
 }
 
 export interface SendOptions {
@@ -56,7 +61,7 @@ export class ConnectionClosedError extends Error {
 
 const defaultLog = (message: string): void => console.warn(message);
 
-export class ChatterConnection {
+export class ChatterConnection implements BudgetOwner {
   readonly localAddress: string;
   readonly remoteAddress: string;
   /** Resolves when the socket is closed, whoever closed it. */
@@ -73,9 +78,13 @@ export class ChatterConnection {
   private readonly closeCallbacks: ((reason: string) => void)[] = [];
   private readonly maxSendQueue: number;
   private readonly log: (message: string) => void;
+  private readonly input: BudgetShare | undefined;
+  private readonly output: BudgetShare | undefined;
 
   constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
-    this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.input = opts.inputBudget?.share(this);
+    this.output = opts.outputBudget?.share(this);
+    this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, this.input);
     this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
     this.log = opts.log ?? defaultLog;
     this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
@@ -127,11 +136,31 @@ export class ChatterConnection {
     const id = ++this.lastId;
     const conversation = opts.conversation ?? { first: id, owner: true };
     const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
-    this.socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+    const frame = encodeFrame(header, module, type, write, opts.sizeHint);
+    if (this.output === undefined) this.socket.write(frame);
+    else if (this.output.take(frame.length)) this.socket.write(frame, () => this.output!.release(frame.length));
+    else return conversation; // closed for it: the newest slow reader past the shared ceiling
     if (this.socket.writableLength > this.maxSendQueue) {
       this.abort(`send queue of ${this.socket.writableLength} bytes exceeds the limit of ${this.maxSendQueue} (peer not reading)`);
     }
     return conversation;
+  }
+
+  /**
+   * Counts bytes a service layer holds for this connection (a decoded request waiting its turn)
+   * against the shared input ceiling; false when the connection was closed for it.
+   */
+  holdInput(bytes: number): boolean {
+    return this.input === undefined || this.input.take(bytes);
+  }
+
+  releaseInput(bytes: number): void {
+    this.input?.release(bytes);
+  }
+
+  /** BudgetOwner: closed for a shared ceiling. */
+  evict(reason: string): void {
+    this.abort(reason);
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */
@@ -155,6 +184,8 @@ export class ChatterConnection {
   private finish(reason: string): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
+    this.input?.releaseAll();
+    this.output?.releaseAll();
     if (this.pingLoop) clearInterval(this.pingLoop);
     for (const timer of this.pingTimers.values()) clearTimeout(timer);
     this.pingTimers.clear();

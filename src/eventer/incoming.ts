@@ -33,9 +33,12 @@ export class RefusedMessage extends Error {
   }
 }
 
+/** Told the element count of each array before it is built (memory accounting; may throw to stop). */
+export type ArrayCounter = (count: number) => void;
+
 /** MsgRegisterReq: the events that may be registered, and why the others may not. */
-export function readRegisterRequest(data: Uint8Array, rules: IncomingRules): Sifted<RegisterEvent> {
-  const r = lenientReader(data);
+export function readRegisterRequest(data: Uint8Array, rules: IncomingRules, count?: ArrayCounter): Sifted<RegisterEvent> {
+  const r = lenientReader(data, count);
   const events = new Array<RegisterEvent>(r.arrayLength(3)); // a RegisterEvent takes at least 3 bytes
   const problems = new Array<string | null>(events.length);
   for (let i = 0; i < events.length; i++) {
@@ -47,16 +50,18 @@ export function readRegisterRequest(data: Uint8Array, rules: IncomingRules): Sif
 }
 
 /** MsgSubscribe, as the subscription it asks for. */
-export function readSubscribeRequest(data: Uint8Array): Subscription {
-  return subscription(readEventTypes(new SbsReader(data)), 'subscription');
+export function readSubscribeRequest(data: Uint8Array, count?: ArrayCounter): Subscription {
+  const r = new SbsReader(data);
+  r.onArray = count ?? null;
+  return subscription(readEventTypes(r), 'subscription');
 }
 
 /**
  * MsgQueryReq. Integers beyond 2^53 arrive as the nearest double: nothing stored is that large,
  * so every comparison with stored events (ids, times, server id, max results) comes out as Hat's.
  */
-export function readQueryRequest(data: Uint8Array, rules: IncomingRules): CompleteQueryData {
-  const r = lenientReader(data);
+export function readQueryRequest(data: Uint8Array, rules: IncomingRules, count?: ArrayCounter): CompleteQueryData {
+  const r = lenientReader(data, count);
   const query = readQueryData(r);
   if (r.problem?.kind === 'invalid-utf8') throw new RefusedMessage(`query: ${r.problem.message}`);
   if (query.types !== null) subscription(query.types, 'query types');
@@ -67,9 +72,10 @@ export function readQueryRequest(data: Uint8Array, rules: IncomingRules): Comple
   return query;
 }
 
-function lenientReader(data: Uint8Array): SbsReader {
+function lenientReader(data: Uint8Array, count: ArrayCounter | undefined): SbsReader {
   const r = new SbsReader(data);
   r.lenient = true;
+  r.onArray = count ?? null;
   return r;
 }
 

@@ -12,10 +12,20 @@ import type { EventerEngine } from './eventer-engine.ts';
 import { readQueryRequest, readRegisterRequest, readSubscribeRequest, type IncomingRules } from './incoming.ts';
 import { describeError } from '../common/describe-error.ts';
 
-type Request =
+type Request = (
   | { kind: 'subscribe'; subscription: Subscription }
   | { kind: 'register'; conversation: Conversation; respond: boolean; events: Sifted<RegisterEvent> }
-  | { kind: 'query'; conversation: Conversation; query: QueryData };
+  | { kind: 'query'; conversation: Conversation; query: QueryData }
+) & {
+  /** bytes reckoned against the shared input ceiling until the request is handled */
+  held: number;
+};
+
+/**
+ * What one decoded array element is reckoned to hold (an event decodes to about 110 bytes; its
+ * session copy and type segments are covered by counting every element, nested ones included).
+ */
+const BYTES_PER_ELEMENT = 128;
 
 /** How a connection checks and reports what its client sends. */
 export interface ConnectionRules extends IncomingRules {
@@ -84,23 +94,30 @@ export class EventerServerConnection {
       return;
     }
     // Decode now: `msg.data` is only valid during this call; a malformed message closes at once,
-    // an event that cannot be stored is refused on its own (incoming.ts).
+    // an event that cannot be stored is refused on its own (incoming.ts). What the request will
+    // hold is counted against the shared input ceiling as it is decoded, before it is built.
+    let held = msg.data.length;
+    if (!this.conn.holdInput(held)) return;
+    const count = (elements: number): void => {
+      held += elements * BYTES_PER_ELEMENT;
+      if (!this.conn.holdInput(elements * BYTES_PER_ELEMENT)) throw new Error('closed for the shared input ceiling');
+    };
     try {
       switch (msg.type) {
         case EventerMsg.subscribe:
           // Applied in order with the requests, like the reference's sequential loop.
-          this.enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data) });
+          this.enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data, count), held });
           return;
         case EventerMsg.registerReq: {
-          const events = readRegisterRequest(msg.data, this.rules);
+          const events = readRegisterRequest(msg.data, this.rules, count);
           for (const { index, reason } of events.refused) {
             this.rules.logger.warning('register event refused', { client: this.source.id, index, reason });
           }
-          this.enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events });
+          this.enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events, held });
           return;
         }
         case EventerMsg.queryReq:
-          this.enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.rules) });
+          this.enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.rules, count), held });
           return;
         default:
           this.conn.abort(`unexpected message ${EVENTER_MODULE}.${msg.type} from a client`);
@@ -129,6 +146,7 @@ export class EventerServerConnection {
         const request = this.queue[0]!;
         await this.handle(request);
         this.queue.shift();
+        this.conn.releaseInput(request.held);
         if (this.paused && this.queue.length <= this.rules.maxPendingRequests / 2) {
           this.paused = false;
           this.conn.resume();

@@ -1,18 +1,19 @@
 // The eventer server (spec/protocol.md 3.4): a chatter listener that hands each client's
 // requests to an engine and notifies clients of every stored session.
 import type { Event } from '../common/types.ts';
-import { listen, type TransportOptions } from '../chatter/transport.ts';
+import { listen, type ListenOptions } from '../chatter/transport.ts';
 import type { ChatterConnection } from '../chatter/connection.ts';
 import type { EventerEngine } from './eventer-engine.ts';
 import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './server-connection.ts';
 import { encodeAlone } from '../sbs/writer.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
-import type { LogFields, Logger } from '../common/logger.ts';
+import type { Logger } from '../common/logger.ts';
+import { callbackLogger } from '../common/callback-logger.ts';
 import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
 import { DEFAULT_INCOMING_RULES, type IncomingRules } from './incoming.ts';
 
-export interface EventerServerOptions extends TransportOptions, Partial<IncomingRules> {
+export interface EventerServerOptions extends ListenOptions, Partial<IncomingRules> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
   /** Where refused input is reported (rate-limited per kind); default: lines through `log`. */
@@ -28,7 +29,7 @@ export interface EventerServer {
 }
 
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
-  const logger = rateLimitedLogger(opts.logger ?? callbackLogger(opts.log ?? ((m: string) => console.warn(m))));
+  const logger = rateLimitedLogger(opts.logger ?? callbackLogger(opts.log ?? ((m: string) => console.warn(m)), 'hat.event.eventer'));
   // Connection close reasons vary; one message keeps repeats of them under one flood limit.
   const log = opts.log ?? ((reason: string) => logger.warning('connection closed', { reason }));
   const rules = {
@@ -79,7 +80,7 @@ export async function createEventerServer(engine: EventerEngine, address: string
     const lifecycle = serve(conn);
     lifecycles.add(lifecycle);
     void lifecycle.finally(() => lifecycles.delete(lifecycle));
-  }, { ...opts, log });
+  }, { ...opts, log, logger });
 
   let closing: Promise<void> | null = null;
   return {
@@ -95,15 +96,5 @@ export async function createEventerServer(engine: EventerEngine, address: string
       })();
       return closing;
     },
-  };
-}
-
-/** A Logger over a `log(line)` callback: the message, then the fields as JSON. */
-function callbackLogger(log: (line: string) => void, name = 'hat.event.eventer'): Logger {
-  const line = (message: string, fields?: LogFields): void => log(fields ? `${message} ${JSON.stringify(fields)}` : message);
-  return {
-    name, debug: () => {}, info: line, warning: line, error: line, critical: line,
-    isEnabled: (level) => level !== 'debug',
-    child: (suffix) => callbackLogger(log, `${name}.${suffix}`),
   };
 }

@@ -24,6 +24,8 @@ export class SbsReader {
   lenient = false;
   /** The first inexact value read in lenient mode (the caller resets it per item). */
   problem: SbsError | null = null;
+  /** Told each Array's element count before the array is built (a caller's memory accounting). */
+  onArray: ((count: number) => void) | null = null;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -202,6 +204,7 @@ export class SbsReader {
     if (count < 0) throw new SbsError('invalid-value', `SBS Array length ${count} is negative`);
     // Refuse counts the input cannot hold before any array is sized by them.
     if (minElementSize > 0 && count * minElementSize > this.end - this.pos) this.truncated(`Array of ${count} elements`);
+    this.onArray?.(count);
     return count;
   }
 

@@ -3,9 +3,9 @@
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import { createEngine, type Engine } from '../engine/index.ts';
-import { createEventerServer, type EventerServer } from '../eventer/server.ts';
+import { createEventerServer, type EventerServer, type EventerServerOptions } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
-import type { ServerConf } from './conf-types.ts';
+import type { EventerServerConf, ServerConf } from './conf-types.ts';
 import { prepareServerConf, type PreparedConf } from './config.ts';
 import { acquireDataLock, type DataLock } from './data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -74,7 +74,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     undo.push(() => engine.close());
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
       logger: logger.child('eventer'),
-      pemFile: conf.eventer_server.pem_file,
+      ...eventerServerOptions(conf.eventer_server),
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
@@ -103,6 +103,16 @@ async function openBackend(prepared: PreparedConf, dbPath: string | null, logger
     const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
+}
+
+/** eventer_server's keys as the listener's options (absent ones take the library defaults). */
+function eventerServerOptions(c: EventerServerConf): EventerServerOptions {
+  return {
+    pemFile: c.pem_file, caFile: c.ca_file, requireClientCertificate: c.require_client_certificate,
+    allowedClients: c.allowed_clients, allowReservedTypes: c.allow_reserved_types, maxConnections: c.max_connections,
+    maxFrameSize: c.max_frame_size, maxInputBytes: c.max_input_bytes, maxOutputBytes: c.max_output_bytes,
+    maxJsonDepth: c.max_json_depth,
+  };
 }
 
 /** Debug: what each flush made durable (coalesced per flush; logged after the commit). */
