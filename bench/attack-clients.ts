@@ -24,12 +24,15 @@ export function memoryOf(pid: number): { rss: number; anon: number; peak: number
   return { rss: kib('VmRSS') / 1024, anon: kib('RssAnon') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
-/** Samples the anonymous resident memory every `ms` until stopped; the highest value seen. */
-export function anonSampler(pid: number, ms = 20): { stop(): number } {
-  let max = 0;
+/** Samples the memory every `ms` until stopped; the highest resident and anonymous sizes seen. */
+export function memorySampler(pid: number, ms = 20): { stop(): { rss: number; anon: number } } {
+  const max = { rss: 0, anon: 0 };
   const sample = (): void => {
     try {
-      max = Math.max(max, memoryOf(pid).anon);
+      const m = memoryOf(pid);
+      if (Number.isNaN(m.rss)) return; // an exited process not yet reaped has no memory lines
+      max.rss = Math.max(max.rss, m.rss);
+      max.anon = Math.max(max.anon, m.anon);
     } catch {
       // the process has exited
     }

@@ -4,7 +4,7 @@
 // plus a fixed overhead.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  anonSampler, badFrames, connectionFlood, goodClient, memoryOf, MiB, partialFrames, slowReaders,
+  badFrames, memorySampler, connectionFlood, goodClient, memoryOf, MiB, partialFrames, slowReaders,
 } from '../../bench/attack-clients.ts';
 import { connectEventer } from '../../src/eventer/client.ts';
 import type { RegisterEvent } from '../../src/common/types.ts';
@@ -51,10 +51,10 @@ describe('memory ceilings (real server process)', () => {
     const good = goodClient(address, small);
     await sleep(500);
     const before = memoryOf(pid).anon;
-    const during = anonSampler(pid);
+    const during = memorySampler(pid);
     const attack = await partialFrames(address, 12, 30 * MiB, 28 * MiB); // 336 MiB if nothing stopped it
     await sleep(300);
-    const grown = during.stop() - before;
+    const grown = during.stop().anon - before;
     const closed = await attack.closedByServer();
     attack.release();
     const tally = await good.stop();
@@ -71,14 +71,14 @@ describe('memory ceilings (real server process)', () => {
     // the good client's own traffic (a 256 KiB event every 20 ms) is the baseline
     const payload = { type: 'binary' as const, data: new Uint8Array(256 * 1024) };
     const good = goodClient(address, () => [{ type: ['big'], sourceTimestamp: null, payload }], 20);
-    const alone = anonSampler(pid);
+    const alone = memorySampler(pid);
     await sleep(2000);
-    const before = alone.stop();
-    const during = anonSampler(pid);
+    const before = alone.stop().anon;
+    const during = memorySampler(pid);
     // each is sent every event: 8 × 12 MiB/s, of which the kernel takes only ~4 MiB per socket
     const readers = await slowReaders(address, 8);
     await sleep(3000);
-    const grown = during.stop() - before;
+    const grown = during.stop().anon - before;
     const tally = await good.stop();
     const closed = await readers.closedByServer();
     readers.release();
