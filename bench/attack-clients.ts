@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseAddress } from '../src/chatter/address.ts';
 import { encodeFrame, type DataWriter } from '../src/chatter/framing.ts';
 import { connectEventer, type EventerClient } from '../src/eventer/client.ts';
-import { writeMsgRegisterReq, writeMsgSubscribe } from '../src/sbs/eventer-messages.ts';
+import { writeMsgSubscribe } from '../src/sbs/eventer-messages.ts';
 import { writeQueryData } from '../src/sbs/query-codec.ts';
 import type { RegisterEvent } from '../src/common/types.ts';
 
@@ -65,8 +65,17 @@ export async function rawSocket(address: string): Promise<{ socket: net.Socket; 
   return { socket, closed };
 }
 
-const write = (socket: net.Socket, bytes: Uint8Array): Promise<void> =>
-  new Promise((resolve) => (socket.write(bytes) ? resolve() : socket.once('drain', resolve).once('close', resolve)));
+/** Writes, then waits for the socket to drain (or close) when its buffer is full. */
+function write(socket: net.Socket, bytes: Uint8Array): Promise<void> {
+  if (socket.write(bytes)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
+  });
+}
 
 export interface Held {
   /** how many connections the server closed (a paused socket is resumed to notice) */
@@ -189,9 +198,4 @@ export async function badFrames(address: string, n: number, parallel = 50): Prom
       }
     }));
   }
-}
-
-/** One register request of raw events (any integers, any JSON text) as a raw frame; the reply's first bytes. */
-export function registerFrame(events: RegisterEvent[]): Uint8Array {
-  return frame('MsgRegisterReq', (w) => writeMsgRegisterReq(w, events), false);
 }
