@@ -70,8 +70,11 @@ export async function listen(
     server = tls.createServer(serverTlsOptions(opts), accept);
     // Counted from the TCP accept, before the handshake (which may never end).
     server.prependListener('connection', (socket: net.Socket) => void admission.admit(socket));
-    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-      logger.warning('TLS handshake failed', { remote: socket.remoteAddress, reason: err.message });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+      // A certificate that does not chain to ca_file is refused after the handshake, as a reset with
+      // the reason on the socket; a reset without one is a socket gone early (refused above, or left).
+      const reason = socket.authorizationError ?? (err.code === 'ECONNRESET' ? null : err.message);
+      if (reason !== null) logger.warning('TLS handshake failed', { remote: socket.remoteAddress, reason: String(reason) });
     });
   } else {
     server = net.createServer((socket) => {
