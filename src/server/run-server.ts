@@ -70,7 +70,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await createEngine(conf.engine, backend, { baseDir, logger: logger.child('engine') });
+    const engine = await createEngine(conf.engine, backend, { baseDir, logger: rateLimitedLogger(logger.child('engine')) });
     undo.push(() => engine.close());
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
       logger: logger.child('eventer'),
