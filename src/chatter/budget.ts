@@ -57,20 +57,23 @@ export class BudgetShare {
   held = 0;
   evicted = false;
   #closed = false;
+  readonly #budget: SharedBudget;
 
   constructor(
-    private readonly budget: SharedBudget,
+    budget: SharedBudget,
     readonly owner: BudgetOwner,
     /** opening order: higher is newer */
     readonly order: number,
-  ) {}
+  ) {
+    this.#budget = budget;
+  }
 
   /** Adds `bytes`; false when this share's owner was closed for it (stop using the bytes). */
   take(bytes: number): boolean {
     if (this.#closed) return false;
     this.held += bytes;
-    this.budget.changed(this, bytes);
-    if (this.budget.total > this.budget.limit) this.budget.enforce();
+    this.#budget.changed(this, bytes);
+    if (this.#budget.total > this.#budget.limit) this.#budget.enforce();
     return !this.evicted;
   }
 
@@ -78,7 +81,7 @@ export class BudgetShare {
     if (this.#closed || bytes <= 0) return;
     const released = Math.min(bytes, this.held);
     this.held -= released;
-    this.budget.changed(this, -released);
+    this.#budget.changed(this, -released);
   }
 
   /** When the owner closes: everything is released and later calls do nothing. */

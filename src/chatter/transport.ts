@@ -7,8 +7,8 @@ import { formatAddress, parseAddress } from './address.ts';
 import { clientTlsOptions, serverTlsOptions, type TlsOptions } from './tls-options.ts';
 import { Admission, type AdmissionOptions } from './admission.ts';
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES, SharedBudget } from './budget.ts';
-import type { Logger } from '../common/logger.ts';
-import { callbackLogger } from '../common/callback-logger.ts';
+import { silentLogger } from '../common/logger.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 
 export interface TransportOptions extends ConnectionOptions, TlsOptions {}
 
@@ -17,8 +17,6 @@ export interface ListenOptions extends TransportOptions, AdmissionOptions {
   maxInputBytes?: number;
   /** bytes queued for clients that read slowly, all connections together; default 256 MiB */
   maxOutputBytes?: number;
-  /** where refused connections, failed accepts and failed TLS handshakes are reported */
-  logger?: Logger;
 }
 
 export async function connect(address: string, opts: TransportOptions = {}): Promise<ChatterConnection> {
@@ -38,11 +36,10 @@ export async function connect(address: string, opts: TransportOptions = {}): Pro
   return new ChatterConnection(socket, addr.protocol, opts);
 }
 
-export interface ChatterServer {
+/** A Resource: closing it stops listening and closes every connection it accepted. */
+export interface ChatterServer extends Resource {
   /** Bound addresses, with the real port when 0 was asked for. */
   readonly addresses: string[];
-  /** Stops listening and closes every connection it accepted. */
-  close(): Promise<void>;
 }
 
 export async function listen(
@@ -51,7 +48,8 @@ export async function listen(
   opts: ListenOptions = {},
 ): Promise<ChatterServer> {
   const addr = parseAddress(address);
-  const logger = opts.logger ?? callbackLogger(opts.log ?? (() => {}), 'hat.event.chatter');
+  // refused connections, failed accepts and failed TLS handshakes are logged here, as close reasons are
+  const logger = opts.logger ?? silentLogger();
   const admission = new Admission(opts, logger);
   const connectionOptions: ConnectionOptions = {
     ...opts,
@@ -94,16 +92,24 @@ export async function listen(
   });
   admission.watch(server);
   const bound = server.address() as net.AddressInfo;
-  let closing: Promise<void> | null = null;
-  return {
-    addresses: [formatAddress(addr.protocol, bound.address, bound.port)],
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([...connections].map((c) => c.close()));
-        await stopped;
-      })();
-      return closing;
-    },
-  };
+  return new Listener([formatAddress(addr.protocol, bound.address, bound.port)], server, connections);
+}
+
+class Listener extends ResourceBase implements ChatterServer {
+  readonly addresses: string[];
+  readonly #server: net.Server;
+  readonly #connections: Set<ChatterConnection>;
+
+  constructor(addresses: string[], server: net.Server, connections: Set<ChatterConnection>) {
+    super();
+    this.addresses = addresses;
+    this.#server = server;
+    this.#connections = connections;
+  }
+
+  protected override async teardown(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all([...this.#connections].map((c) => c.close()));
+    await stopped;
+  }
 }

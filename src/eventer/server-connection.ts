@@ -43,26 +43,30 @@ export const connectedEvent = (text: 'CONNECTED' | 'DISCONNECTED'): RegisterEven
 });
 
 export class EventerServerConnection {
-  private subscription: Subscription | null = null;
-  private readonly queue: Request[] = [];
-  private running = false;
-  private paused = false;
+  #subscription: Subscription | null = null;
+  readonly #queue: Request[] = [];
+  #running = false;
+  #paused = false;
   readonly source: Source;
+  readonly #engine: EventerEngine;
+  readonly #rules: ConnectionRules;
 
   constructor(
     readonly conn: ChatterConnection,
     clientId: number,
-    private readonly engine: EventerEngine,
-    private readonly rules: ConnectionRules,
+    engine: EventerEngine,
+    rules: ConnectionRules,
   ) {
+    this.#engine = engine;
+    this.#rules = rules;
     this.source = { type: 'eventer', id: clientId };
-    conn.setHandler((msg) => this.onMessage(msg));
+    conn.setHandler((msg) => this.#onMessage(msg));
   }
 
   /** Starts handling requests (after CONNECTED is registered). */
   start(): void {
-    this.running = true;
-    void this.drain();
+    this.#running = true;
+    void this.#drain();
   }
 
   /**
@@ -70,7 +74,7 @@ export class EventerServerConnection {
    * whole session sends `all()`: the session encoded once for every such connection.
    */
   notify(events: Event[], all: () => Uint8Array): void {
-    const sub = this.subscription;
+    const sub = this.#subscription;
     if (sub === null || !this.conn.isOpen) return;
     let matching = events;
     for (let i = 0; i < events.length; i++) {
@@ -88,7 +92,7 @@ export class EventerServerConnection {
     }
   }
 
-  private onMessage(msg: ChatterMessage): void {
+  #onMessage(msg: ChatterMessage): void {
     if (msg.module !== EVENTER_MODULE) {
       this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type}`);
       return;
@@ -106,18 +110,18 @@ export class EventerServerConnection {
       switch (msg.type) {
         case EventerMsg.subscribe:
           // Applied in order with the requests, like the reference's sequential loop.
-          this.enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data, count), held });
+          this.#enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data, count), held });
           return;
         case EventerMsg.registerReq: {
-          const events = readRegisterRequest(msg.data, this.rules, count);
+          const events = readRegisterRequest(msg.data, this.#rules, count);
           for (const { index, reason } of events.refused) {
-            this.rules.logger.warning('register event refused', { client: this.source.id, index, reason });
+            this.#rules.logger.warning('register event refused', { client: this.source.id, index, reason });
           }
-          this.enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events, held });
+          this.#enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events, held });
           return;
         }
         case EventerMsg.queryReq:
-          this.enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.rules, count), held });
+          this.#enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.#rules, count), held });
           return;
         default:
           this.conn.abort(`unexpected message ${EVENTER_MODULE}.${msg.type} from a client`);
@@ -127,46 +131,46 @@ export class EventerServerConnection {
     }
   }
 
-  private enqueue(request: Request): void {
-    this.queue.push(request);
-    if (this.queue.length >= this.rules.maxPendingRequests && !this.paused) {
-      this.paused = true;
+  #enqueue(request: Request): void {
+    this.#queue.push(request);
+    if (this.#queue.length >= this.#rules.maxPendingRequests && !this.#paused) {
+      this.#paused = true;
       this.conn.pause();
     }
-    if (this.running && this.queue.length === 1) void this.drain();
+    if (this.#running && this.#queue.length === 1) void this.#drain();
   }
 
-  private drainActive = false;
+  #drainActive = false;
 
-  private async drain(): Promise<void> {
-    if (this.drainActive) return;
-    this.drainActive = true;
+  async #drain(): Promise<void> {
+    if (this.#drainActive) return;
+    this.#drainActive = true;
     try {
-      while (this.queue.length > 0 && this.conn.isOpen) {
-        const request = this.queue[0]!;
-        await this.handle(request);
-        this.queue.shift();
+      while (this.#queue.length > 0 && this.conn.isOpen) {
+        const request = this.#queue[0]!;
+        await this.#handle(request);
+        this.#queue.shift();
         this.conn.releaseInput(request.held);
-        if (this.paused && this.queue.length <= this.rules.maxPendingRequests / 2) {
-          this.paused = false;
+        if (this.#paused && this.#queue.length <= this.#rules.maxPendingRequests / 2) {
+          this.#paused = false;
           this.conn.resume();
         }
       }
     } catch (err) {
       this.conn.abort(`request failed: ${describeError(err)}`);
     } finally {
-      this.drainActive = false;
+      this.#drainActive = false;
     }
   }
 
-  private async handle(request: Request): Promise<void> {
+  async #handle(request: Request): Promise<void> {
     if (request.kind === 'subscribe') {
-      this.subscription = request.subscription;
+      this.#subscription = request.subscription;
       return;
     }
     if (request.kind === 'register') {
       const { kept, spread } = request.events;
-      const results = spread(kept.length > 0 ? await this.engine.register(this.source, kept) : []);
+      const results = spread(kept.length > 0 ? await this.#engine.register(this.source, kept) : []);
       if (request.respond && this.conn.isOpen) {
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,
@@ -174,7 +178,7 @@ export class EventerServerConnection {
       }
       return;
     }
-    const events = await this.engine.query(request.query);
+    const events = await this.#engine.query(request.query);
     if (this.conn.isOpen) {
       this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => writeEvents(w, events), {
         conversation: request.conversation, last: true, sizeHint: events.length * EVENT_SIZE_HINT,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { listen } from '../../src/chatter/transport.ts';
 import type { ChatterConnection } from '../../src/chatter/connection.ts';
 import { rawConnect } from './helpers.ts';
-import { captureLogger } from '../helpers/capture-logger.ts';
+import { captureLogger } from '../helpers/logger.ts';
 
 async function server(opts: Parameters<typeof listen>[2]) {
   const accepted: ChatterConnection[] = [];

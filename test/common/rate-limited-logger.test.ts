@@ -2,7 +2,7 @@
 // line with the count of the lines left out.
 import { describe, expect, it } from 'vitest';
 import { rateLimitedLogger } from '../../src/common/rate-limited-logger.ts';
-import { captureLogger } from '../helpers/capture-logger.ts';
+import { captureLogger } from '../helpers/logger.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

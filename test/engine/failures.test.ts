@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Event, RegisterEvent } from '../../src/common/types.ts';
 import { createLmdbBackend } from '../../src/backends/lmdb/backend.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
-import { captureLogger } from '../helpers/capture-logger.ts';
+import { captureLogger } from '../helpers/logger.ts';
 
 let engine: Engine | null = null;
 afterEach(async () => {
@@ -44,8 +44,8 @@ describe('module failures at creation', () => {
     });
 
     it(`an invalid module conf names the module and the failing path (workers: ${workers})`, async () => {
-      await createFails([{ module: 'threshold.ts', workers, threshold: 'high' }], /module 0 \(threshold\.ts\): invalid configuration: \/threshold must be number/);
-      await createFails([{ module: 'threshold.ts', workers }], /module 0 \(threshold\.ts\): invalid configuration: \(root\) must have required property 'threshold'/);
+      await createFails([{ module: 'threshold.ts', workers, threshold: 'high' }], /module 0 \(threshold\.ts\): invalid configuration: \/threshold: expected number/);
+      await createFails([{ module: 'threshold.ts', workers }], /module 0 \(threshold\.ts\): invalid configuration: \/: missing required property 'threshold'/);
     });
   }
 

@@ -7,7 +7,7 @@ import { SbsWriter } from '../../src/sbs/writer.ts';
 import { writeMsgSubscribe } from '../../src/sbs/eventer-messages.ts';
 import { writeQueryData } from '../../src/sbs/query-codec.ts';
 import { rawConnect } from '../chatter/helpers.ts';
-import { hex, unhex } from '../sbs/vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
 import { closedAfterEach, payloadView, until } from './helpers.ts';
 
 const closed = closedAfterEach();

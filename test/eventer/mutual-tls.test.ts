@@ -75,7 +75,7 @@ describe('mutual TLS', () => {
   it('clients without a certificate, or with one from another CA, are refused, and the server says why', async () => {
     expect(await attempt({})).toBe('refused');
     expect(await attempt({ pemFile: file('rogue.pem') })).toBe('refused');
-    const failures = running.logs.filter((l) => l.startsWith('TLS handshake failed'));
+    const failures = running.logs.filter((l) => l.startsWith('warning: TLS handshake failed'));
     expect(failures).toHaveLength(2);
     expect(failures[0]).toMatch(/peer did not return a certificate/);
     expect(failures[1]).toMatch(/"reason":"UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE)/);

@@ -8,7 +8,7 @@ import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-
 import { decodeEvent, encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from './helpers.ts';
-import { runHatLmdb } from './python-lmdb.ts';
+import { runHatLmdb } from './python-helpers.ts';
 
 interface ReadAnswer {
   rows: Record<string, [string, string][]>;
