@@ -45,6 +45,12 @@ async function stillServes(server: CliProcess, address: string): Promise<void> {
 
 const logsMatching = (server: CliProcess, pattern: RegExp) => server.logs.filter((l) => pattern.test(JSON.stringify(l)));
 
+/** Waits until `cond` holds or `ms` have passed: a loaded machine delivers an attack more slowly. */
+async function waitFor(cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await sleep(50);
+}
+
 describe('memory ceilings (real server process)', () => {
   it('partial frames: past max_input_bytes the newest offender is closed; memory stays under the ceiling', async () => {
     const { server, address, pid } = await start({ max_input_bytes: 32 * MiB, max_frame_size: 32 * MiB });
@@ -78,6 +84,7 @@ describe('memory ceilings (real server process)', () => {
     // each is sent every event: 8 × 12 MiB/s, of which the kernel takes only ~4 MiB per socket
     const readers = await slowReaders(address, 8);
     await sleep(3000);
+    await waitFor(() => logsMatching(server, /over max_output_bytes/).length >= 7, 7000);
     const grown = during.stop().anon - before;
     const tally = await good.stop();
     const closed = await readers.closedByServer();
