@@ -33,8 +33,12 @@ export interface CliProcess {
 const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
-export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
+/** `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node). */
+export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number }): CliProcess {
+  const [command, argv] = opts.openFiles === undefined
+    ? [process.execPath, [BIN, ...args]]
+    : ['/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const child = spawn(command, argv, {
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, // never a stale dist/
