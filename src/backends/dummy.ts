@@ -1,4 +1,5 @@
-// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing.
+// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing. Also the base of the
+// memory backend no longer: both build on volatile.ts (never flushed, closed-state handling).
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';
