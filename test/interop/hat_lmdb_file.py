@@ -1,6 +1,6 @@
 """Reads and writes Hat 0.8 LMDB backend files with py-lmdb, the library Hat itself uses.
 
-Run by file-compat-python.test.ts. One JSON request on stdin, one JSON answer on stdout:
+Run by the tests in test/interop (npm run test:interop). One JSON request on stdin, one JSON answer on stdout:
 
   {"command": "write", "path": ..., "map_size": N, "partitions": [{"id", "order", "subscriptions"}],
    "events": [{"id": [server, session, instance], "type": [...], "timestamp": [s, us],
