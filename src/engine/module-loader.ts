@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { ModuleConf, ModuleExports } from './types.ts';
 import { ModuleError, describeError } from './errors.ts';
+import { describeLoadError } from './module-format.ts';
 
 /** How logs and errors name a module: its index in the config and its specifier. */
 export function moduleLabel(index: number, conf: Pick<ModuleConf, 'module'>): string {
@@ -49,7 +50,7 @@ export async function loadModuleExports(label: string, specifier: string): Promi
   try {
     loaded = (await importWithTypeScript(specifier)) as Record<string, unknown>;
   } catch (error) {
-    throw new ModuleError(label, `cannot load module: ${describeError(error)}`, { cause: error });
+    throw new ModuleError(label, `cannot load module: ${describeLoadError(specifier, describeError(error))}`, { cause: error });
   }
   const create = loaded['create'];
   if (typeof create !== 'function') throw new ModuleError(label, 'module file does not export a create function');

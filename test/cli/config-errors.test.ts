@@ -93,6 +93,26 @@ describe('configuration errors (exit status 2)', () => {
     expect(lines[0]).toMatch(/^\/engine\/modules\/0\/module: expected a loadable module file or package: /);
   });
 
+  it('an ES module in a folder without "type": "module" says so and how to fix it; .mts loads there', async () => {
+    const module = 'export function create() { return { subscription: [[\'a\']], process: () => [] }; }\n';
+    for (const manifest of ['{}\n', null]) {
+      const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './m.ts' }, { module: './m.js' }]));
+      if (manifest !== null) await writeFile(path.join(dir, 'package.json'), manifest);
+      await writeFile(path.join(dir, 'm.ts'), module);
+      await writeFile(path.join(dir, 'm.js'), 'await Promise.resolve();\n' + module);
+      const why = manifest === null ? 'no package.json is above it' : `${path.join(dir, 'package.json')} has no "type": "module"`;
+      const lines = await rejectedLines(dir, file);
+      expect(lines).toEqual([0, 1].map((i) => expect.stringContaining(
+        `/engine/modules/${i}/module: expected a loadable module file or package: module ${i} (./m.${i ? 'js' : 'ts'}): ` +
+        `cannot load module: it is loaded as CommonJS (${why}): a module written with import/export needs "type": "module"`)));
+      expect(lines[0]).toContain('or the extension .mts/.mjs');
+    }
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'm.mts'), module);
+    const run = spawnCli(['server', '--conf', await writeConf(dir, lmdbConf({ modules: [{ module: './m.mts' }] }))], { cwd: dir });
+    expect(await run.address()).toMatch(/^tcp\+sbs:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it("a module configuration that its confSchema rejects, and pooling a module that is not stateless", async () => {
     const { dir, file } = await confWith((c) => (c['engine'].modules = [
       { module: exampleModule, threshold: 'high', alarms: [] },

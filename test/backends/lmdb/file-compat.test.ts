@@ -4,7 +4,7 @@
 // files read and written by py-lmdb itself: test/interop (npm run test:interop).
 import * as lmdb from 'lmdb';
 import { describe, expect, it } from 'vitest';
-import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-format.ts';
+import { assertLmdbDataV1, isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-format.ts';
 import { encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from './helpers.ts';
@@ -51,6 +51,8 @@ describe('LMDB file compatibility with Hat 0.8', () => {
     expect(version.versionString).toMatch(/^LMDB 0\.9\.\d+/);
     expect(isLmdbDataV1(version)).toBe(true);
     expect(isLmdbDataV1({ major: 0, minor: 9, patch: 90 })).toBe(false);
+    expect(() => assertLmdbDataV1({ versionString: 'LMDB 0.9.90', major: 0, minor: 9, patch: 90 }))
+      .toThrowError(/^lmdb loads LMDB 0\.9\.90, .*`node scripts\/build-lmdb-data-v1\.mjs` in the hat-event-ts folder \(node_modules\/hat-event-ts/);
   });
 
   it('a file written byte by byte in Hat\'s layout opens and answers queries', async () => {
