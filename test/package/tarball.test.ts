@@ -1,0 +1,130 @@
+// The package as a user gets it: `npm pack` (its prepack builds dist/), the tarball installed
+// with its production dependencies into a folder outside the repository (test/package/consumer,
+// copied), and used from there: the public API, a consumer's tsc on the .d.ts, `npx hat-event-ts
+// server` loading a .ts and a .js module of that folder, the embedding example. Slow (npm
+// install, which rebuilds lmdb-js there): `npm run test:package`, run by .ci/run.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, cleanup, spawnCommand } from '../cli/helpers.ts';
+
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+
+/** The environment without what `npm run` sets for this repository (it must not leak into the consumer's npm). */
+const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env)
+  .filter(([key]) => !/^(npm_(package|lifecycle)_|npm_config_local_prefix$|INIT_CWD$|HAT_EVENT_TS_)/.test(key)));
+
+function run(command: string, args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function ok(command: string, args: string[], cwd: string): string {
+  const result = run(command, args, cwd);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+let work: string;
+let consumer: string;
+let packed: string[];
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'hat-event-ts-package-'));
+  const [info] = JSON.parse(ok(npm, ['pack', '--json', '--pack-destination', work], ROOT)) as [{ filename: string; files: { path: string }[] }];
+  packed = info.files.map((f) => f.path).sort();
+  consumer = path.join(work, 'consumer');
+  await cp(path.join(ROOT, 'test', 'package', 'consumer'), consumer, { recursive: true });
+  // @types/node at the version this repository uses, so the consumer's tsc sees the same Node
+  const typesNode = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }).version;
+  ok(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, info.filename), `@types/node@${typesNode}`], consumer);
+});
+
+afterAll(async () => {
+  await cleanup(); // a server left by a failed test
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+function* filesUnder(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* filesUnder(file);
+    else yield file;
+  }
+}
+
+describe('the packed package, installed outside the repository', () => {
+  it('holds the build, the command, the schemas, the lmdb build script and the documents, nothing else', () => {
+    const allowed = /^(dist\/(src|workers)\/.+\.(js|d\.ts|js\.map)|bin\/hat-event-ts\.mjs|schemas\/server\.json|scripts\/build-lmdb-data-v1\.mjs|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+    expect(packed.filter((file) => !allowed.test(file))).toEqual([]);
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/module-host.js',
+      'bin/hat-event-ts.mjs', 'schemas/server.json', 'scripts/build-lmdb-data-v1.mjs', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+      expect(packed).toContain(file);
+    }
+    // no path of the machine that built it (source maps carry their sources, relative paths only)
+    const installed = path.join(consumer, 'node_modules', 'hat-event-ts');
+    for (const file of filesUnder(installed)) expect(readFileSync(file, 'utf8')).not.toContain(ROOT);
+  });
+
+  it('its install rebuilt the lmdb it uses with LMDB data format v1 (Hat\'s)', () => {
+    const version = ok(process.execPath, ['--input-type=module', '-e', "import('lmdb').then((m) => console.log(m.version.versionString))"], consumer);
+    const patch = /^LMDB 0\.9\.(\d+)/.exec(version)?.[1];
+    expect(Number(patch)).toBeLessThan(70); // 0.9.x releases; the format-v2 branch is 0.9.90
+  });
+
+  it('the public API imports as hat-event-ts, and only from its root', () => {
+    const api = JSON.parse(ok(process.execPath, ['api.mjs'], consumer)) as { resolved: string; names: string[]; functions: string[]; deepImport: string };
+    expect(api.resolved).toBe(pathToFileURL(path.join(consumer, 'node_modules', 'hat-event-ts', 'dist', 'src', 'index.js')).href);
+    expect(api.functions).toEqual(expect.arrayContaining([
+      'matchesQueryType', 'compareEventIds', 'compareTimestamps', 'now', 'timestampToDate', 'timestampFromDate',
+      'timestampToFloat', 'timestampFromFloat', 'timestampAdd', 'Subscription',
+      'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend', 'createEngine', 'connectEventer',
+      'createEventerServer', 'runServer',
+    ]));
+    expect(api.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it("a consumer's tsc checks its module and program against the .d.ts; without skipLibCheck only lmdb's own .d.ts fails", () => {
+    ok(process.execPath, [TSC, '-p', '.'], consumer);
+    const strict = run(process.execPath, [TSC, '-p', '.', '--skipLibCheck', 'false'], consumer);
+    const errors = strict.stdout.split('\n').filter((line) => /error TS\d+/.test(line));
+    expect(errors.filter((line) => !line.startsWith('node_modules/lmdb/'))).toEqual([]);
+  });
+
+  it('npx hat-event-ts server runs a .ts and a .js module of the folder; a client sees their output; Ctrl-C stops it cleanly', async () => {
+    const server = spawnCommand(npx, ['--no', 'hat-event-ts', 'server', '--conf', 'server.yaml'], { cwd: consumer, env, group: true });
+    const address = await server.address();
+    const answer = JSON.parse(ok(process.execPath, ['register.mjs', address], consumer)) as {
+      registered: string[]; notified: { type: string[]; data: unknown }[]; stored: string[][];
+    };
+    expect(answer.registered).toEqual(['measurement', 'room1']);
+    expect(answer.notified).toEqual([
+      { type: ['tagged', 'ts', 'room1'], data: { tag: 'ts', payload: 'json' } },
+      { type: ['tagged', 'js', 'room1'], data: { tag: 'js', payload: 'json' } },
+    ]);
+    expect(answer.stored).toEqual([['tagged', 'ts', 'room1'], ['tagged', 'js', 'room1']]);
+    process.kill(-server.child.pid!, 'SIGINT'); // Ctrl-C
+    await server.exited; // npx's own status is npm's (it ends by the same signal); the server's is in its log
+    expect(server.logs.find((l) => l.msg === 'signal received, stopping')?.['signal']).toBe('SIGINT');
+    expect(server.logs.find((l) => l.msg === 'stopped')?.['clean']).toBe(true);
+    expect(existsSync(path.join(consumer, 'data', 'events.db'))).toBe(true);
+  });
+
+  it('a module folder whose package.json lacks "type": "module" is refused with the fix', async () => {
+    await copyFile(path.join(consumer, 'modules', 'tagger.ts'), path.join(consumer, 'plain', 'tagger.ts'));
+    const result = run(npx, ['--no', 'hat-event-ts', 'server', '--conf', path.join('plain', 'server.yaml')], consumer);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`module 0 (./tagger.ts): cannot load module: it is loaded as CommonJS (${path.join(consumer, 'plain', 'package.json')} has no "type": "module")`);
+  });
+
+  it("the README's embedding example runs: runServer, then createEngine over createLmdbBackend", () => {
+    const output = ok(npx, ['--no', 'tsx', 'embed.ts'], consumer);
+    expect(JSON.parse(output)).toEqual({ server: [['tagged', 'server', 'a']], engine: [['tagged', 'engine', 'b']] });
+  });
+});
