@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { copyFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,6 +32,7 @@ function ok(command: string, args: string[], cwd: string): string {
 }
 
 let work: string;
+let tarball: string;
 let consumer: string;
 let packed: string[];
 
@@ -39,11 +40,17 @@ beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'hat-event-ts-package-'));
   const [info] = JSON.parse(ok(npm, ['pack', '--json', '--pack-destination', work], ROOT)) as [{ filename: string; files: { path: string }[] }];
   packed = info.files.map((f) => f.path).sort();
+  tarball = path.join(work, info.filename);
   consumer = path.join(work, 'consumer');
   await cp(path.join(ROOT, 'test', 'package', 'consumer'), consumer, { recursive: true });
+  // The consumer allows hat-event-ts's install script by name, as the README says; npm names a
+  // tarball dependency by its file instead, so allow that too (npm 12 skips unapproved scripts).
+  const manifest = JSON.parse(await readFile(path.join(consumer, 'package.json'), 'utf8')) as { allowScripts: Record<string, boolean> };
+  manifest.allowScripts[`file:${tarball}`] = true;
+  await writeFile(path.join(consumer, 'package.json'), JSON.stringify(manifest, null, 2));
   // @types/node at the version this repository uses, so the consumer's tsc sees the same Node
   const typesNode = (JSON.parse(readFileSync(path.join(ROOT, 'node_modules', '@types', 'node', 'package.json'), 'utf8')) as { version: string }).version;
-  ok(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, info.filename), `@types/node@${typesNode}`], consumer);
+  ok(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, `@types/node@${typesNode}`], consumer);
 });
 
 afterAll(async () => {
@@ -76,6 +83,19 @@ describe('the packed package, installed outside the repository', () => {
     const version = ok(process.execPath, ['--input-type=module', '-e', "import('lmdb').then((m) => console.log(m.version.versionString))"], consumer);
     const patch = /^LMDB 0\.9\.(\d+)/.exec(version)?.[1];
     expect(Number(patch)).toBeLessThan(70); // 0.9.x releases; the format-v2 branch is 0.9.90
+  });
+
+  it('installed with install scripts off (lmdb-js keeps its format-v2 binary), the LMDB backend refuses to open and says how to build', async () => {
+    const bare = path.join(work, 'without-scripts');
+    await mkdir(bare);
+    await writeFile(path.join(bare, 'package.json'), '{"type": "module"}\n');
+    ok(npm, ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', tarball], bare);
+    await copyFile(path.join(consumer, 'server.yaml'), path.join(bare, 'server.yaml'));
+    await cp(path.join(consumer, 'modules'), path.join(bare, 'modules'), { recursive: true });
+    const result = run(npx, ['--no', 'hat-event-ts', 'server', '--conf', 'server.yaml'], bare);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^hat-event-ts: error: cannot open the database .*: lmdb loads LMDB 0\.9\.9\d.*data format v2 .*`node scripts\/build-lmdb-data-v1\.mjs` in the hat-event-ts folder/m);
+    expect(existsSync(path.join(bare, 'data', 'events.db'))).toBe(false);
   });
 
   it('the public API imports as hat-event-ts, and only from its root', () => {
