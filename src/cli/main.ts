@@ -1,15 +1,15 @@
 // The CLI: parse arguments, read and check the configuration, run the server until a signal,
 // and turn the outcome into an exit status (0 clean stop, 1 failure, 2 bad usage/config).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Writable } from 'node:stream';
-import { ConfigError } from '../server/config-error.ts';
-import { loadConfigFile, type LoadedConfig } from '../server/config-file.ts';
-import { prepareServerConf } from '../server/config.ts';
-import { defaultServerConf, defaultServerConfYaml } from '../server/default-conf.ts';
-import { createLogger, type Logger } from '../server/logger.ts';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
+import { prepareServerConf } from '../config/prepare.ts';
+import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
+import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
-import { schemasDir } from '../server/schema.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
 import { describeError } from '../common/describe-error.ts';
@@ -65,55 +65,41 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   }
 
   const logger = createLogger(prepared.conf.log, { stream: io.stderr });
-  const restoreWarnings = routeProcessWarnings(logger);
+  let server;
   try {
-    let server;
-    try {
-      server = await startServer(prepared, logger);
-    } catch (err) {
-      io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
-      return EXIT_FAILURE;
+    server = await startServer(prepared, logger);
+  } catch (err) {
+    io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
+  }
+  const log = logger.child('cli');
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      log.info('signal received, stopping', { signal });
+      void server.close();
+    } else {
+      log.warning('second signal, exiting without a clean stop', { signal });
+      io.exit(EXIT_FAILURE);
     }
-    const log = logger.child('cli');
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals === 1) {
-        log.info('signal received, stopping', { signal });
-        void server.close();
-      } else {
-        log.warning('second signal, exiting without a clean stop', { signal });
-        io.exit(EXIT_FAILURE);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const stop = await server.closed;
-      return stop.clean ? EXIT_OK : EXIT_FAILURE;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await server.closed;
+    return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
   } finally {
-    restoreWarnings();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 
-/** Node's warnings (e.g. a failed background flush) go through the logger instead of plain stderr. */
-function routeProcessWarnings(logger: Logger): () => void {
-  const log = logger.child('process');
-  const previous = process.listeners('warning');
-  process.removeAllListeners('warning');
-  const onWarning = (warning: Error): void => log.warning(warning.message, { kind: warning.name });
-  process.on('warning', onWarning);
-  return () => {
-    process.off('warning', onWarning);
-    for (const listener of previous) process.on('warning', listener);
-  };
-}
-
+/** The version in the package.json nearest above this file (the package's own, from src/ and dist/ alike). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(path.dirname(schemasDir()), 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
 }

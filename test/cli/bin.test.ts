@@ -19,9 +19,11 @@ async function checkout(): Promise<string> {
     'package.json': '{"type": "module"}\n',
     'src/cli/main.ts': MAIN_TS,
     'src/common/x.ts': 'export const x = 1;\n',
+    'src/config/schema.json': '{}\n',
     'workers/entry.ts': 'export {};\n',
     'dist/src/cli/main.js': MAIN_JS,
     'dist/src/common/x.js': 'export const x = 1;\n',
+    'dist/src/config/schema.json': '{}\n',
     'dist/workers/entry.js': 'export {};\n',
   };
   for (const [file, text] of Object.entries(files)) {
@@ -52,8 +54,8 @@ describe('hat-event-ts picks dist/ or the sources', () => {
     expect(run(await checkout())).toBe('dist a b');
   });
 
-  it('runs the sources when one is newer than its compiled file, in src/ or workers/', async () => {
-    for (const file of ['src/common/x.ts', 'workers/entry.ts']) {
+  it('runs the sources when one is newer than its compiled file (or a .json than its copy), in src/ or workers/', async () => {
+    for (const file of ['src/common/x.ts', 'src/config/schema.json', 'workers/entry.ts']) {
       const root = await checkout();
       await setTime(root, file, 3000);
       expect(run(root)).toBe('sources a b');

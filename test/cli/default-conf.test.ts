@@ -6,8 +6,8 @@ import * as net from 'node:net';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { connectEventer } from '../../src/eventer/client.ts';
-import type { ServerConf } from '../../src/server/conf-types.ts';
-import { defaultServerConf } from '../../src/server/default-conf.ts';
+import type { ServerConf } from '../../src/config/server-conf.ts';
+import { defaultServerConf } from '../../src/config/default.ts';
 import { cleanup, spawnCli, tempDir, writeConf } from './helpers.ts';
 
 afterEach(cleanup);

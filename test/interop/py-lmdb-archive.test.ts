@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../src/sbs/event-codec.ts';
 import { c0, E, ids, openBackend, reopen } from '../backends/lmdb/helpers.ts';
-import { runHatLmdb } from './python-lmdb.ts';
+import { runHatLmdb } from './python-helpers.ts';
 
 interface ReadAnswer {
   rows: Record<string, [string, string][]>;

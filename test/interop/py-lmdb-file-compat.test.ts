@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeEvent, encodeEvent } from '../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from '../backends/lmdb/helpers.ts';
-import { runHatLmdb } from './python-lmdb.ts';
+import { runHatLmdb } from './python-helpers.ts';
 
 interface ReadAnswer {
   rows: Record<string, [string, string][]>;

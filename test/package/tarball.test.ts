@@ -67,11 +67,11 @@ function* filesUnder(dir: string): Generator<string> {
 }
 
 describe('the packed package, installed outside the repository', () => {
-  it('holds the build, the command, the schemas, the lmdb build script and the documents, nothing else', () => {
-    const allowed = /^(dist\/(src|workers)\/.+\.(js|d\.ts|js\.map)|bin\/hat-event-ts\.mjs|schemas\/server\.json|scripts\/build-lmdb-data-v1\.mjs|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
+  it('holds the build (with the configuration schema), the command, the lmdb build script and the documents, nothing else', () => {
+    const allowed = /^(dist\/(src|workers)\/.+\.(js|d\.ts|js\.map)|dist\/src\/config\/server\.schema\.json|bin\/hat-event-ts\.mjs|scripts\/build-lmdb-data-v1\.mjs|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/;
     expect(packed.filter((file) => !allowed.test(file))).toEqual([]);
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/module-host.js',
-      'bin/hat-event-ts.mjs', 'schemas/server.json', 'scripts/build-lmdb-data-v1.mjs', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/workers/module-worker.js',
+      'dist/src/config/server.schema.json', 'bin/hat-event-ts.mjs', 'scripts/build-lmdb-data-v1.mjs', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
       expect(packed).toContain(file);
     }
     // no path of the machine that built it (source maps carry their sources, relative paths only)

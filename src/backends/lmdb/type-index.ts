@@ -22,7 +22,7 @@ export function typeHash(type: EventType): Buffer {
 }
 
 /** u64(pid) ‖ hash ‖ (ordered key without its pid). */
-export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
+function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   const key = Buffer.allocUnsafe(orderedKey.length + HASH_SIZE);
   orderedKey.copy(key, 0, 0, U64_SIZE);
   hash.copy(key, U64_SIZE);
@@ -39,7 +39,7 @@ export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): 
   return key;
 }
 
-export function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
+function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
   return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: indexKey(orderedKey, typeHash(type)), value: EMPTY };
 }
 
