@@ -2,7 +2,7 @@
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';
-import { VolatileBackend } from './volatile.ts';
+import { NO_KEYS, VolatileBackend } from './volatile.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
@@ -10,7 +10,7 @@ export async function createDummyBackend(_conf?: object): Promise<Backend> {
 }
 
 /** The built-in backend module `dummy`. */
-export const dummyBackendModule: BackendModule = { create: createDummyBackend };
+export const dummyBackendModule: BackendModule = { create: createDummyBackend, confSchema: NO_KEYS };
 
 class DummyBackend extends VolatileBackend {
   constructor() {

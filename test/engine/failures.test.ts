@@ -1,10 +1,13 @@
 // Bad modules: each failure names the module (index and path), rejects what is pending, stores
 // STOPPED where the engine had started, and never hangs.
 import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';
 import type { Event } from '../../src/common/types.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let engine: Engine | null = null;
 afterEach(async () => {
@@ -24,7 +27,7 @@ describe('module failures at creation', () => {
     it(`a missing file is reported with the module's index and path (workers: ${workers})`, async () => {
       await createFails(
         [{ module: 'countdown.ts', workers: 0 }, { module: './does-not-exist.ts', workers }],
-        /module 1 \(\.\/does-not-exist\.ts\): cannot load module/,
+        new RegExp(`^module 1 \\(\\./does-not-exist\\.ts\\): not found: no file ${escape(path.join(fixtures, 'does-not-exist.ts'))}$`),
       );
     });
 
