@@ -154,6 +154,6 @@ export const lmdbBackendModule: BackendModule = {
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
   assertLmdbConf(conf);
-  const store = await LmdbStore.open(conf);
+  const store = await LmdbStore.open(conf, options.logger);
   return new LmdbBackend(store, conf, options);
 }

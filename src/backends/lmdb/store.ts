@@ -15,6 +15,7 @@ import { ensureIndex } from './type-index.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
 import { describeError } from '../../common/describe-error.ts';
+import type { Logger } from '../../common/logger.ts';
 
 export class LmdbStore implements FlushState {
   readonly env: Environment;
@@ -37,8 +38,8 @@ export class LmdbStore implements FlushState {
     this.archive = archive;
   }
 
-  static async open(conf: LmdbBackendConf): Promise<LmdbStore> {
-    const env = Environment.open(conf.db_path, conf.max_db_size);
+  static async open(conf: LmdbBackendConf, logger?: Logger): Promise<LmdbStore> {
+    const env = Environment.open(conf.db_path, conf.max_db_size, logger);
     try {
       const { partitions, archive, ops } = openPartitions(env, conf.ordered);
       await env.commit(ops);
