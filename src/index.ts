@@ -1,4 +1,4 @@
-// The package root: everything API.md promises, importable from 'hat-event-ts'.
+// The package root: everything docs/api.md describes, importable from 'hat-event-ts'.
 export * from './common/index.ts';
 
 export type { Resource } from './common/resource.ts';

@@ -1,4 +1,4 @@
-// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing.
+// Dummy backend (docs/storage.md, "The memory and dummy backends"): accepts everything, stores nothing.
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';

@@ -1,4 +1,4 @@
-// Memory backend (spec/backend.md 3.2): an append-only list in registration order. Nothing is
+// Memory backend (docs/storage.md, "The memory and dummy backends"): an append-only list in registration order. Nothing is
 // ever "flushed" (flushed callbacks never fire, queryFlushed yields nothing): volatile.ts.
 import { compareEventIds } from '../common/event-id.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';

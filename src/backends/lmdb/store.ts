@@ -1,5 +1,5 @@
-// The LMDB store's state and its synchronous register step (spec/backend.md 4.5), with the
-// [Q] difference that a rejected event comes back as null instead of silently vanishing.
+// The LMDB store's state and its synchronous register step (docs/storage.md, "Registering"),
+// with the [Q] difference (docs/differences.md, "Storage") that a rejected event comes back as null instead of silently vanishing.
 import { compareEventIds } from '../../common/event-id.ts';
 import { compareTimestamps } from '../../common/timestamp.ts';
 import type { Event, Timestamp } from '../../common/types.ts';

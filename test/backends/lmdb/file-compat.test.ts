@@ -1,4 +1,4 @@
-// File compatibility with Hat 0.8's layout (spec/backend.md 4.3). Keys and the non-event values
+// File compatibility with Hat 0.8's layout (docs/storage.md, "Sub-databases"). Keys and the non-event values
 // are built here byte by byte with BigInt, independently of src/backends/lmdb/keys.ts; event
 // values use the SBS codec (checked against the reference vectors in its own tests). The same
 // files read and written by py-lmdb itself: test/interop (npm run test:interop).
