@@ -143,6 +143,21 @@ describe('the packed package, installed outside the repository', () => {
     expect(result.stderr).toContain(`module 0 (./tagger.ts): cannot load module: it is loaded as CommonJS (${path.join(consumer, 'plain', 'package.json')} has no "type": "module")`);
   });
 
+  it('a .js module in that folder runs (Node guesses its type), and Node\'s warning about it is a log line, not raw stderr', async () => {
+    await copyFile(path.join(consumer, 'modules', 'tagger.js'), path.join(consumer, 'plain', 'tagger.js'));
+    await writeFile(path.join(consumer, 'plain', 'js.yaml'),
+      "backend: {module: memory}\nengine: {server_id: 1, modules: [{module: ./tagger.js, tag: js}]}\neventer_server: {address: 'tcp+sbs://127.0.0.1:0'}\n");
+    const server = spawnCommand(npx, ['--no', 'hat-event-ts', 'server', '--conf', path.join('plain', 'js.yaml')], { cwd: consumer, env, group: true });
+    await server.address();
+    const typeless = (l: { msg: string; code?: unknown }): boolean => l.msg === 'node warning' && l.code === 'MODULE_TYPELESS_PACKAGE_JSON';
+    await server.waitForLog((l) => typeless(l) && l.logger === 'hat.event.engine'); // from the module's thread
+    expect(server.logs.find((l) => typeless(l) && l.logger === 'hat.event.process')?.['text']).toContain('add "type": "module"');
+    process.kill(-server.child.pid!, 'SIGINT');
+    await server.exited;
+    const lines = server.stderr().trim().split('\n');
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
+  });
+
   it("the README's embedding example runs: runServer, then createEngine over createLmdbBackend", () => {
     const output = ok(npx, ['--no', 'tsx', 'embed.ts'], consumer);
     expect(JSON.parse(output)).toEqual({ server: [['tagged', 'server', 'a']], engine: [['tagged', 'engine', 'b']] });
