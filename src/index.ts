@@ -16,5 +16,9 @@ export type { EventerClient, EventerClientOptions } from './eventer/client.ts';
 export { createEventerServer } from './eventer/server.ts';
 export type { EventerServer, EventerServerOptions } from './eventer/server.ts';
 export type { EventerEngine } from './eventer/eventer-engine.ts';
+export { createEventerFollower } from './eventer/follower.ts';
+export type { ActiveServer, EventerFollower, EventerFollowerOptions } from './eventer/follower.ts';
+
+export * from './monitor/index.ts';
 
 export * from './server/index.ts';

@@ -7,6 +7,7 @@ const functions = [
   'timestampToFloat', 'timestampFromFloat', 'timestampAdd',
   'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend',
   'createEngine', 'connectEventer', 'createEventerServer', 'runServer',
+  'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower',
 ];
 
 describe('package root', () => {

@@ -7,7 +7,7 @@ import { parseAddress } from '../chatter/address.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
-import type { ServerConf } from './server-conf.ts';
+import type { EventerServerConf, ServerConf } from './server-conf.ts';
 import { builtInBackendName, loadBackendModule } from '../backends/backend-modules.ts';
 import { validateWithSchema } from '../common/schema.ts';
 import serverSchema from './server.schema.json' with { type: 'json' };
@@ -43,17 +43,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   const problems: ConfigProblem[] = validateWithSchema(serverSchema, conf);
   if (!isObject(conf)) throw new ConfigError(problems, source);
 
-  const address = conf.eventer_server?.address;
-  if (typeof address === 'string') {
-    try {
-      const parsed = parseAddress(address);
-      if (parsed.protocol === 'ssl' && conf.eventer_server.pem_file === undefined)
-        problems.push({ path: '/eventer_server/pem_file', message: 'expected a PEM file for an ssl+sbs address' });
-    } catch (err) {
-      problems.push({ path: '/eventer_server/address', message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})` });
-    }
-  }
-  if (typeof conf.eventer_server?.pem_file === 'string') conf.eventer_server.pem_file = path.resolve(baseDir, conf.eventer_server.pem_file);
+  if (isObject(conf.eventer_server)) problems.push(...checkEventerServer(conf.eventer_server, baseDir));
 
   const backend = await checkBackend(conf, baseDir, problems);
   const modules = await checkModules(conf, baseDir, problems);
@@ -64,6 +54,34 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
     if (conf[key] !== undefined) warnings.push(`'${key}' is not supported by this server yet and is ignored`);
   }
   return { conf, backend: backend!, modules, backendName: builtInBackendName(conf.backend.module), baseDir, warnings };
+}
+
+/** What the schema cannot say about eventer_server; file paths are made absolute. */
+function checkEventerServer(conf: EventerServerConf, baseDir: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (key: string, message: string): void => void problems.push({ path: `/eventer_server/${key}`, message });
+  let tls = false;
+  if (typeof conf.address === 'string') {
+    try {
+      tls = parseAddress(conf.address).protocol === 'ssl';
+    } catch (err) {
+      at('address', `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})`);
+    }
+  }
+  if (tls && conf.pem_file === undefined) at('pem_file', 'expected a PEM file for an ssl+sbs address');
+  for (const key of ['pem_file', 'ca_file', 'require_client_certificate'] as const) {
+    if (!tls && conf[key] !== undefined && conf[key] !== false) at(key, 'expected only with an ssl+sbs address');
+  }
+  if (tls && conf.require_client_certificate === true && conf.ca_file === undefined)
+    at('ca_file', 'expected the CA certificates client certificates must chain to (require_client_certificate is true)');
+  if (tls && conf.ca_file !== undefined && conf.require_client_certificate !== true)
+    at('require_client_certificate', 'expected true with ca_file (the CA only checks client certificates)');
+  if (typeof conf.max_frame_size === 'number' && typeof conf.max_input_bytes === 'number' && conf.max_frame_size > conf.max_input_bytes)
+    at('max_frame_size', `expected at most max_input_bytes (${conf.max_input_bytes}): a larger frame could never be received`);
+  for (const key of ['pem_file', 'ca_file'] as const) {
+    if (typeof conf[key] === 'string') conf[key] = path.resolve(baseDir, conf[key]);
+  }
+  return problems;
 }
 
 async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<BackendModule | undefined> {

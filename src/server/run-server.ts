@@ -4,9 +4,9 @@ import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import { startEngine } from '../engine/engine.ts';
 import type { Engine } from '../engine/types.ts';
-import { createEventerServer, type EventerServer } from '../eventer/server.ts';
+import { createEventerServer, type EventerServer, type EventerServerOptions } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
-import type { ServerConf } from '../config/server-conf.ts';
+import type { EventerServerConf, ServerConf } from '../config/server-conf.ts';
 import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
 import { acquireDataLock, type DataLock } from '../backends/data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -14,6 +14,7 @@ import { ReservingBackend, reservationFileOf } from '../backends/session-reserva
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
+import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -40,9 +41,13 @@ export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): 
   return startServer(prepared, opts.logger ?? createLogger(prepared.conf.log));
 }
 
-/** Starts from a configuration that `prepareServerConf` accepted. */
-export async function startServer(prepared: PreparedConf, logger: Logger): Promise<RunningServer> {
+/**
+ * Starts from a configuration that `prepareServerConf` accepted. Everything the server logs goes
+ * through one flood control, so no client can fill the disk by misbehaving (rate-limited-logger.ts).
+ */
+export async function startServer(prepared: PreparedConf, root: Logger): Promise<RunningServer> {
   const { conf } = prepared;
+  const logger = rateLimitedLogger(root);
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
@@ -70,7 +75,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     undo.push(() => engine.close());
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
       logger: logger.child('eventer'),
-      pemFile: conf.eventer_server.pem_file,
+      ...eventerServerOptions(conf.eventer_server),
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
@@ -99,6 +104,16 @@ async function openBackend(prepared: PreparedConf, dataPath: string | null, logg
     const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
+}
+
+/** eventer_server's keys as the listener's options (absent ones take the library defaults). */
+function eventerServerOptions(c: EventerServerConf): EventerServerOptions {
+  return {
+    pemFile: c.pem_file, caFile: c.ca_file, requireClientCertificate: c.require_client_certificate,
+    allowedClients: c.allowed_clients, allowReservedTypes: c.allow_reserved_types, maxConnections: c.max_connections,
+    maxFrameSize: c.max_frame_size, maxInputBytes: c.max_input_bytes, maxOutputBytes: c.max_output_bytes,
+    maxJsonDepth: c.max_json_depth,
+  };
 }
 
 /** Debug: what each flush made durable (coalesced per flush; logged after the commit). */

@@ -35,9 +35,13 @@ const running = new Set<ChildProcess>();
 const groups = new WeakSet<ChildProcess>();
 const tempDirs: string[] = [];
 
-export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
+/** `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node). */
+export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number }): CliProcess {
+  const [command, argv] = opts.openFiles === undefined
+    ? [process.execPath, [BIN, ...args]]
+    : ['/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
   // the sources, never a dist/ that an earlier build left
-  return spawnCommand(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' } });
+  return spawnCommand(command, argv, { cwd: opts.cwd, env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' } });
 }
 
 /**

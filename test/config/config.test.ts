@@ -96,6 +96,35 @@ describe('prepareServerConf', () => {
       '/eventer_server/pem_file: expected a PEM file for an ssl+sbs address',
     ]);
   });
+
+  it('eventer_server limits and security keys: defaults filled in, mistakes named by key', async () => {
+    const base = { backend: { module: 'memory' }, engine: { server_id: 1 } };
+    const prepared = await prepareServerConf({ ...base, eventer_server: { address: 'tcp+sbs://127.0.0.1:0' } });
+    expect(prepared.conf.eventer_server).toEqual({
+      address: 'tcp+sbs://127.0.0.1:0', require_client_certificate: false, allow_reserved_types: false,
+      max_connections: 1000, max_frame_size: 64 * 1024 * 1024, max_input_bytes: 256 * 1024 * 1024,
+      max_output_bytes: 256 * 1024 * 1024, max_json_depth: 256,
+    });
+    const tls = await prepareServerConf(
+      { ...base, eventer_server: { address: 'ssl+sbs://127.0.0.1:0', pem_file: 'server.pem', ca_file: 'ca.pem', require_client_certificate: true } },
+      { baseDir: '/srv/events' },
+    );
+    expect(tls.conf.eventer_server).toMatchObject({ pem_file: '/srv/events/server.pem', ca_file: '/srv/events/ca.pem' });
+    expect(await problemsOf({ ...base, eventer_server: {
+      address: 'tcp+sbs://127.0.0.1:0', ca_file: 'ca.pem', max_connections: 0, max_frame_size: 2048, max_input_bytes: 1024,
+      allowed_clients: ['10.', ''], max_json_depth: 'deep',
+    } })).toEqual([
+      '/eventer_server/allowed_clients/1: expected at least 1 character(s)',
+      '/eventer_server/max_connections: expected a number >= 1',
+      '/eventer_server/max_json_depth: expected integer',
+      '/eventer_server/ca_file: expected only with an ssl+sbs address',
+      '/eventer_server/max_frame_size: expected at most max_input_bytes (1024): a larger frame could never be received',
+    ]);
+    expect(await problemsOf({ ...base, eventer_server: { address: 'ssl+sbs://127.0.0.1:0', pem_file: 'p.pem', require_client_certificate: true } }))
+      .toEqual(['/eventer_server/ca_file: expected the CA certificates client certificates must chain to (require_client_certificate is true)']);
+    expect(await problemsOf({ ...base, eventer_server: { address: 'ssl+sbs://127.0.0.1:0', pem_file: 'p.pem', ca_file: 'ca.pem' } }))
+      .toEqual(['/eventer_server/require_client_certificate: expected true with ca_file (the CA only checks client certificates)']);
+  });
 });
 
 describe('unknown keys in the server configuration', () => {

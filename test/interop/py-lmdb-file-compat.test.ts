@@ -99,4 +99,34 @@ describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
     expect(answer.rows.ORDERED_DATA).toHaveLength(4);
     expect(answer.flushed.map(reencoded)).toEqual([e1, e2, e3].map(hex));
   });
+
+  it("source timestamps a client may send (us of 1e6, 2^31, -1, -2^40) are written as Hat writes them", async () => {
+    const conf = c0({
+      ordered: [
+        { order_by: 'TIMESTAMP', subscriptions: [['*']] },
+        { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['s']] },
+      ],
+    });
+    const odd = [1_000_000, 2 ** 31, -1, -(2 ** 40)];
+    // keyed by their source time only when Hat's u32 holds it; the others go to TIMESTAMP alone
+    const events = odd.map((us, i) => ev([3, 1, i + 1], us >= 0 ? ['s'] : ['t'], at(i), { s: -5, us }, null));
+    const backend = await openBackend(conf);
+    expect(ids(await backend.register(events))).toEqual(ids(events));
+    await backend.close();
+
+    const answer = runHatLmdb<ReadAnswer>({ command: 'read', path: conf.db_path });
+    expect(answer.flushed.map(reencoded)).toEqual(events.map(hex));
+    const keyOf = (partition: number, e: Event): string => {
+      const key = Buffer.alloc(44);
+      key.writeBigUInt64BE(BigInt(partition), 0);
+      key.writeBigUInt64BE(BigInt(e.sourceTimestamp!.s) + 2n ** 63n, 8);
+      key.writeUInt32BE(e.sourceTimestamp!.us, 16); // Hat's struct.pack('>QI', s + 2^63, us)
+      key.writeBigUInt64BE(BigInt(e.id.server), 20);
+      key.writeBigUInt64BE(BigInt(e.id.session), 28);
+      key.writeBigUInt64BE(BigInt(e.id.instance), 36);
+      return key.toString('hex');
+    };
+    const sourceKeys = answer.rows.ORDERED_DATA!.map(([k]) => k).filter((k) => k.startsWith('0000000000000002'));
+    expect(sourceKeys).toEqual([keyOf(2, events[0]!), keyOf(2, events[1]!)]);
+  });
 });
