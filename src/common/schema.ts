@@ -36,16 +36,17 @@ const compiled = new WeakMap<object, Map<string, ValidateFunction>>();
 export function validateWithSchema(schema: object, data: unknown, opts: ValidateOptions = {}): SchemaProblem[] {
   const prefix = opts.prefix ?? '';
   const ownerKeys = opts.ownerKeys ?? [];
+  const cacheKey = ownerKeys.join('\u0000');
   let byOwnerKeys = compiled.get(schema);
   if (!byOwnerKeys) compiled.set(schema, (byOwnerKeys = new Map()));
-  let validate = byOwnerKeys.get(ownerKeys.join('\u0000'));
+  let validate = byOwnerKeys.get(cacheKey);
   if (!validate) {
     try {
       validate = ajv.compile(closeObjects(withOwnerKeys(schema, ownerKeys)) as object);
     } catch (err) {
       return [{ path: prefix, message: `the schema for this part is not a valid JSON schema: ${describeError(err)}` }];
     }
-    byOwnerKeys.set(ownerKeys.join('\u0000'), validate);
+    byOwnerKeys.set(cacheKey, validate);
   }
   return validate(data) ? [] : problemsFromAjv(validate.errors, prefix);
 }
