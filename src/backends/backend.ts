@@ -1,4 +1,4 @@
-// The storage contract every backend implements (spec/backend.md section 2).
+// The storage contract every backend implements (docs/api.md, "Backends").
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';

@@ -1,4 +1,4 @@
-// One chatter connection (spec/protocol.md 2.2-2.4): message ids, conversations, ping/pong,
+// One chatter connection (docs/protocol.md, "Chatter"): message ids, conversations, ping/pong,
 // close. Service layers (eventer, syncer) see decoded envelopes and send with `send`.
 import type { Socket } from 'node:net';
 import { SbsReader } from '../sbs/reader.ts';

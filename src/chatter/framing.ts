@@ -1,4 +1,4 @@
-// TCP framing (spec/protocol.md 2.1): `[m][len: m bytes big-endian][body]`. Encoding builds
+// TCP framing (docs/protocol.md, "Framing"): `[m][len: m bytes big-endian][body]`. Encoding builds
 // the whole frame in one buffer; decoding refuses a length over the maximum before allocating.
 import { SbsWriter } from '../sbs/writer.ts';
 import { writeHatMsgHead, type HatMsgHeader } from '../sbs/hat-messages.ts';

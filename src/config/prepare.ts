@@ -12,6 +12,7 @@ import { builtInBackendName, loadBackendModule } from '../backends/backend-modul
 import { validateWithSchema } from '../common/schema.ts';
 import serverSchema from './server.schema.json' with { type: 'json' };
 import { describeError } from '../common/describe-error.ts';
+import { PluginNotFoundError } from '../loader/plugin.ts';
 
 export interface PreparedConf {
   /** the configuration with defaults filled in and paths made absolute */
@@ -91,11 +92,13 @@ async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigP
   } catch (err) {
     problems.push({
       path: '/backend/module',
-      message: `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; ${JSON.stringify(conf.backend.module)} failed: ${describeError(err)}`,
+      message: err instanceof PluginNotFoundError
+        ? `backend '${conf.backend.module}' ${err.message}`
+        : `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; '${conf.backend.module}' failed: ${describeError(err)}`,
     });
     return undefined;
   }
-  if (backend.confSchema) problems.push(...validateWithSchema(backend.confSchema, conf.backend, '/backend'));
+  if (backend.confSchema) problems.push(...validateWithSchema(backend.confSchema, conf.backend, { prefix: '/backend', ownerKeys: ['module'] }));
   const key = backend.dataPathKey;
   if (key !== undefined && typeof conf.backend[key] === 'string') conf.backend[key] = path.resolve(baseDir, conf.backend[key]);
   return backend;
@@ -113,7 +116,8 @@ async function checkModules(conf: ServerConf, baseDir: string, problems: ConfigP
     try {
       loaded = await loadModule(index, entry as ModuleConf, baseDir);
     } catch (err) {
-      problems.push({ path: `${where}/module`, message: `expected a loadable module file or package: ${describeError(err)}` });
+      const notFound = (err as Error).cause instanceof PluginNotFoundError;
+      problems.push({ path: `${where}/module`, message: `${notFound ? '' : 'expected a loadable module file or package: '}${describeError(err)}` });
       continue;
     }
     const result = prepareModule(loaded, entry as ModuleConf);

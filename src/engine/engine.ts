@@ -63,7 +63,7 @@ async function launch(
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine));
+    engine.start(await createHosts(await modules(), engine.moduleEngine, opts.logger ?? silentLogger()));
   } catch (error) {
     await engine.fail(error);
     throw error;

@@ -1,4 +1,4 @@
-// The eventer client of API.md: subscribe at any time, register with or without response,
+// The eventer client (docs/api.md, "Eventer client and server"): subscribe at any time, register with or without response,
 // query, and receive notifications by `receive()` or `for await`.
 import type { Event, EventType, QueryData, RegisterEvent } from '../common/types.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';

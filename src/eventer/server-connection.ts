@@ -1,4 +1,4 @@
-// One eventer client as seen by the server (spec/protocol.md 3.3-3.4): requests are handled
+// One eventer client as seen by the server (docs/protocol.md, "What the server does"): requests are handled
 // strictly one at a time; notifications are filtered by the connection's subscription.
 import type { Event, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';

@@ -1,4 +1,4 @@
-// The eventer server (spec/protocol.md 3.4): a chatter listener that hands each client's
+// The eventer server (docs/protocol.md, "What the server does"): a chatter listener that hands each client's
 // requests to an engine and notifies clients of every stored session.
 import type { Event } from '../common/types.ts';
 import { listen, type ChatterServer, type ListenOptions } from '../chatter/transport.ts';

@@ -1,4 +1,4 @@
-// Which members of the monitor's list an event server syncs from (spec/monitor.md 7.5): the
+// Which members of the monitor's list an event server syncs from (docs/protocol.md, "Syncer peers"): the
 // other members of its own group that publish a server id and a syncer address, and, when the
 // server has a syncer token, the same token (a one-sided rule, kept for compatibility with Hat).
 // Blessing plays no part: active and standby peers alike. Pure: the caller logs `skipped` when

@@ -1,5 +1,5 @@
 // Chatter connections over real TCP on 127.0.0.1: ids, conversations, ping/pong, bad input
-// and close semantics (spec/protocol.md 2.2-2.4).
+// and close semantics (docs/protocol.md, "Chatter").
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ChatterServer } from '../../src/chatter/transport.ts';
 import { ConnectionClosedError, type ChatterMessage } from '../../src/chatter/connection.ts';

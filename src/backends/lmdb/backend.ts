@@ -146,7 +146,7 @@ export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps
 
 /** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
 export const lmdbBackendModule: BackendModule = {
-  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), // checked when it opens
   confSchema,
   dataPathKey: 'db_path',
 };
