@@ -44,9 +44,7 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
     ['SYSTEM', 'LATEST_DATA', 'LATEST_TYPE', 'ORDERED_DATA', 'ORDERED_COUNT', 'REF', 'HAT_EVENT_TS_TYPE_INDEX'].map(db) as [ReturnType<typeof db>, ...ReturnType<typeof db>[]];
   const previousLatest: (Event | undefined)[] = [];
   let count = 0;
-  const fail = (_: number, err: unknown): never => {
-    throw err;
-  };
+  const noProblem = (): null => null;
 
   const commitWindow = (events: Event[], values: Uint8Array[]): Promise<void> => {
     const lastOfType = new Map<number, number>();
@@ -127,10 +125,12 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
   for (let from = 0; from < n; from += SESSION) {
     const session: Event[] = [];
     for (let i = from; i < Math.min(from + SESSION, n); i++) session.push(makeEvent(i));
-    const encoded = encodeStoredEvents(session, fail);
+    const encoded = encodeStoredEvents(session, noProblem);
     for (let i = 0; i < session.length; i++) {
+      const value = encoded[i]!;
+      if (typeof value === 'string') throw new Error(value);
       events.push(session[i]!);
-      values.push(encoded[i]!);
+      values.push(value);
     }
     // Like the backend's flush timer: the next window closes a period after the last commit.
     if (from + SESSION >= n || (windowStart !== null && performance.now() - windowStart >= periodMs)) {

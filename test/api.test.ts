@@ -1,4 +1,4 @@
-// The public names of API.md are exported from the package root.
+// The public names of docs/api.md are exported from the package root.
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.ts';
 
@@ -7,6 +7,8 @@ const functions = [
   'timestampToFloat', 'timestampFromFloat', 'timestampAdd',
   'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend',
   'createEngine', 'connectEventer', 'createEventerServer', 'runServer',
+  'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower',
+  'connectSyncer', 'createSyncerServer', 'createSyncerClient', 'staticPeers', 'flushedOnRegister',
 ];
 
 describe('package root', () => {

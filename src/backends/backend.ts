@@ -1,4 +1,4 @@
-// The storage contract every backend implements (spec/backend.md section 2).
+// The storage contract every backend implements (docs/api.md, "Backends").
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';
@@ -11,7 +11,11 @@ import type { Logger } from '../common/logger.ts';
 export interface Backend extends Partial<Resource> {
   /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
   getLastEventId(serverId: number): Promise<EventId>;
-  /** Same length and order as the input; `null` marks an event that was not accepted. */
+  /**
+   * Same length and order as the input; `null` marks an event that was not accepted, including one
+   * the backend cannot store (it says why in its log). Rejecting means the backend is broken: the
+   * engine stops on it, so a bad event must never make it reject.
+   */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
   /** Flushed events of `eventId.server` strictly after `eventId`, one list per session. */
@@ -24,7 +28,7 @@ export interface Backend extends Partial<Resource> {
 
 /** What a backend gets besides its configuration. */
 export interface BackendDeps {
-  /** Where it reports what goes wrong in the background. Default: nowhere. */
+  /** Where it reports what goes wrong in the background and why it refused an event. Default: nowhere. */
   logger?: Logger;
 }
 

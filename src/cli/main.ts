@@ -13,6 +13,8 @@ import { startServer } from '../server/run-server.ts';
 import { parseCommand, UsageError, type Command } from './args.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
 import { describeError } from '../common/describe-error.ts';
+import { takeNodeWarnings } from '../common/node-warnings.ts';
+import type { Logger } from '../common/logger.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -52,6 +54,18 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
 }
 
 async function runServerCommand(confFile: string | null, io: CliIo): Promise<number> {
+  // Node's warnings go into the log: until the configuration is read (loading a module can warn)
+  // through a logger with the defaults, then through the configured one.
+  let logger: Logger = createLogger({}, { stream: io.stderr });
+  const giveBackWarnings = takeNodeWarnings((fields) => logger.child('process').warning('node warning', fields));
+  try {
+    return await serve(confFile, io, (configured) => (logger = configured));
+  } finally {
+    giveBackWarnings();
+  }
+}
+
+async function serve(confFile: string | null, io: CliIo, useLogger: (logger: Logger) => Logger): Promise<number> {
   let prepared;
   try {
     const loaded: LoadedConfig = confFile === null
@@ -64,7 +78,7 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
     return EXIT_USAGE;
   }
 
-  const logger = createLogger(prepared.conf.log, { stream: io.stderr });
+  const logger = useLogger(createLogger(prepared.conf.log, { stream: io.stderr }));
   let server;
   try {
     server = await startServer(prepared, logger);

@@ -16,13 +16,28 @@ export interface BackendConf {
   [key: string]: unknown;
 }
 
+/** The eventer listener; the limits are optional here, the schema fills their defaults in. */
+export interface EventerServerConf {
+  address: string;
+  pem_file?: string;
+  ca_file?: string;
+  require_client_certificate?: boolean;
+  allowed_clients?: string[];
+  allow_reserved_types?: boolean;
+  max_connections?: number;
+  max_frame_size?: number;
+  max_input_bytes?: number;
+  max_output_bytes?: number;
+  max_json_depth?: number;
+}
+
 export interface ServerConf {
   type?: 'event';
   version?: string;
   log?: LogConf;
   backend: BackendConf;
   engine: EngineConf;
-  eventer_server: { address: string; pem_file?: string };
+  eventer_server: EventerServerConf;
   syncer_server?: { address: string; pem_file?: string; token?: string | null; subscriptions?: string[][] };
   /** Our extension: the servers to sync from (Hat finds them through Hat Monitor). */
   syncer_peers?: SyncerPeerConf[];

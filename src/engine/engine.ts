@@ -11,6 +11,7 @@ import { runSession } from './session.ts';
 import { EngineClosedError } from './errors.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
+import { registerEventProblem, sift } from '../common/event-check.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
@@ -32,7 +33,7 @@ interface Finished {
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
-  /** Where a failing events callback is reported. Default: nowhere. */
+  /** Where refused events and a failing events callback are reported. Default: nowhere. */
   logger?: Logger;
 }
 
@@ -62,7 +63,7 @@ async function launch(
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine));
+    engine.start(await createHosts(await modules(), engine.moduleEngine, opts.logger ?? silentLogger()));
   } catch (error) {
     await engine.fail(error);
     throw error;
@@ -97,6 +98,13 @@ class SessionEngine extends ResourceBase implements Engine {
     if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
     if (!Array.isArray(events)) return Promise.reject(new TypeError('register expects an array of events'));
     if (events.length === 0) return Promise.resolve([]);
+    // An invalid event is refused on its own (null); it must not fail the session or the backend.
+    const sifted = sift(events, registerEventProblem);
+    if (sifted.refused.length > 0) {
+      for (const { index, reason } of sifted.refused) this.#logger.warning('event refused', { source: `${source.type} ${source.id}`, index, reason });
+      const registered = sifted.kept.length > 0 ? this.register(source, sifted.kept) : Promise.resolve([]);
+      return registered.then((results) => sifted.spread(results));
+    }
     return new Promise((resolve, reject) => {
       this.#queue.push({ source, events, resolve, reject });
       this.#wake?.();

@@ -1,4 +1,4 @@
-// The eventer client of API.md: subscribe at any time, register with or without response,
+// The eventer client (docs/api.md, "Eventer client and server"): subscribe at any time, register with or without response,
 // query, and receive notifications by `receive()` or `for await`.
 import type { Event, EventType, QueryData, RegisterEvent } from '../common/types.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
@@ -62,7 +62,10 @@ interface Notification {
   bytes: number;
 }
 
-/** Lives as long as its connection: adopted, so the connection closing closes the client, with its failure. */
+/**
+ * Lives as long as its connection: it starts closing when the connection does (with its failure),
+ * so `isOpen` turns false before anyone is handed a client that can no longer send.
+ */
 class Client extends ResourceBase implements EventerClient {
   readonly #pending = new Map<number, Pending>();
   readonly #notifications = new QueuedIterator<Notification>();
@@ -77,9 +80,10 @@ class Client extends ResourceBase implements EventerClient {
     super();
     this.#conn = conn;
     this.#maxUnreadBytes = maxUnreadBytes;
-    this.lifecycle.adopt(conn, true);
+    this.lifecycle.adopt(conn);
     conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
+      void (conn.failure ? this.lifecycle.fail(conn.failure) : this.close());
       const err = new ConnectionClosedError(reason);
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();

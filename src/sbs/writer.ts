@@ -1,4 +1,4 @@
-// SBS encoder: one growing output buffer per message (spec/protocol.md 1.2). Integers are the
+// SBS encoder: one growing output buffer per message (docs/protocol.md, "SBS encoding"). Integers are the
 // big-endian 7-bit groups whose LAST byte carries bit 7; the sign is bit 6 of the first byte.
 import { SbsError } from './errors.ts';
 

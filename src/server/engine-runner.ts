@@ -10,7 +10,7 @@ import { startEngine } from '../engine/engine.ts';
 import { EngineClosedError } from '../engine/errors.ts';
 import type { PreparedModule } from '../engine/modules.ts';
 import type { Engine } from '../engine/types.ts';
-import { createEventerServer, type EventerServer } from '../eventer/server.ts';
+import { createEventerServer, type EventerServer, type EventerServerOptions } from '../eventer/server.ts';
 import type { StatusRegistrar } from '../syncer/status.ts';
 import { StartupError } from './startup-checks.ts';
 
@@ -18,7 +18,7 @@ export interface EngineRunnerOptions {
   serverId: number;
   modules: readonly PreparedModule[];
   backend: Backend;
-  eventer: { address: string; pemFile?: string };
+  eventer: { address: string; options: Omit<EventerServerOptions, 'logger'> };
   /** the server's logger: the engine logs as its child 'engine', the eventer server as 'eventer' */
   logger: Logger;
 }
@@ -74,7 +74,7 @@ export class EngineRunner extends ResourceBase implements StatusRegistrar {
   async listen(): Promise<void> {
     const { eventer, logger } = this.#opts;
     const address = this.#eventerAddress;
-    this.#eventer = await createEventerServer(this.#engine, address, { logger: logger.child('eventer'), pemFile: eventer.pemFile })
+    this.#eventer = await createEventerServer(this.#engine, address, { ...eventer.options, logger: logger.child('eventer') })
       .catch((err: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
       });

@@ -11,5 +11,7 @@ export { StartupError } from './startup-checks.ts';
 export { DataLockedError } from '../backends/data-lock.ts';
 export { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 export { createLogger } from './logger.ts';
+export { rateLimitedLogger } from '../common/rate-limited-logger.ts';
+export type { RateLimitOptions } from '../common/rate-limited-logger.ts';
 export type { Logger, LogFields, LevelName } from './logger.ts';
 export type { LogConf } from '../config/server-conf.ts';

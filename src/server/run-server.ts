@@ -5,8 +5,9 @@
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import type { Engine } from '../engine/types.ts';
+import type { EventerServerOptions } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
-import type { ServerConf } from '../config/server-conf.ts';
+import type { EventerServerConf, ServerConf } from '../config/server-conf.ts';
 import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
 import { acquireDataLock, type DataLock } from '../backends/data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -14,6 +15,7 @@ import { ReservingBackend, reservationFileOf } from '../backends/session-reserva
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
+import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
 import { EngineRunner } from './engine-runner.ts';
 import { createSyncerServer, type SyncerServer } from '../syncer/server.ts';
 import { createSyncerClient, type SyncerClient } from '../syncer/client.ts';
@@ -50,9 +52,13 @@ export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): 
   return startServer(prepared, opts.logger ?? createLogger(prepared.conf.log));
 }
 
-/** Starts from a configuration that `prepareServerConf` accepted. */
-export async function startServer(prepared: PreparedConf, logger: Logger): Promise<RunningServer> {
+/**
+ * Starts from a configuration that `prepareServerConf` accepted. Everything the server logs goes
+ * through one flood control, so no client can fill the disk by misbehaving (rate-limited-logger.ts).
+ */
+export async function startServer(prepared: PreparedConf, root: Logger): Promise<RunningServer> {
   const { conf } = prepared;
+  const logger = rateLimitedLogger(root);
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
@@ -84,7 +90,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       serverId: conf.engine.server_id,
       modules: prepared.modules,
       backend,
-      eventer: { address: conf.eventer_server.address, pemFile: conf.eventer_server.pem_file },
+      eventer: { address: conf.eventer_server.address, options: eventerServerOptions(conf.eventer_server) },
       logger,
     });
     undo.push(() => runner.close());
@@ -143,6 +149,16 @@ async function openBackend(prepared: PreparedConf, dataPath: string | null, logg
     const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
+}
+
+/** eventer_server's keys as the listener's options (absent ones take the library defaults). */
+function eventerServerOptions(c: EventerServerConf): EventerServerOptions {
+  return {
+    pemFile: c.pem_file, caFile: c.ca_file, requireClientCertificate: c.require_client_certificate,
+    allowedClients: c.allowed_clients, allowReservedTypes: c.allow_reserved_types, maxConnections: c.max_connections,
+    maxFrameSize: c.max_frame_size, maxInputBytes: c.max_input_bytes, maxOutputBytes: c.max_output_bytes,
+    maxJsonDepth: c.max_json_depth,
+  };
 }
 
 /** Debug: what each flush made durable (coalesced per flush; logged after the commit). */

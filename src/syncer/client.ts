@@ -1,4 +1,4 @@
-// The Syncer client embedded in a server (spec/protocol.md 4.3): one link per peer that its
+// The Syncer client embedded in a server (docs/protocol.md, Syncer, "What the client does"): one link per peer that its
 // discovery lists (not this server itself), kept in step as the list changes.
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';

@@ -1,4 +1,4 @@
-// The Syncer client's link to one peer (spec/protocol.md 4.3): ask for the peer's events after the
+// The Syncer client's link to one peer (docs/protocol.md, Syncer, "What the client does"): ask for the peer's events after the
 // last one held, register what arrives straight into the backend (no modules, no eventer notify,
 // as Hat), answer flush requests once registered, and reconnect after a delay when the peer is
 // down, refuses, or drops the connection. A link never blocks another link or the server.

@@ -1,4 +1,4 @@
-// What a Syncer server may still send one client (spec/protocol.md 4.2 step 6): only events of
+// What a Syncer server may still send one client (docs/protocol.md, Syncer, "What the server does", 6): only events of
 // the server id the client asked for, and only ids above the last one sent. Backlog and live
 // stream overlap by design (live is subscribed before the backlog is read); this removes the overlap.
 import type { Event, EventId } from '../common/types.ts';

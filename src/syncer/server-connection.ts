@@ -1,4 +1,4 @@
-// One Syncer client as the server sees it (spec/protocol.md 4.2): wait for MsgReq; join the live
+// One Syncer client as the server sees it (docs/protocol.md, Syncer, "What the server does"): wait for MsgReq; join the live
 // stream, then read the backlog (so nothing falls between); one MsgEvents per session; MsgSynced;
 // live sessions; flush requests; and the close sequences the reference shows on the wire.
 import type { Event, EventId } from '../common/types.ts';

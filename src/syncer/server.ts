@@ -1,4 +1,4 @@
-// The Syncer server (spec/protocol.md 4.2, 4.4): streams this server's flushed events to other
+// The Syncer server (docs/protocol.md, Syncer: "What the server does", "Status events"): streams this server's flushed events to other
 // servers (or any client) from the position each asks for, then live. Its client list is a
 // status event; a stop flushes every client so a standby holds every event before a switchover.
 import type { Event } from '../common/types.ts';

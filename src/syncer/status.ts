@@ -1,4 +1,4 @@
-// The Syncer's status events (spec/protocol.md 4.4): registered through the engine, so they get
+// The Syncer's status events (docs/protocol.md, Syncer, "Status events"): registered through the engine, so they get
 // ids, reach modules and eventer subscribers, and are synced to peers like any other event.
 import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import type { Logger } from '../common/logger.ts';

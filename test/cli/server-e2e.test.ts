@@ -95,18 +95,41 @@ describe('hat-event-ts server (child process)', () => {
     expect((await server.exited).code).toBe(0);
   });
 
-  it('stops with status 1 when a module fails, logging the module and the error', async () => {
+  for (const workers of [0, 1]) {
+    it(`stops with status 1 when a module fails, logging the module, the error and where in the module (workers: ${workers})`, async () => {
+      const dir = await tempDir();
+      const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('fails-on-boom.ts'), workers }] }));
+      const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+      const client = await connect(await server.address());
+      await expect(client.registerWithResponse([json(['boom'], null)])).rejects.toThrow();
+      expect((await server.exited).code).toBe(1);
+      const failure = server.logs.find((l) => l.msg === 'stopping after a failure');
+      expect(failure?.level).toBe('error');
+      expect(JSON.stringify(failure?.['error'])).toContain('fails-on-boom.ts');
+      expect(JSON.stringify(failure?.['error'])).toContain('refusing boom');
+      // the module's own error, with the file and line of its throw (line 9 of the TypeScript source)
+      const cause = (failure?.['error'] as { cause?: { message: string; stack: string } }).cause;
+      expect(cause?.message).toBe('refusing boom');
+      expect(cause?.stack.split('\n')[1]).toMatch(new RegExp(`${fixture('fails-on-boom.ts').replace(/[.]/g, '\\.')}:9:\\d+`));
+      expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: false });
+    });
+  }
+
+  it("Node's warnings, in the configuration check and in a module's thread, are log lines like the rest", async () => {
     const dir = await tempDir();
-    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('fails-on-boom.ts'), workers: 0 }] }));
+    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('warns.ts'), workers: 1 }] }));
     const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
-    const client = await connect(await server.address());
-    await expect(client.registerWithResponse([json(['boom'], null)])).rejects.toThrow();
-    expect((await server.exited).code).toBe(1);
-    const failure = server.logs.find((l) => l.msg === 'stopping after a failure');
-    expect(failure?.level).toBe('error');
-    expect(JSON.stringify(failure?.['error'])).toContain('fails-on-boom.ts');
-    expect(JSON.stringify(failure?.['error'])).toContain('refusing boom');
-    expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: false });
+    await server.address();
+    const fromThread = await server.waitForLog((l) => l.msg === 'node warning' && l.logger === 'hat.event.engine');
+    expect(fromThread).toMatchObject({ level: 'warning', module: `module 0 (${fixture('warns.ts')})`, code: 'HAT_TEST_WARNING', text: 'imported a module that warns' });
+    expect(server.logs.find((l) => l.msg === 'node warning' && l.logger === 'hat.event.process'))
+      .toMatchObject({ level: 'warning', warning: 'Warning', code: 'HAT_TEST_WARNING', text: 'imported a module that warns' });
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    // every line of stderr is a JSON log line: no '(node:...) Warning: ...' from Node itself
+    const lines = server.stderr().trim().split('\n');
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
+    expect(server.logs).toHaveLength(lines.length);
   });
 
   it('a second signal forces the exit (status 1) when the stop cannot finish', async () => {

@@ -1,12 +1,14 @@
 // Syncer servers as real processes (`hat-event-ts server --conf ...`): LMDB in their own temp
 // folder, eventer on a free port, Syncer server on a free port (or a fixed one, for peers that
 // must know it before it starts), peers from `syncer_peers`. Reads go through the eventer.
-import * as net from 'node:net';
 import { expect } from 'vitest';
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
 import { compareEventIds, eventIdKey } from '../../src/common/event-id.ts';
 import type { Event, EventId, RegisterEvent } from '../../src/common/types.ts';
 import { lmdbConf, spawnCli, tempDir, writeConf, type CliProcess, type LogLine } from './helpers.ts';
+
+/** A port free right now (for servers that must be named as peers before they start). */
+export { freePort } from '../helpers/event-server-member.ts';
 
 export interface SyncerServerSpec {
   serverId: number;
@@ -64,15 +66,6 @@ export async function startSyncerServer(spec: SyncerServerSpec): Promise<SyncerP
       expect(await proc.exited).toEqual({ code: 0, signal: null });
     },
   };
-}
-
-/** A port free right now (for servers that must be named as peers before they start). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
 }
 
 export const peerOf = (p: SyncerProcess): { server_id: number; address: string } => ({ server_id: p.spec.serverId, address: p.syncer });

@@ -1,4 +1,5 @@
-// Spec section 6, engine cases 58-61, 64, 65: ids, sessions, timestamps, results and callbacks.
+// Engine cases 58-61, 64, 65 (numbered labels; docs/modules.md, "Sessions and rounds"): ids,
+// sessions, timestamps, results and callbacks.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';

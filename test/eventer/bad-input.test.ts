@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeFrame, type DataWriter } from '../../src/chatter/framing.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
 import { writeMsgSubscribe } from '../../src/sbs/eventer-messages.ts';
+import { writeQueryData } from '../../src/sbs/query-codec.ts';
 import { rawConnect } from '../chatter/helpers.ts';
 import { hex, unhex } from '../helpers/vectors.ts';
 import { closedAfterEach, payloadView, until } from './helpers.ts';
@@ -30,8 +31,9 @@ function jsonRegister(text: string): DataWriter {
 const cases: [string, Uint8Array, RegExp][] = [
   ['a truncated MsgRegisterReq', frame('MsgRegisterReq', rawInner('8182816181'), false), /bad MsgRegisterReq: SBS input truncated/],
   ['a choice index out of range', frame('MsgRegisterReq', rawInner('818181618380'), false), /Choice index 3 out of range/],
-  ['an integer longer than int64', frame('MsgQueryReq', rawInner('81' + '00'.repeat(12) + '81'), false), /longer than int64/],
-  ['invalid JSON payload text', frame('MsgRegisterReq', jsonRegister('{"a": '), false), /invalid JSON payload/],
+  ['an envelope integer longer than int64', unhex('010f' + '00'.repeat(12) + '81' + '8181'), /longer than int64/],
+  ['a query whose types put * before the end', frame('MsgQueryReq', (w) => writeQueryData(w, { types: [['*', 'a']] }), false), /query types: .*'\*' must be the last segment/],
+  ['a subscription whose types put * before the end', frame('MsgSubscribe', (w) => writeMsgSubscribe(w, [['*', 'a']])), /subscription: .*'\*' must be the last segment/],
   ['a server-only message', frame('MsgNotify', rawInner('80')), /unexpected message HatEventer.MsgNotify/],
   ['a syncer message', frame('MsgSynced', rawInner(''), true, 'HatSyncer'), /unexpected message HatSyncer.MsgSynced/],
   ['an unknown SBS type', frame('MsgWhatever', rawInner('')), /unknown SBS type HatEventer.MsgWhatever/],

@@ -11,7 +11,7 @@ import { defaultServerConf } from '../../src/config/default.ts';
 import { connectEventer } from '../../src/eventer/client.ts';
 import { connectSyncer } from '../../src/syncer/stream.ts';
 import type { Event } from '../../src/common/types.ts';
-import { entryLogger, type LogEntry } from '../helpers/logger.ts';
+import { captureLogger, type CapturedLine } from '../helpers/logger.ts';
 
 const servers: RunningServer[] = [];
 const dirs: string[] = [];
@@ -20,10 +20,10 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function start(conf: ServerConf, entries: LogEntry[] = []): Promise<RunningServer> {
+async function start(conf: ServerConf, entries: CapturedLine[] = []): Promise<RunningServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'hat-event-ts-syncer-'));
   dirs.push(dir);
-  const server = await runServer(conf, { baseDir: dir, logger: entryLogger(entries) });
+  const server = await runServer(conf, { baseDir: dir, logger: captureLogger('hat.event', entries) });
   servers.push(server);
   return server;
 }
@@ -91,7 +91,7 @@ describe('runServer with the Syncer', () => {
   it('synced_restart_engine: the engine restarts once a backlog with events is synced; the eventer serves on the same address', async () => {
     const a = await start(conf(1, 'lmdb', syncerAt));
     await untilFlushed(a, 1);
-    const logs: LogEntry[] = [];
+    const logs: CapturedLine[] = [];
     const b = await start(conf(2, 'memory', { ...peer(a), synced_restart_engine: true }), logs);
     const before = b.engine;
     const eventer = b.addresses.eventer[0]!;
@@ -118,7 +118,7 @@ describe('runServer with the Syncer', () => {
     const dummy = await start(conf(1, 'dummy', syncerAt)); // holds nothing: its backlog is always empty
     const lmdb = await start(conf(3, 'lmdb', syncerAt));
     await untilFlushed(lmdb, 3);
-    const logs: LogEntry[] = [];
+    const logs: CapturedLine[] = [];
     const b = await start(conf(2, 'memory', { syncer_peers: [
       { server_id: 1, address: dummy.addresses.syncer[0]! },
     ], synced_restart_engine: true }), logs);

@@ -10,7 +10,7 @@ import { writeEvents } from '../../src/sbs/event-codec.ts';
 import type { DataWriter } from '../../src/chatter/framing.ts';
 import { connectSyncer } from '../../src/syncer/stream.ts';
 import { rawConnect, type RawPeer } from '../chatter/helpers.ts';
-import { logLines, entryLogger, startNode, statusEvents, until, type Node } from './helpers.ts';
+import { logLines, captureLogger, startNode, statusEvents, until, type Node } from './helpers.ts';
 import { decodeFrame, FrameCollector } from './replay.ts';
 
 const req = (session = 0, name = 'raw'): DataWriter => (w) => writeSyncerMsgReq(w, { lastEventId: { server: 1, session, instance: 0 }, clientName: name });
@@ -36,7 +36,7 @@ async function stillServes(node: Node): Promise<void> {
 }
 
 const closingReasons = (node: Node): string[] =>
-  node.log.entries.filter((e) => e.message === 'closing syncer client connection').map((e) => String(e.fields['reason']));
+  node.log.lines.filter((e) => e.message === 'closing syncer client connection').map((e) => String(e.fields['reason']));
 
 describe('bad input to the server', () => {
   it.each([
@@ -61,7 +61,7 @@ describe('bad input to the server', () => {
     const peer = await rawPeer(a);
     peer.socket.write(frame(1, SYNCER_MODULE, 'MsgNope'));
     await peer.ended;
-    expect(logLines(a.log.entries).join('\n')).toMatch(/unknown SBS type HatSyncer.MsgNope/);
+    expect(logLines(a.log.lines).join('\n')).toMatch(/unknown SBS type HatSyncer.MsgNope/);
     await stillServes(a);
   });
 
@@ -128,7 +128,7 @@ describe('bad input to the client', () => {
     ['an eventer message', [frame(1, EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, [['*']]))], /unexpected message HatEventer/, 0],
   ])('%s: closed with the reason logged; what came before stays readable', async (name, frames, reason, good) => {
     const fake = await fakeServer(frames);
-    const log = entryLogger();
+    const log = captureLogger('hat.event');
     try {
       const stream = await connectSyncer(fake.address, { clientName: 'c', lastEventId: { server: 1, session: 1, instance: 3 }, logger: log });
       await stream.closed;
@@ -136,7 +136,7 @@ describe('bad input to the client', () => {
       for await (const events of stream) taken.push(events);
       expect(taken).toHaveLength(good);
       expect(stream.failure?.message).toMatch(reason);
-      expect(logLines(log.entries).join('\n')).toMatch(reason);
+      expect(logLines(log.lines).join('\n')).toMatch(reason);
       // the first MsgSynced was fine, and the loop went past it
       if (name === 'MsgSynced twice') await expect(stream.synced).resolves.toBeUndefined();
       else await expect(stream.synced).rejects.toThrow(reason);

@@ -2,7 +2,7 @@
 // Syncer server and client over TCP on 127.0.0.1.
 import { describe, expect, it } from 'vitest';
 import { createSyncerServer } from '../../src/syncer/server.ts';
-import { counting, flushedEvents, forms, peerOf, entryLogger, startNode, until, untilCaughtUp, untilHolds, userEvents, wrapBackend } from './helpers.ts';
+import { counting, flushedEvents, forms, peerOf, captureLogger, startNode, until, untilCaughtUp, untilHolds, userEvents, wrapBackend } from './helpers.ts';
 
 describe('catch-up', () => {
   it('B, started after A registered 10k events in many sessions, ends up with exactly A\'s events', async () => {
@@ -39,7 +39,7 @@ describe('catch-up', () => {
         }
       },
     });
-    const log = entryLogger();
+    const log = captureLogger('hat.event');
     const server = await createSyncerServer('tcp+sbs://127.0.0.1:0', slowRead, a.engine, { logger: log, maxQueuedLiveEvents: 12 });
     const received = new Map<number, number>();
     const b = await startNode({ serverId: 2, peers: [{ serverId: 1, address: server.addresses[0]! }], clientBackend: (x) => counting(x, received) });
@@ -54,7 +54,7 @@ describe('catch-up', () => {
     const onA = await flushedEvents(a.backend, 1);
     expect(forms(await flushedEvents(b.backend, 1))).toEqual(forms(onA));
     expect(received.get(1)).toBe(onA.length);
-    expect(log.entries.some((e) => e.message.startsWith('live events during the backlog exceed the queue'))).toBe(true);
+    expect(log.lines.some((e) => e.message.startsWith('live events during the backlog exceed the queue'))).toBe(true);
     await b.close();
     await server.close();
   });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
-import { counting, flushedEvents, forms, startNode, tempDbPath, untilCaughtUp, type Node } from './helpers.ts';
+import { counting, flushedEvents, forms, startNode, startProxy, tempDbPath, untilCaughtUp, type Node } from './helpers.ts';
 import { lmdbConf } from './lmdb-conf.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,8 +49,11 @@ describe('B killed mid-backlog', () => {
     await a.backend.flush();
     const total = (await flushedEvents(a.backend, 1)).length;
 
+    // Through a proxy that stops passing A's bytes after about 40% of the backlog, so the kill (once
+    // 30 sessions are durable) surely comes mid-backlog however fast the machine is.
+    const proxy = await startProxy(a.address, { stallAfter: 1_000_000 });
     const dbPath = tempDbPath();
-    await runAndKill(dbPath, a.address, 30);
+    await runAndKill(dbPath, proxy.address, 30);
     const held = await heldOnDisk(dbPath);
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(total); // killed mid-backlog

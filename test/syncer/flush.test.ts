@@ -37,7 +37,7 @@ describe('flushing the clients', () => {
     await a.server.close();
     expect(Date.now() - started).toBeLessThan(5000);
     await taking;
-    expect(logLines(a.log.entries).filter((l) => l.startsWith('warning'))).toEqual([]);
+    expect(logLines(a.log.lines).filter((l) => l.startsWith('warning'))).toEqual([]);
   });
 
   it('close: a client that does not answer is waited for up to the flush timeout, logged', async () => {
@@ -53,6 +53,6 @@ describe('flushing the clients', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     await peer.ended;
     expect(got.frames.map((f) => decodeFrame(f).type)).toEqual([SyncerMsg.synced, SyncerMsg.flushReq]);
-    expect(logLines(a.log.entries).join('\n')).toMatch(/syncer client did not confirm a flush in time .*"timeout_ms":300/);
+    expect(logLines(a.log.lines).join('\n')).toMatch(/syncer client did not confirm a flush in time .*"timeout_ms":300/);
   });
 });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Event, EventId, RegisterEvent } from '../../src/common/types.ts';
-import { entryLogger } from '../helpers/logger.ts';
+import { captureLogger, type CapturedLine } from '../helpers/logger.ts';
 import { compareEventIds, eventIdKey } from '../../src/common/event-id.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
@@ -59,7 +59,7 @@ export interface Node {
   server: SyncerServer;
   address: string;
   client: SyncerClient | null;
-  log: ReturnType<typeof entryLogger>;
+  log: ReturnType<typeof captureLogger>;
   /** every session the engine stored, in order */
   sessions: Event[][];
   /** closes as a server stop does: client, engine, flush clients, syncer server, backend */
@@ -75,7 +75,7 @@ afterEach(async () => {
 
 export async function startNode(opts: NodeOptions): Promise<Node> {
   const dbPath = opts.dbPath ?? tempDbPath();
-  const log = entryLogger();
+  const log = captureLogger('hat.event');
   const kind = opts.backendKind ?? 'lmdb';
   const backend = kind === 'lmdb'
     ? await openLmdbBackend(lmdbConf(dbPath, opts.flushPeriod ?? 0.05), { cleanup: false })
@@ -182,7 +182,11 @@ export const statusSessions = (node: Node): Event[][] =>
 export const payloadText = (e: Event): string | null => (e.payload?.type === 'json' ? jsonPayloadText(e.payload) : null);
 
 export { lmdbConf };
-export { entryLogger, logLines } from '../helpers/logger.ts';
+export { captureLogger } from '../helpers/logger.ts';
+
+/** Log lines as `<level> <logger>: <message> <fields as JSON>`, for matching. */
+export const logLines = (lines: CapturedLine[]): string[] =>
+  lines.map((l) => `${l.level} ${l.logger}: ${l.message} ${JSON.stringify(l.fields)}`);
 
 /** A discovery whose list the test changes. */
 export class SettablePeers implements PeerDiscovery {

@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { staticPeers } from '../../src/syncer/peers.ts';
+import { freePort } from '../helpers/event-server-member.ts';
 import {
   counting, flushedEvents, forms, peerOf, SettablePeers, startNode, startProxy, until, untilCaughtUp, userEvents, type Node,
 } from './helpers.ts';
@@ -28,16 +29,10 @@ async function refusing(): Promise<{ address: string; accepted: number; close():
 }
 
 /** A port nothing listens on. */
-async function deadAddress(): Promise<string> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `tcp+sbs://127.0.0.1:${port}`;
-}
+const deadAddress = async (): Promise<string> => `tcp+sbs://127.0.0.1:${await freePort()}`;
 
 const attempts = (node: Node, serverId: number): number =>
-  node.log.entries.filter((e) => e.message === 'cannot connect to syncer peer; retrying' && e.fields['server_id'] === serverId).length;
+  node.log.lines.filter((e) => e.message === 'cannot connect to syncer peer; retrying' && e.fields['server_id'] === serverId).length;
 
 describe('syncer peers', () => {
   it('a peer that is down and one that refuses are retried while another syncs', async () => {
@@ -77,7 +72,7 @@ describe('syncer peers', () => {
     const onA = await flushedEvents(a.backend, 1);
     expect(forms(await flushedEvents(b.backend, 1))).toEqual(forms(onA));
     expect(received.get(1)).toBe(onA.length);
-    const disconnects = b.log.entries.filter((e) => e.message === 'syncer peer disconnected; reconnecting');
+    const disconnects = b.log.lines.filter((e) => e.message === 'syncer peer disconnected; reconnecting');
     expect(disconnects).toHaveLength(1);
   });
 
@@ -89,7 +84,7 @@ describe('syncer peers', () => {
     expect(b.client!.peers).toEqual([]);
     discovery.set([peerOf(a), { serverId: 2, address: a.address }]); // its own id is ignored
     await untilCaughtUp(a, b);
-    expect(b.log.entries.some((e) => e.message.includes('own id ignored'))).toBe(true);
+    expect(b.log.lines.some((e) => e.message.includes('own id ignored'))).toBe(true);
     discovery.set([peerOf(c)]);
     await untilCaughtUp(c, b);
     await until(() => a.server.clients.length === 0);

@@ -21,7 +21,7 @@ import { SbsReader } from '../../src/sbs/reader.ts';
 import { readEvents } from '../../src/sbs/event-codec.ts';
 import { rawConnect } from '../chatter/helpers.ts';
 import { hex, unhex } from '../helpers/vectors.ts';
-import { lmdbConf, logLines, entryLogger, tempDbPath, until } from './helpers.ts';
+import { lmdbConf, logLines, captureLogger, tempDbPath, until } from './helpers.ts';
 import { capture, decodeFrame, eventsOf, FrameCollector, recordedFrameWith, toServer, type Frame, type RecordedConnection } from './replay.ts';
 
 const PING_SECONDS = 5;
@@ -37,7 +37,7 @@ interface Run {
   stopping: Promise<void> | null;
 }
 
-const log = entryLogger();
+const log = captureLogger('hat.event');
 
 async function startRun(dbPath: string, withEventer: boolean): Promise<Run> {
   const backend = await openLmdbBackend(lmdbConf(dbPath, 3600), { cleanup: false });
@@ -144,10 +144,10 @@ describe('recorded client frames against our server', () => {
     try {
       for (const session of capture.sessions) {
         if (session.name === 'restart_stop') run = await startRun(dbPath, false);
-        log.entries.length = 0;
+        log.lines.length = 0;
         const { ours, expected, open } = await replay(run, session.connections[0]!);
         expect(ours, session.name).toEqual(expected);
-        const lines = logLines(log.entries);
+        const lines = logLines(log.lines);
         if (session.name.startsWith('bad_')) {
           expect(lines.filter((l) => l.includes('closing syncer client connection')), session.name).toHaveLength(1);
         } else {
@@ -165,7 +165,7 @@ describe('recorded client frames against our server', () => {
           return status?.payload?.type === 'json' && JSON.stringify(status.payload.data) === '[]';
         });
       }
-      const reasons = logLines(log.entries);
+      const reasons = logLines(log.lines);
       expect(reasons.join('\n')).not.toContain('did not confirm');
     } finally {
       await stop(run).catch(() => undefined);

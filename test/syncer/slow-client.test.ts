@@ -35,8 +35,8 @@ async function expectSame(a: Node, b: Node, received: Map<number, number>): Prom
   expect(received.get(1)).toBe(onA.length); // each event over the wire once
 }
 
-const dropped = (a: Node): string[] => logLines(a.log.entries).filter((l) => l.includes('exceeds the limit'));
-const connects = (a: Node): number => a.log.entries.filter((e) => e.message === 'syncer client connected').length;
+const dropped = (a: Node): string[] => logLines(a.log.lines).filter((l) => l.includes('exceeds the limit'));
+const connects = (a: Node): number => a.log.lines.filter((e) => e.message === 'syncer client connected').length;
 
 describe('slow Syncer client', () => {
   it('live: dropped past the send bound with a logged reason, then catches up from its last id', { timeout: 60_000 }, async () => {

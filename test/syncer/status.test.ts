@@ -1,4 +1,4 @@
-// Status events (spec/protocol.md 4.4), registered through the engine with Source(syncer, 0), each
+// Status events (docs/protocol.md, Syncer, "Status events"), registered through the engine with Source(syncer, 0), each
 // as its own session: the server's client list at start and on every change, and the client's
 // `false` when a peer's backlog starts and `true` on its MsgSynced, on every (re)connect.
 import { describe, expect, it } from 'vitest';

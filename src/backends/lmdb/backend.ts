@@ -146,7 +146,7 @@ export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps
 
 /** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
 export const lmdbBackendModule: BackendModule = {
-  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), // checked when it opens
   confSchema,
   dataPathKey: 'db_path',
 };
@@ -154,6 +154,6 @@ export const lmdbBackendModule: BackendModule = {
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
   assertLmdbConf(conf);
-  const store = await LmdbStore.open(conf);
+  const store = await LmdbStore.open(conf, options.logger);
   return new LmdbBackend(store, conf, options);
 }

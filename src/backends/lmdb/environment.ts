@@ -5,6 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { RowBatch } from './row-batch.ts';
 import { describeError } from '../../common/describe-error.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -38,27 +39,41 @@ export interface WriteOp {
 
 const MAX_GROWTHS_PER_COMMIT = 6;
 
+/** What lmdb-js's getStats() tells about a database and its environment (the fields used here). */
+interface LmdbStats {
+  pageSize: number;
+  treeDepth: number;
+  lastPageNumber: number;
+}
+
 /**
- * The open environment. LMDB 0.9 (data format v1, the one Hat's LMDB reads) cannot enlarge a
- * map in place, so when a write transaction fails for lack of room the environment is closed
- * and reopened with a larger map: the failed transaction was aborted whole, so the retry
- * writes exactly what it would have written, and nothing committed is touched.
+ * The open environment. `max_db_size` is where its map starts: the map grows (the file grows
+ * only as pages are used). LMDB 0.9 (data format v1, the one Hat's LMDB reads) cannot enlarge a
+ * map in place, so the environment is closed and reopened with a larger map, between writes,
+ * before a write could run out of room: a write that does run out makes lmdb-js print raw lines
+ * to stderr (`do_write error ...`, `MDB_BAD_TXN ...`), outside the log. Should it happen anyway,
+ * the failed transaction was aborted whole, so the map grows and the same rows are written again,
+ * and nothing committed is touched.
  */
 export class Environment {
   readonly path: string;
   #mapSize: number;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
+  readonly #logger: Logger;
 
-  private constructor(path: string, mapSize: number) {
+  private constructor(path: string, mapSize: number, logger: Logger) {
     this.path = path;
     this.#mapSize = Math.max(Math.floor(mapSize), 4096);
+    this.#logger = logger;
   }
 
-  static open(path: string, mapSize: number): Environment {
+  static open(path: string, mapSize: number, logger: Logger = silentLogger()): Environment {
     assertLmdbDataV1((lmdb as unknown as { version: LmdbVersion }).version);
-    const env = new Environment(path, mapSize);
+    const env = new Environment(path, mapSize, logger);
+    const from = env.#mapSize;
     env.#openHandles();
+    if (env.#mapSize !== from) env.#grown(from, 'too small to open the file');
     return env;
   }
 
@@ -85,6 +100,8 @@ export class Environment {
   async commit(ops: WriteOp[] | RowBatch): Promise<void> {
     const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
     if (rows.length === 0) return;
+    const needed = this.#bytesAfter(rows);
+    if (needed > this.#mapSize) await this.#resize(Math.max(this.#mapSize * 2, needed * 2), 'before a write that might not fit');
     for (let growths = 0; ; growths++) {
       try {
         await this.#write(rows);
@@ -93,9 +110,27 @@ export class Environment {
         if (growths >= MAX_GROWTHS_PER_COMMIT) {
           throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describeError(err)}`, { cause: err });
         }
-        await this.#grow(rows);
+        const bytes = rows.bytes + 64 * rows.length;
+        await this.#resize(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes), `after a failed write: ${describeError(err)}`);
       }
     }
+  }
+
+  /**
+   * The map size a commit of `rows` needs at most: the pages in use (up to the last one, free
+   * ones inside the file not counted) plus what the transaction may add. Each row may copy the
+   * pages on its path down its tree and split every one of them, so 2 × (depth + 1) pages, plus
+   * overflow pages for its bytes; the pages freed go to LMDB's free list, which takes a page id of
+   * 8 bytes each; and a few pages for the sub-database records and the free list's own path.
+   */
+  #bytesAfter(rows: RowBatch): number {
+    const root = this.#root.getStats() as LmdbStats;
+    let depth = root.treeDepth;
+    for (const db of Object.values(this.#dbs)) depth = Math.max(depth, (db.getStats() as LmdbStats).treeDepth);
+    const { pageSize } = root;
+    let pages = rows.length * (2 * (depth + 1) + 1) + Math.ceil(rows.bytes / pageSize);
+    pages += Math.ceil((pages * 8) / pageSize) + depth + 16;
+    return (root.lastPageNumber + 1 + pages) * pageSize;
   }
 
   async #write(rows: RowBatch): Promise<void> {
@@ -108,12 +143,19 @@ export class Environment {
     await this.#root.flushed;
   }
 
-  /** Reopens with room for at least twice what `rows` carry on top of the current map. */
-  async #grow(rows: RowBatch): Promise<void> {
-    const bytes = rows.bytes + 64 * rows.length;
+  /** Reopens with a larger map (no transaction is open: commits are not concurrent). */
+  async #resize(mapSize: number, why: string): Promise<void> {
+    const from = this.#mapSize;
     await this.#root.close();
-    this.#mapSize = Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes);
+    this.#mapSize = mapSize;
     this.#openHandles();
+    this.#grown(from, why);
+  }
+
+  #grown(from: number, why: string): void {
+    // a failed write means the bound in #bytesAfter was wrong: worth a warning, not just a note
+    const log = why.startsWith('after') ? this.#logger.warning : this.#logger.info;
+    log.call(this.#logger, 'lmdb map grown', { db_path: this.path, from, to: this.#mapSize, why });
   }
 
   #openHandles(): void {

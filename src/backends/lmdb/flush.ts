@@ -1,4 +1,4 @@
-// One flush (spec/backend.md 4.6): take every pending change, write it all in one LMDB write
+// One flush (docs/storage.md, "Flushing"): take every pending change, write it all in one LMDB write
 // transaction, and report the accepted events once they are durable.
 //
 // [Q] Hat persists and notifies only what its latest/ordered writes contributed, so a

@@ -112,7 +112,7 @@ export class OrderedPartition {
     return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? Buffer.from(last) : this.lastKey;
   }
 
-  /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */
+  /** A partition query (docs/storage.md, "Queries"): filters, unique type and max results over pending and persisted entries. */
   query(env: Environment, q: CompleteQueryData, typeFilter: Subscription | null, conditions: Conditions): Event[] {
     if (q.maxResults !== null && q.maxResults <= 0) return [];
     const [from, to] = this.orderBy === 'TIMESTAMP' ? [q.tFrom, q.tTo] : [q.sourceTFrom, q.sourceTTo];

@@ -1,4 +1,4 @@
-// Query routing (spec/backend.md 4.8): a unique-type, newest-first query with no filter the
+// Query routing (docs/storage.md, "Queries"): a unique-type, newest-first query with no filter the
 // latest map cannot answer goes to the latest map; everything else goes to the first
 // partition (config order) with the wanted order that can hold the query's types.
 import { completeQueryData } from '../../common/query-data.ts';

@@ -4,6 +4,7 @@ import type { Subscription } from '../../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import type { RoundBarrier } from '../threads/round-barrier.ts';
 import type { Resource } from '../../common/resource.ts';
+import type { Logger } from '../../common/logger.ts';
 
 /**
  * A Resource: it closes on its own when its module does (its thread died, it closed itself), with
@@ -41,4 +42,6 @@ export interface HostOptions {
   watch: boolean;
   /** The engine's barrier: its module threads wake the main thread once per round (round-barrier.ts). */
   barrier: RoundBarrier;
+  /** The engine's: where a module thread's Node warnings go. */
+  logger: Logger;
 }

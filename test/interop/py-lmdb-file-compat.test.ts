@@ -2,12 +2,11 @@
 // written by Python in Hat's layout opens here and answers queries, and a file written here
 // opens in py-lmdb with Hat's settings and satisfies the layout's invariants. Event values are
 // SBS HatEventer.Event from our codec (checked against the reference vectors in test/sbs).
-import * as lmdb from 'lmdb';
+// Needs Debian's python3-lmdb: `npm run test:interop` (not part of `npm test`).
 import { describe, expect, it } from 'vitest';
-import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-format.ts';
-import { decodeEvent, encodeEvent } from '../../../src/sbs/event-codec.ts';
-import type { Event, Timestamp } from '../../../src/common/types.ts';
-import { c0, collect, ids, openBackend } from './helpers.ts';
+import { decodeEvent, encodeEvent } from '../../src/sbs/event-codec.ts';
+import type { Event, Timestamp } from '../../src/common/types.ts';
+import { c0, collect, ids, openBackend } from '../backends/lmdb/helpers.ts';
 import { runHatLmdb } from './python-helpers.ts';
 
 interface ReadAnswer {
@@ -27,13 +26,6 @@ const hex = (e: Event): string => Buffer.from(encodeEvent(e)).toString('hex');
 const reencoded = ([, value]: [string, string]): string => hex(decodeEvent(Buffer.from(value, 'hex')));
 
 describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
-  it('the lmdb-js binary in use is the data-format-v1 build (postinstall)', () => {
-    const version = (lmdb as unknown as { version: LmdbVersion }).version;
-    expect(version.versionString).toMatch(/^LMDB 0\.9\.\d+/);
-    expect(isLmdbDataV1(version)).toBe(true);
-    expect(isLmdbDataV1({ major: 0, minor: 9, patch: 90 })).toBe(false);
-  });
-
   it('a file written by py-lmdb in Hat\'s layout opens here, answers queries and stays valid for Hat', async () => {
     const conf = c0({
       ordered: [
@@ -106,5 +98,35 @@ describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
     expect(answer.rows.LATEST_DATA).toEqual([['0000000000000001', hex(e3)]]);
     expect(answer.rows.ORDERED_DATA).toHaveLength(4);
     expect(answer.flushed.map(reencoded)).toEqual([e1, e2, e3].map(hex));
+  });
+
+  it("source timestamps a client may send (us of 1e6, 2^31, -1, -2^40) are written as Hat writes them", async () => {
+    const conf = c0({
+      ordered: [
+        { order_by: 'TIMESTAMP', subscriptions: [['*']] },
+        { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['s']] },
+      ],
+    });
+    const odd = [1_000_000, 2 ** 31, -1, -(2 ** 40)];
+    // keyed by their source time only when Hat's u32 holds it; the others go to TIMESTAMP alone
+    const events = odd.map((us, i) => ev([3, 1, i + 1], us >= 0 ? ['s'] : ['t'], at(i), { s: -5, us }, null));
+    const backend = await openBackend(conf);
+    expect(ids(await backend.register(events))).toEqual(ids(events));
+    await backend.close();
+
+    const answer = runHatLmdb<ReadAnswer>({ command: 'read', path: conf.db_path });
+    expect(answer.flushed.map(reencoded)).toEqual(events.map(hex));
+    const keyOf = (partition: number, e: Event): string => {
+      const key = Buffer.alloc(44);
+      key.writeBigUInt64BE(BigInt(partition), 0);
+      key.writeBigUInt64BE(BigInt(e.sourceTimestamp!.s) + 2n ** 63n, 8);
+      key.writeUInt32BE(e.sourceTimestamp!.us, 16); // Hat's struct.pack('>QI', s + 2^63, us)
+      key.writeBigUInt64BE(BigInt(e.id.server), 20);
+      key.writeBigUInt64BE(BigInt(e.id.session), 28);
+      key.writeBigUInt64BE(BigInt(e.id.instance), 36);
+      return key.toString('hex');
+    };
+    const sourceKeys = answer.rows.ORDERED_DATA!.map(([k]) => k).filter((k) => k.startsWith('0000000000000002'));
+    expect(sourceKeys).toEqual([keyOf(2, events[0]!), keyOf(2, events[1]!)]);
   });
 });
