@@ -19,7 +19,7 @@ import { SbsWriter } from '../src/sbs/writer.ts';
 import { readEvents, writeEvents } from '../src/sbs/event-codec.ts';
 import { readMsgRegisterReq, writeMsgRegisterReq } from '../src/sbs/eventer-messages.ts';
 import type { Event, RegisterEvent } from '../src/common/types.ts';
-import { fmt, percentile } from './stats.ts';
+import { fmt, percentile } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -21,7 +21,7 @@ import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, systemValue, TIMESTAMP_SIZE, writeEven
 import { typeHash } from '../src/backends/lmdb/type-index.ts';
 import { pythonJsonText } from '../src/common/json-payload.ts';
 import type { Event, EventType, QueryData } from '../src/common/types.ts';
-import { fmt, median, percentile } from './stats.ts';
+import { fmt, median, percentile } from '../src/bench/stats.ts';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');

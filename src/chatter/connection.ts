@@ -72,6 +72,7 @@ export class ChatterConnection {
   private early: ChatterMessage[] = [];
   private readonly closeCallbacks: ((reason: string) => void)[] = [];
   private readonly maxSendQueue: number;
+  private drain: Promise<void> | null = null;
   private readonly log: (message: string) => void;
 
   constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
@@ -132,6 +133,25 @@ export class ChatterConnection {
       this.abort(`send queue of ${this.socket.writableLength} bytes exceeds the limit of ${this.maxSendQueue} (peer not reading)`);
     }
     return conversation;
+  }
+
+  /**
+   * Resolves once the socket's send buffer is back under its high-water mark (at once when it
+   * is, or when the connection is closed): a sender that awaits it never outruns its peer.
+   */
+  drained(): Promise<void> {
+    if (!this.socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
+    this.drain ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        this.drain = null;
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+    return this.drain;
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */

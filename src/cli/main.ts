@@ -1,31 +1,26 @@
-// The CLI: parse arguments, read and check the configuration, run the server until a signal,
-// and turn the outcome into an exit status (0 clean stop, 1 failure, 2 bad usage/config).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import type { Writable } from 'node:stream';
+// The CLI: the command word picks the server (read and check the configuration, run until a
+// signal) or an operator command (lmdb.ts, eventer.ts, bench.ts); the outcome becomes an exit
+// status (0 clean stop, 1 failure, 2 bad usage/config).
 import { ConfigError } from '../server/config-error.ts';
 import { loadConfigFile, type LoadedConfig } from '../server/config-file.ts';
 import { prepareServerConf } from '../server/config.ts';
 import { defaultServerConf, defaultServerConfYaml } from '../server/default-conf.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
-import { schemasDir } from '../server/schema.ts';
-import { parseCommand, UsageError, type Command } from './args.ts';
+import { packageVersion } from './version.ts';
+import { defaultIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { parseCommand, UsageError, type Command, type Tool } from './args.ts';
+import { runBenchCommand } from './bench.ts';
+import { runEventerCommand } from './eventer.ts';
+import { runLmdbCommand } from './lmdb.ts';
 import { MAIN_HELP, SERVER_HELP } from './help.ts';
 import { describeError } from '../common/describe-error.ts';
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-
-export interface CliIo {
-  stdout: Writable;
-  stderr: Writable & { isTTY?: boolean };
-  /** leaves at once (a second signal); default process.exit */
-  exit: (code: number) => never;
-}
-
-const defaultIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, exit: (code) => process.exit(code) });
+const TOOL_COMMANDS: Record<Tool, (args: string[], io: CliIo) => Promise<number>> = {
+  lmdb: runLmdbCommand,
+  eventer: runEventerCommand,
+  bench: runBenchCommand,
+};
 
 export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
   let command: Command;
@@ -48,6 +43,22 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo()): Pr
       return EXIT_OK;
     case 'server':
       return runServerCommand(command.conf, io);
+    case 'tool':
+      return runTool(command.tool, command.args, io);
+  }
+}
+
+/** An operator command: a usage error exits 2, any other error 1, each as one line. */
+async function runTool(tool: Tool, args: string[], io: CliIo): Promise<number> {
+  try {
+    return await TOOL_COMMANDS[tool](args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`hat-event-ts: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
   }
 }
 
@@ -111,9 +122,4 @@ function routeProcessWarnings(logger: Logger): () => void {
     process.off('warning', onWarning);
     for (const listener of previous) process.on('warning', listener);
   };
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(path.dirname(schemasDir()), 'package.json'), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
 }

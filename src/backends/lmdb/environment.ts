@@ -118,19 +118,10 @@ export class Environment {
 
   #openHandles(): void {
     for (;;) {
-      const root = open<Buffer, Buffer>({
-        path: this.path,
-        mapSize: this.#mapSize,
-        noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
-        maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-      });
+      const root = openRoot(this.path, { mapSize: this.#mapSize });
       try {
         const dbs = {} as Record<AnyDbName, BinaryDb>;
-        for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
-          dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-        }
+        for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
         this.#root = root;
         this.#dbs = dbs;
         return;
@@ -145,5 +136,25 @@ export class Environment {
 }
 
 const MDB_MAP_FULL = -30792;
+
+export const DB_NAMES = Object.keys(DbType) as DbName[];
+const ALL_DB_NAMES: readonly AnyDbName[] = [...DB_NAMES, ...EXTRA_DB_NAMES];
+
+/** The file as Hat opens it: one file (subdir=False, whatever its name), raw bytes. */
+export function openRoot(path: string, options: { mapSize?: number; readOnly?: boolean }): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path,
+    ...options,
+    noSubdir: true,
+    maxDbs: ALL_DB_NAMES.length,
+    encoding: 'binary',
+    keyEncoding: 'binary',
+  });
+}
+
+/** A named sub-db; read-only, one the file does not have is undefined (lmdb-js does not throw). */
+export function openSubDb(root: RootDatabase<Buffer, Buffer>, name: AnyDbName): BinaryDb {
+  return root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+}
 
 
