@@ -4,10 +4,11 @@
 //
 //   waited     register with response, one request at a time per connection: latency per
 //              request, and requests/s is what sequential clients get
-//   pipelined  register without response as fast as the socket takes them, then an empty
-//              register with response as a barrier (the server handles a connection's requests
-//              in order, Hat's and ours), so the window ends when the server has taken them all;
-//              a barrier after the warm-up too, so no warm-up backlog counts as measured work
+//   pipelined  register without response, up to a bounded number in flight (PipelineWindow),
+//              then an empty register with response as a barrier (the server handles a
+//              connection's requests in order, Hat's and ours), so the window ends when the
+//              server has handled them all; a barrier after the warm-up too, so no warm-up
+//              backlog counts as measured work
 import { connectEventer, EncodedRegisterRequest, type EventerClient } from '../eventer/client.ts';
 import type { RegisterEvent } from '../common/types.ts';
 import { Reservoir } from './stats.ts';
@@ -172,36 +173,77 @@ async function drive(
     }
     return { start, end: t, requests: count };
   }
-  while (sharedClock() < warmUpEnd && !stopped()) await client.register(next());
-  await client.registerWithResponse(BARRIER);
+  const window = new PipelineWindow(client);
+  while (sharedClock() < warmUpEnd && !stopped()) await window.send(next(), () => {});
+  await window.barrier();
   const start = sharedClock();
   const until = start + task.durationSeconds * 1000;
+  const confirmed = (requests: number): void => {
+    floats[slot] = floats[slot]! + requests * task.batch;
+  };
   while (sharedClock() < until && !stopped()) {
-    await client.register(next());
+    await window.send(next(), confirmed);
     count += 1;
-    floats[slot] = floats[slot]! + task.batch;
   }
-  await client.registerWithResponse(BARRIER);
+  await window.barrier();
   return { start, end: sharedClock(), requests: count };
 }
 
-/** The connection's requests: `batch` events each, types under ['bench', 'load', ...]. */
-function prepareRequests(task: LoadTask, connection: number): EncodedRegisterRequest[] {
-  return Array.from({ length: PREPARED_REQUESTS }, (_, r) => {
-    const events: RegisterEvent[] = Array.from({ length: task.batch }, (_, i) => {
-      const n = r * task.batch + i;
-      return {
-        type: ['bench', 'load', String(connection), String(n % TYPES_PER_CONNECTION)],
-        sourceTimestamp: { s: 1_700_000_000 + n, us: 0 },
-        payload: { type: 'json', data: payloadOf(n, task.payloadBytes) },
-      };
-    });
-    return new EncodedRegisterRequest(events);
-  });
+/**
+ * Pipelined sending with a bound: every SYNC_EVERY-th request goes with response, and a new
+ * one waits for the oldest while MAX_SYNCS are unanswered, so at most about
+ * SYNC_EVERY × MAX_SYNCS requests are in flight per connection. Without it the socket buffers
+ * alone hold seconds of backlog, and the cell's window would end long after its duration.
+ */
+const SYNC_EVERY = 16;
+const MAX_SYNCS = 4;
+
+class PipelineWindow {
+  readonly #client: EventerClient;
+  readonly #syncs: Promise<void>[] = [];
+  #sent = 0;
+
+  constructor(client: EventerClient) {
+    this.#client = client;
+  }
+
+  /** `confirmed(n)`: the server has handled n more requests of this window. */
+  async send(request: EncodedRegisterRequest, confirmed: (requests: number) => void): Promise<void> {
+    this.#sent += 1;
+    if (this.#sent % SYNC_EVERY !== 0) {
+      await this.#client.register(request);
+      return;
+    }
+    if (this.#syncs.length >= MAX_SYNCS) await this.#syncs.shift();
+    this.#syncs.push(this.#client.registerWithResponse(request).then(() => confirmed(SYNC_EVERY)));
+  }
+
+  /** Resolves once the server has handled every request sent so far. */
+  async barrier(): Promise<void> {
+    await Promise.all(this.#syncs.splice(0));
+    await this.#client.registerWithResponse(BARRIER);
+  }
 }
 
-/** `{"n": 12, "pad": "xx…"}`, padded to `bytes` of JSON text (never shorter than the bare form). */
-export function payloadOf(n: number, bytes: number): { n: number; pad: string } {
-  const bare = `{"n": ${n}, "pad": ""}`.length;
-  return { n, pad: 'x'.repeat(Math.max(bytes - bare, 0)) };
+/** The connection's requests, `batch` events each. */
+function prepareRequests(task: LoadTask, connection: number): EncodedRegisterRequest[] {
+  return Array.from({ length: PREPARED_REQUESTS }, (_, r) =>
+    new EncodedRegisterRequest(benchEvents(connection, task.batch, r * task.batch, task.payloadBytes)));
+}
+
+/**
+ * `count` events of connection `connection`, numbered from `first`: types
+ * ['bench', 'load', connection, n % 10], JSON payloads `{"n": n, "pad": "xx…"}` of `payloadBytes`
+ * of text (never shorter than the bare form).
+ */
+export function benchEvents(connection: number, count: number, first: number, payloadBytes: number): RegisterEvent[] {
+  const bare = '{"n": , "pad": ""}'.length;
+  return Array.from({ length: count }, (_, i) => {
+    const n = first + i;
+    return {
+      type: ['bench', 'load', String(connection), String(n % TYPES_PER_CONNECTION)],
+      sourceTimestamp: { s: 1_700_000_000 + n, us: 0 },
+      payload: { type: 'json', data: { n, pad: 'x'.repeat(Math.max(payloadBytes - bare - String(n).length, 0)) } },
+    };
+  });
 }
