@@ -145,8 +145,8 @@ async function verify(db: string, io: CliIo): Promise<number> {
       if (next.done) {
         const s = next.value;
         await out.line(
-          `${db}: ${fmt(s.events)} events, ${fmt(s.latestTypes)} latest types, ${fmt(s.partitions)} partitions with ` +
-            `${fmt(s.orderedEntries)} entries: ${s.problems === 0 ? 'no problems' : plural(s.problems, 'problem')}` +
+          `${db}: ${plural(s.events, 'event')}, ${plural(s.latestTypes, 'latest type')}, ${plural(s.partitions, 'partition')} ` +
+            `with ${plural(s.orderedEntries, 'entry', 'entries')}: ${s.problems === 0 ? 'no problems' : plural(s.problems, 'problem')}` +
             `${s.notes === 0 ? '' : `, ${plural(s.notes, 'note')}`}`,
         );
         return s.problems === 0 ? EXIT_OK : EXIT_FAILURE;

@@ -33,12 +33,14 @@ export interface CliProcess {
 const running = new Set<ChildProcess>();
 const tempDirs: string[] = [];
 
-export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
+/** `input`: written to the command's stdin, which then ends (no input: stdin is closed). */
+export function spawnCli(args: string[], opts: { cwd: string; input?: string }): CliProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: opts.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, // never a stale dist/
   });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   running.add(child);
   let out = '';
   let err = '';
@@ -96,6 +98,24 @@ export function spawnCli(args: string[], opts: { cwd: string }): CliProcess {
       return line['address'] as string;
     },
   };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end. */
+export async function runCli(args: string[], opts: { cwd: string; input?: string }): Promise<CliResult> {
+  const run = spawnCli(args, opts);
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** stdout as JSON values, one per line. */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
 }
 
 /** For afterEach: no child outlives its test, no temp folder stays behind. */

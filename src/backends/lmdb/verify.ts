@@ -39,8 +39,7 @@ export interface VerifySummary {
 
 interface Partition {
   order: 1 | 2;
-  count: number;
-  /** our type index covers exactly its rows (its meta row matches) */
+  /** our type index claims to cover exactly its rows (its meta row matches ORDERED_COUNT and the last key) */
   indexed: boolean;
 }
 
@@ -149,7 +148,7 @@ class Verifier {
       yield this.#report(false, `HAT_EVENT_TS_TYPE_INDEX partition ${pid}`,
         'out of date (the file was written to without it, e.g. by Hat); the server rebuilds it at its next open');
     }
-    this.#partitions.set(pid, { order, count, indexed });
+    this.#partitions.set(pid, { order, indexed });
   }
 
   *#orderedData({ key, value }: Row): Generator<Finding> {
@@ -191,9 +190,10 @@ class Verifier {
       if (!partition.indexed) continue;
       let entries = 0; // the meta row is the bare partition id; entries are longer
       for (const { key } of this.#env.rows(typeIndex, { start: u64Bytes(pid), end: u64Bytes(pid + 1) })) if (key.length > U64_SIZE) entries += 1;
-      if (entries !== partition.count) {
+      const rows = this.#counted.get(pid) ?? 0;
+      if (entries !== rows) {
         yield this.#report(true, `HAT_EVENT_TS_TYPE_INDEX partition ${pid}`,
-          `${entries} entries for a partition of ${partition.count}, though its meta row says it is current`);
+          `${entries} entries for a partition of ${rows}, though its meta row says it is current`);
       }
     }
   }
@@ -218,7 +218,7 @@ class Verifier {
       } else {
         const orderedKey = ref.subarray(1);
         const named = orderedKeyEventId(orderedKey);
-        const at = `partition ${readU64(orderedKey, 0)} ${timeText(orderedKeyTime(orderedKey))}`;
+        const at = `partition ${readU64(orderedKey, 0)} at ${timeText(orderedKeyTime(orderedKey))}`;
         if (!eventIdsEqual(named, id)) yield this.#report(true, where, `Ordered ref (${at}) names event ${eventIdKey(named)}`);
         else if (this.#env.get(this.#env.dbs.ORDERED_DATA, orderedKey) === undefined) yield this.#report(true, where, `Ordered ref to a missing ORDERED_DATA row (${at})`);
       }
