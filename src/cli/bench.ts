@@ -43,6 +43,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   if (positionals.length > 0) throw new UsageError(`bench takes no argument '${positionals[0]}' (try hat-event-ts bench --help)`);
   if (values.address === undefined) {
+    if (args.length > 0) throw new UsageError('bench needs --address tcp+sbs://HOST:PORT (try hat-event-ts bench --help)');
     io.stdout.write(BENCH_HELP);
     return EXIT_USAGE;
   }
@@ -76,8 +77,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     process.off('SIGTERM', onSignal);
   }
 
-  const description = `hat-event-ts bench against ${options.address}: ${fmt(options.durationSeconds, 1)} s per cell after ` +
-    `${fmt(options.warmUpSeconds, 1)} s of warm-up, ${options.repeat} run${options.repeat > 1 ? 's' : ''} per cell, payload ` +
+  const description = `hat-event-ts bench against ${options.address}: ${options.durationSeconds} s per cell after ` +
+    `${options.warmUpSeconds} s of warm-up, ${options.repeat} run${options.repeat > 1 ? 's' : ''} per cell, payload ` +
     `${options.payloadBytes} bytes, ${options.threads} load thread${options.threads > 1 ? 's' : ''}, ${started.toISOString()}`;
   const table = markdownTable(cells);
   io.stdout.write(`${description}\n\n${table}`);
