@@ -71,9 +71,9 @@ export interface BenchProgress {
   cells: number;
   repetition: number;
   phase: BenchPhase;
-  /** seconds since the cell's warm-up began (0 while connecting) */
+  /** seconds into the phase (warm-up, measuring; 0 while connecting) */
   elapsedSeconds: number;
-  /** over the last progress interval, while measuring */
+  /** the events confirmed per second over the last second, while measuring */
   eventsPerSec: number;
 }
 
@@ -185,16 +185,17 @@ async function runCell(
         if (sharedClock() >= windowStart) rssPeak = Math.max(rssPeak, processRssBytes(pid));
       }, RSS_SAMPLE_MS));
     }
-    let lastEvents = 0;
-    let lastAt = sharedClock();
+    // The rate over the last second (events are counted when the server confirms them, in bursts).
+    const recent: { at: number; events: number }[] = [{ at: windowStart, events: 0 }];
     timers.push(setInterval(() => {
       const at = sharedClock();
-      const events = control.measuredEvents();
-      const rate = ((events - lastEvents) * 1000) / (at - lastAt);
-      lastEvents = events;
-      lastAt = at;
-      const phase: BenchPhase = at < windowStart ? 'warm-up' : at < windowStart + options.durationSeconds * 1000 ? 'measuring' : 'finishing';
-      report(phase, (at - goAt) / 1000, phase === 'warm-up' ? 0 : rate);
+      if (at < windowStart) recent.length = 0; // the rate is of the measured window only
+      recent.push({ at, events: control.measuredEvents() });
+      if (recent.length > 1000 / PROGRESS_MS + 1) recent.shift();
+      const rate = recent.length < 2 ? 0 : ((recent[recent.length - 1]!.events - recent[0]!.events) * 1000) / (at - recent[0]!.at);
+      const windowEnd = windowStart + options.durationSeconds * 1000;
+      if (at < windowStart) report('warm-up', (at - goAt) / 1000, 0);
+      else report(at < windowEnd ? 'measuring' : 'finishing', (Math.min(at, windowEnd) - windowStart) / 1000, rate);
     }, PROGRESS_MS));
     control.go(goAt);
 

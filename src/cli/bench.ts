@@ -16,7 +16,7 @@ import { integerArg, integerListArg, numberArg, parseToolArgs, UsageError, type 
 import { connectTo } from './eventer.ts';
 import { BENCH_HELP } from './help.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
-import { duration, ProgressLine } from './progress.ts';
+import { ProgressLine } from './progress.ts';
 import { packageVersion } from './version.ts';
 
 const OPTIONS = {
@@ -68,7 +68,9 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
         const name = `${p.cell.mode} batch ${p.cell.batch} connections ${p.cell.connections}`;
         const run = options.repeat > 1 ? ` run ${p.repetition}/${options.repeat}` : '';
         const rate = p.phase === 'measuring' || p.phase === 'finishing' ? `  ${fmt(p.eventsPerSec)} events/s` : '';
-        return `[${p.index + 1}/${p.cells}] ${name}${run}  ${p.phase} ${duration(p.elapsedSeconds)}${rate}`;
+        const of = p.phase === 'warm-up' ? options.warmUpSeconds : options.durationSeconds;
+        const time = p.phase === 'connecting' ? '' : ` ${fmt(p.elapsedSeconds, 1)}/${of} s`;
+        return `[${p.index + 1}/${p.cells}] ${name}${run}  ${p.phase}${time}${rate}`;
       }),
     });
   } finally {

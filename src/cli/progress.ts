@@ -25,7 +25,8 @@ export class ProgressLine {
     const at = performance.now();
     if (!force && at - this.#drawnAt < REDRAW_MS) return;
     this.#drawnAt = at;
-    const width = Math.max((this.#stream.columns ?? 80) - 1, 20);
+    const columns = this.#stream.columns ?? 0; // 0 on a terminal that does not say
+    const width = columns > 20 ? columns - 1 : 79;
     this.#stream.write(`\r\x1b[2K${text().slice(0, width)}`);
     this.#shown = true;
   }
