@@ -8,7 +8,7 @@
 // Timestamps are ISO 8601 UTC with six fraction digits (exact), or {"s", "us"} beyond the years
 // a Date can hold. A JSON payload is written as the exact text it was stored or sent as, so
 // Python's `1.0` and integers past 2^53 come out as they went in. Binary data is hex.
-import { jsonPayloadText } from '../common/json-payload.ts';
+import { jsonPayloadFromText, jsonPayloadText } from '../common/json-payload.ts';
 import { now, timestampFromDate, timestampToIsoString } from '../common/timestamp.ts';
 import type { Event, EventId, EventPayload, EventType, JsonValue, RegisterEvent, Timestamp } from '../common/types.ts';
 
@@ -61,7 +61,55 @@ export function parseEventTypeArg(text: string): EventType {
   return text === '' ? [] : text.split('/');
 }
 
-/** An event to register, from one JSON line; `event_id` and `timestamp` (query output) are ignored. */
+/**
+ * An event to register from one line of JSON text, its JSON payload kept as the exact text of
+ * `payload.data` in the line (so `1.0` stays a float for Python clients, as with --json).
+ */
+export function registerEventFromLine(line: string): RegisterEvent {
+  const event = registerEventFromJson(JSON.parse(line));
+  if (event.payload?.type !== 'json') return event;
+  return { ...event, payload: jsonPayloadFromText(memberText(memberText(line, 'payload')!, 'data')!) };
+}
+
+/** The text of member `key` of the object that is the JSON text `text` (valid JSON); the last one, as JSON.parse. */
+function memberText(text: string, key: string): string | null {
+  let found: string | null = null;
+  let i = skipSpace(text, skipSpace(text, 0) + 1); // past '{'
+  while (text[i] === '"') {
+    const nameEnd = valueEnd(text, i);
+    const name = JSON.parse(text.slice(i, nameEnd)) as string;
+    const start = skipSpace(text, skipSpace(text, nameEnd) + 1); // past ':'
+    const end = valueEnd(text, start);
+    if (name === key) found = text.slice(start, end);
+    i = skipSpace(text, end);
+    if (text[i] === ',') i = skipSpace(text, i + 1);
+  }
+  return found;
+}
+
+/** Where the JSON value starting at `i` ends (the text is valid JSON). */
+function valueEnd(text: string, i: number): number {
+  let depth = 0;
+  for (let j = i; j < text.length; j++) {
+    const c = text[j];
+    if (c === '"') {
+      for (j += 1; text[j] !== '"'; j += text[j] === '\\' ? 2 : 1);
+      if (depth === 0) return j + 1;
+    } else if (c === '{' || c === '[') depth += 1;
+    else if (c === '}' || c === ']') {
+      depth -= 1;
+      if (depth === 0) return j + 1;
+    } else if (depth === 0 && (c === ',' || c === ' ' || c === '\t' || c === '\n' || c === '\r')) return j;
+  }
+  return text.length;
+}
+
+function skipSpace(text: string, i: number): number {
+  while (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r') i += 1;
+  return i;
+}
+
+/** An event to register, from one JSON value; `event_id` and `timestamp` (query output) are ignored. */
 export function registerEventFromJson(value: unknown): RegisterEvent {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new TypeError('not a JSON object');
   const fields = value as Record<string, unknown>;

@@ -7,7 +7,7 @@ import { jsonPayloadFromText } from '../common/json-payload.ts';
 import type { EventPayload, EventType, QueryData, RegisterEvent } from '../common/types.ts';
 import { connectEventer, type EventerClient, type EventerClientOptions } from '../eventer/client.ts';
 import { integerArg, onlyOptions, parseToolArgs, UsageError, type ToolArgs } from './args.ts';
-import { bytesFromHex, eventJson, parseEventTypeArg, parseTimestampArg, registerEventFromJson } from './event-json.ts';
+import { bytesFromHex, eventJson, parseEventTypeArg, parseTimestampArg, registerEventFromLine } from './event-json.ts';
 import { EVENTER_HELP } from './help.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { LineOutput } from './output.ts';
@@ -114,7 +114,7 @@ async function register(address: string, values: Values, indent: number | undefi
         lineNo += 1;
         if (line.trim() === '') continue;
         try {
-          batch.push(registerEventFromJson(JSON.parse(line)));
+          batch.push(registerEventFromLine(line));
         } catch (err) {
           const before = registered + rejected === 0 ? 'nothing was registered' : `the ${registered + rejected} events before its batch were sent`;
           throw new UsageError(`stdin line ${lineNo}: ${describeError(err)}; ${before}`);

@@ -116,8 +116,9 @@ register: registers one event from the options, or one per JSON line on stdin (s
       --response          print the registered events (null for one the server rejected)
   A stdin line is {"event_type": [...], "source_timestamp": ISO or null, "payload":
   {"type": "JSON", "data": ...} | {"type": "BINARY", "data": HEX} | {"type": "SBS",
-  "data": {"module": ..., "type": ..., "data": HEX}} or null}; the output of query
-  (event_id and timestamp are ignored) registers as it is.
+  "data": {"module": ..., "type": ..., "data": HEX}} or null} (a JSON payload is kept
+  as the exact text of its "data"); the output of query (event_id and timestamp are
+  ignored) registers as it is.
 
 query: prints the events the server answers, one JSON object per line:
   {"event_id": {"server", "session", "instance"}, "event_type", "timestamp",

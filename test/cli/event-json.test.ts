@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonPayloadFromText } from '../../src/common/json-payload.ts';
 import type { Event } from '../../src/common/types.ts';
-import { eventJson, parseEventTypeArg, parseTimestampArg, registerEventFromJson } from '../../src/cli/event-json.ts';
+import { eventJson, parseEventTypeArg, parseTimestampArg, registerEventFromJson, registerEventFromLine } from '../../src/cli/event-json.ts';
 
 const event = (over: Partial<Event>): Event => ({
   id: { server: 1, session: 2, instance: 3 }, type: ['a', 'b'], timestamp: { s: 0, us: 1 }, sourceTimestamp: null, payload: null, ...over,
@@ -58,5 +58,24 @@ describe('the input side', () => {
     expect(parseTimestampArg('2024-05-01T12:00:00.5+02:00', 'x')).toEqual({ s: 1_714_557_600, us: 500_000 });
     const now = parseTimestampArg('now', 'x');
     expect(Math.abs(now.s - Date.now() / 1000)).toBeLessThan(5);
+  });
+});
+
+describe('registerEventFromLine', () => {
+  it('keeps the exact text of a JSON payload, wherever the line puts it and however it spaces it', () => {
+    const text = '{"v": 40.0, "s": "a \\" } ] , b", "n": [1.50, {"x": null}], "big": 12345678901234567890}';
+    for (const line of [
+      `{"event_type": ["a"], "payload": {"type": "JSON", "data": ${text}}}`,
+      `{ "payload" : { "data" :${text} , "type":"JSON" } , "event_type":["a"] }`,
+      `{"payload": {"type": "JSON", "data": 1}, "event_type": ["a"], "payload": {"type": "JSON", "data": ${text}}}`,
+    ]) {
+      const event = registerEventFromLine(line);
+      expect(event.payload?.type === 'json' && event.payload.text).toBe(text);
+    }
+    for (const data of ['1.0', '"x"', 'null', 'true', '[]', '-2.5e+3']) {
+      const event = registerEventFromLine(`{"event_type": [], "payload": {"data": ${data}, "type": "JSON"}}`);
+      expect(event.payload?.type === 'json' && event.payload.text).toBe(data);
+    }
+    expect(() => registerEventFromLine('{"event_type": [}')).toThrow(SyntaxError);
   });
 });

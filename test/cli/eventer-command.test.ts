@@ -59,15 +59,16 @@ describe('hat-event-ts eventer', () => {
       '{"event_type": ["test", "b"], "source_timestamp": null, "payload": {"type": "BINARY", "data": "00ff10"}}',
       '',
       '{"event_type": ["test", "c"], "source_timestamp": {"s": -5, "us": 7}, "payload": {"type": "SBS", "data": {"module": null, "type": "Integer", "data": "07"}}}',
-      '{"event_type": ["test", "d", "e"], "payload": null}',
+      '{"event_type": ["test", "d", "e"], "payload": {"type": "JSON", "data": {"f": 2.0}}}',
     ].join('\n');
     const many = await runCli(['eventer', 'register', '-a', address, '--response'], { cwd: dir, input });
     expect(many.code).toBe(0);
     expect(jsonLines(many.stdout)).toMatchObject([
       { event_type: ['test', 'b'], source_timestamp: null, payload: { type: 'BINARY', data: '00ff10' } },
       { event_type: ['test', 'c'], source_timestamp: '1969-12-31T23:59:55.000007Z', payload: { type: 'SBS', data: { module: null, type: 'Integer', data: '07' } } },
-      { event_type: ['test', 'd', 'e'], source_timestamp: null, payload: null },
+      { event_type: ['test', 'd', 'e'], source_timestamp: null, payload: { type: 'JSON', data: { f: 2 } } },
     ]);
+    expect(many.stdout).toContain('"payload":{"type":"JSON","data":{"f": 2.0}}}');
     const quiet = await runCli(['eventer', 'register', '-a', address, '--type', 'test/f', '--binary-hex', 'CAFE'], { cwd: dir });
     expect(quiet).toEqual({ code: 0, stdout: '', stderr: '' });
 
