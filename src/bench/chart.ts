@@ -49,7 +49,7 @@ ${htmlTable(table)}
 
 function throughputPanel(rows: CellSummary[], top: number): string[] {
   const max = Math.max(...rows.map((row) => row.maxEventsPerSec), 1);
-  const { ticks, top: axisTop } = niceTicks(max);
+  const { ticks, top: axisTop } = niceTicks(max * 1.08); // room for the value above the highest bar
   const y = (v: number): number => top + PANEL_HEIGHT - (v / axisTop) * PANEL_HEIGHT;
   const out = [text(MARGIN.left, top - 14, 'Throughput: events/s (bar: median run; whiskers: slowest and fastest run)', { weight: 'bold' })];
   for (const tick of ticks) out.push(gridLine(y(tick)), text(MARGIN.left - 6, y(tick) + 4, short(tick), { anchor: 'end' }));

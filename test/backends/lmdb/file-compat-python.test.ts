@@ -9,7 +9,7 @@ import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-
 import { decodeEvent, encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from './helpers.ts';
-import { runHatLmdb } from './python-lmdb.ts';
+import { holdHatWriteTransaction, runHatLmdb } from './python-lmdb.ts';
 import { cleanup, jsonLines, runCli } from '../../cli/helpers.ts';
 import { timestampToIsoString } from '../../../src/common/timestamp.ts';
 
@@ -126,6 +126,12 @@ describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
     expect(await runCli(['lmdb', 'verify', '--db', db], { cwd })).toEqual({
       code: 0, stderr: '', stdout: `${db}: 4 events, 3 latest types, 2 partitions with 5 entries: no problems\n`,
     });
+
+    // py-lmdb in the middle of a write, as a running Hat server: the reader neither waits for it
+    // nor sees it, and the writer commits afterwards as usual
+    const writer = await holdHatWriteTransaction(db);
+    expect((await query('last-event-id')).map((row) => (row as { server_id: number }).server_id)).toEqual([1, 7]);
+    expect(await writer.release()).toEqual([1, 7, 99]);
 
     const copy = path.join(cwd, 'copy.db');
     expect((await runCli(['lmdb', 'copy', '--db', db, copy], { cwd })).code).toBe(0);

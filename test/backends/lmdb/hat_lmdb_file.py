@@ -14,6 +14,9 @@ Run by file-compat-python.test.ts. One JSON request on stdin, one JSON answer on
   {"command": "read", "path": ...}
     Opens the file as Hat opens it, checks the layout invariants and answers every row (hex),
     plus what Hat's query_flushed walk over REF would load (the first ref of each event).
+
+  hat_lmdb_file.py hold PATH (no request on stdin)
+    Holds a write transaction open on the file until stdin ends (see hold()).
 """
 
 import json
@@ -170,7 +173,25 @@ def read(request):
     }
 
 
+def hold(path):
+    """A writer in the middle of a transaction, as a running Hat server is: puts a SYSTEM row for
+    server 99, says so, and commits only when stdin ends; then answers the SYSTEM keys."""
+    env, dbs = open_env(path)
+    txn = env.begin(write=True)
+    txn.put(u64(99), eid_bytes((99, 1, 1)) + ts_bytes((0, 0)), db=dbs['SYSTEM'])
+    print(json.dumps({'holding': True}), flush=True)
+    sys.stdin.read()
+    txn.commit()
+    with env.begin() as txn:
+        servers = [struct.unpack('>Q', bytes(k))[0] for k, _ in txn.cursor(db=dbs['SYSTEM'])]
+    env.close()
+    print(json.dumps({'committed': True, 'servers': servers}), flush=True)
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == 'hold':
+        hold(sys.argv[2])
+        return
     request = json.load(sys.stdin)
     handler = {'write': write, 'read': read}[request['command']]
     json.dump(handler(request), sys.stdout)
