@@ -156,5 +156,3 @@ export function openRoot(path: string, options: { mapSize?: number; readOnly?: b
 export function openSubDb(root: RootDatabase<Buffer, Buffer>, name: AnyDbName): BinaryDb {
   return root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
 }
-
-
