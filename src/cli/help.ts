@@ -145,8 +145,9 @@ It registers real events in the server, of types under ['bench', 'load', ...]
 (bench/load/<connection>/<0-9>, JSON payloads): use a server whose database may keep them.
 
 Modes:
-  pipelined   register without response as fast as the connection takes them, then one
-              register with response as a barrier: events/s the server sustains
+  pipelined   register without response as fast as the connection takes them (at most
+              about 64 requests in flight per connection: every 16th asks for a response),
+              then one register with response as a barrier: events/s the server sustains
   waited      register with response, one request at a time per connection: latency
               p50/p99/p99.9/max of a request, and the throughput of sequential clients
 
