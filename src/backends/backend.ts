@@ -1,7 +1,14 @@
 // The storage contract every backend implements (spec/backend.md section 2).
 import type { Event, EventId, QueryData } from '../common/types.ts';
+import type { Resource } from '../common/resource.ts';
+import type { Logger } from '../common/logger.ts';
 
-export interface Backend {
+/**
+ * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
+ * `close()` or on its own (lmdb after a failed background flush), and `failure` says why. Only
+ * `close()` is required, so a backend module loaded by path may leave the rest out.
+ */
+export interface Backend extends Partial<Resource> {
   /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
   getLastEventId(serverId: number): Promise<EventId>;
   /** Same length and order as the input; `null` marks an event that was not accepted. */
@@ -13,12 +20,23 @@ export interface Backend {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
-  /** For a backend that can close on its own (lmdb after a failed background flush): resolves when it has closed. */
-  readonly closed?: Promise<void>;
+}
+
+/** What a backend gets besides its configuration. */
+export interface BackendDeps {
+  /** Where it reports what goes wrong in the background. Default: nowhere. */
+  logger?: Logger;
 }
 
 /** What a backend module (built in or loaded by path) exports. */
 export interface BackendModule {
-  create(conf: Record<string, unknown>): Promise<Backend>;
+  create(conf: Record<string, unknown>, deps?: BackendDeps): Promise<Backend>;
   confSchema?: object;
+  /**
+   * The configuration key naming the file the backend keeps its data in (lmdb: 'db_path'), for a
+   * backend with one. The configuration resolves it against its folder; a server creates the
+   * file's folder, locks the file against a second server (data-lock.ts) and reserves event ids
+   * beside it (session-reservation.ts), because such a backend remembers only flushed ids.
+   */
+  dataPathKey?: string;
 }

@@ -1,18 +1,21 @@
-// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing. Also the base of the
-// memory backend, which shares its "never flushed" behaviour and its closed-state handling.
+// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing.
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
-import type { Backend } from './backend.ts';
+import type { Backend, BackendModule } from './backend.ts';
+import { VolatileBackend } from './volatile.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
   return new DummyBackend();
 }
 
-export class DummyBackend implements Backend {
-  #closed = false;
+/** The built-in backend module `dummy`. */
+export const dummyBackendModule: BackendModule = { create: createDummyBackend };
 
-  constructor(protected readonly name = 'dummy') {}
+class DummyBackend extends VolatileBackend {
+  constructor() {
+    super('dummy');
+  }
 
   async getLastEventId(serverId: number): Promise<EventId> {
     this.assertOpen('getLastEventId');
@@ -28,27 +31,5 @@ export class DummyBackend implements Backend {
     this.assertOpen('query');
     completeQueryData(data); // still reject malformed queries
     return [];
-  }
-
-  /** Nothing is ever persisted, so there is never anything flushed to yield. */
-  async *queryFlushed(_eventId: EventId): AsyncIterable<Event[]> {
-    this.assertOpen('queryFlushed');
-  }
-
-  async flush(): Promise<void> {
-    this.assertOpen('flush');
-  }
-
-  /** The callback is never called: nothing is ever flushed. */
-  onFlushed(_cb: (events: Event[]) => void): () => void {
-    return () => {};
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-  }
-
-  protected assertOpen(operation: string): void {
-    if (this.#closed) throw new Error(`${this.name} backend is closed: cannot ${operation}`);
   }
 }

@@ -1,10 +1,9 @@
 // Memory backend (spec/backend.md 3.2): an append-only list in registration order. Nothing is
-// ever "flushed" (flushed callbacks never fire, queryFlushed yields nothing): that part and the
-// closed-state handling come from the dummy backend.
+// ever "flushed" (flushed callbacks never fire, queryFlushed yields nothing): volatile.ts.
 import { compareEventIds } from '../common/event-id.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
-import type { Backend } from './backend.ts';
-import { DummyBackend } from './dummy.ts';
+import type { Backend, BackendModule } from './backend.ts';
+import { VolatileBackend } from './volatile.ts';
 import { runQuery } from './query-pipeline.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
@@ -12,7 +11,10 @@ export async function createMemoryBackend(_conf?: object): Promise<Backend> {
   return new MemoryBackend();
 }
 
-class MemoryBackend extends DummyBackend {
+/** The built-in backend module `memory`. */
+export const memoryBackendModule: BackendModule = { create: createMemoryBackend };
+
+class MemoryBackend extends VolatileBackend {
   readonly #events: Event[] = [];
   /** Largest id (full EventId order) registered per server, so the lookup is O(1). */
   readonly #lastIds = new Map<number, EventId>();
@@ -21,14 +23,14 @@ class MemoryBackend extends DummyBackend {
     super('memory');
   }
 
-  override async getLastEventId(serverId: number): Promise<EventId> {
+  async getLastEventId(serverId: number): Promise<EventId> {
     this.assertOpen('getLastEventId');
     const last = this.#lastIds.get(serverId);
     return last ? { ...last } : { server: serverId, session: 0, instance: 0 };
   }
 
   /** Stores every event as given (no validation, duplicates allowed) and accepts them all. */
-  override async register(events: Event[]): Promise<(Event | null)[]> {
+  async register(events: Event[]): Promise<(Event | null)[]> {
     this.assertOpen('register');
     for (const event of events) {
       this.#events.push(event);
@@ -38,7 +40,7 @@ class MemoryBackend extends DummyBackend {
     return [...events];
   }
 
-  override async query(data: QueryData): Promise<Event[]> {
+  async query(data: QueryData): Promise<Event[]> {
     this.assertOpen('query');
     return runQuery(this.#events, data);
   }

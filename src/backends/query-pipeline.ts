@@ -55,7 +55,7 @@ export function eventFilter(q: CompleteQueryData): (event: Event) => boolean {
  * directions (equal keys keep their input order), and events without a source timestamp go
  * last in both directions when ordering by source timestamp.
  */
-export function sortEvents(events: Event[], q: Pick<CompleteQueryData, 'order' | 'orderBy'>): Event[] {
+function sortEvents(events: Event[], q: Pick<CompleteQueryData, 'order' | 'orderBy'>): Event[] {
   const sign = q.order === 'ascending' ? 1 : -1;
   const key: (e: Event) => Timestamp | null =
     q.orderBy === 'timestamp' ? (e) => e.timestamp : (e) => e.sourceTimestamp;
@@ -68,7 +68,7 @@ export function sortEvents(events: Event[], q: Pick<CompleteQueryData, 'order' |
 }
 
 /** The first event of each event type, in order. */
-export function keepFirstOfEachType(events: readonly Event[]): Event[] {
+function keepFirstOfEachType(events: readonly Event[]): Event[] {
   const seen = new Set<string>();
   return events.filter((e) => {
     const key = eventTypeKey(e.type);

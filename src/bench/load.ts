@@ -117,7 +117,7 @@ export async function runLoad(task: LoadTask): Promise<LoadResult> {
   const floats = new Float64Array(task.control);
   const clients: EventerClient[] = [];
   try {
-    for (let i = 0; i < task.connections; i++) clients.push(await connectEventer(task.address, { log: () => {} }));
+    for (let i = 0; i < task.connections; i++) clients.push(await connectEventer(task.address));
     const prepared = clients.map((_, i) => prepareRequests(task, task.firstConnection + i));
     Atomics.add(ints, READY, 1);
     await waitAsync(ints, GO, 0).value;

@@ -3,10 +3,13 @@
 import type { Socket } from 'node:net';
 import { SbsReader } from '../sbs/reader.ts';
 import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
-import { isKnownSbsType, PING_MODULE, PingMsg } from '../sbs/modules.ts';
+import { CHATTER_TYPES, type SbsTypes } from '../sbs/modules.ts';
+import { PING_MODULE, PingMsg } from '../sbs/ping-messages.ts';
 import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -34,8 +37,10 @@ export interface ConnectionOptions {
   maxFrameSize?: number;
   /** Bytes waiting in the socket's send buffer past which the connection is dropped. Default 128 MiB. */
   maxSendQueue?: number;
-  /** Where close reasons are logged. Default `console.warn` for errors. */
-  log?: (message: string) => void;
+  /** Where close reasons are logged (warning level). Default: nowhere. */
+  logger?: Logger;
+  /** The SBS types the peer may send: the service's repository. Default: chatter's own (Hat, HatPing). */
+  sbsTypes?: SbsTypes;
 }
 
 export interface SendOptions {
@@ -54,83 +59,85 @@ export class ConnectionClosedError extends Error {
   }
 }
 
-const defaultLog = (message: string): void => console.warn(message);
-
-export class ChatterConnection {
+/**
+ * A Resource: `closed` settles when the socket is closed, whoever closed it; `failure` is undefined
+ * after our own `close()`, else a ConnectionClosedError with the reason (the peer left, bad input).
+ */
+export class ChatterConnection extends ResourceBase {
   readonly localAddress: string;
   readonly remoteAddress: string;
-  /** Resolves when the socket is closed, whoever closed it. */
-  readonly closed: Promise<void>;
   /** Why the connection closed (null while open, 'closed' for a normal close). */
   closeReason: string | null = null;
+  readonly #socketClosed: Promise<void>;
 
-  private lastId = 0;
-  private readonly decoder: FrameDecoder;
-  private readonly pingTimers = new Map<number, NodeJS.Timeout>();
-  private pingLoop: NodeJS.Timeout | null = null;
-  private handler: ((msg: ChatterMessage) => void) | null = null;
-  private early: ChatterMessage[] = [];
-  private readonly closeCallbacks: ((reason: string) => void)[] = [];
-  private readonly maxSendQueue: number;
-  private drain: Promise<void> | null = null;
-  private readonly log: (message: string) => void;
+  #lastId = 0;
+  readonly #decoder: FrameDecoder;
+  readonly #pingTimers = new Map<number, NodeJS.Timeout>();
+  #pingLoop: NodeJS.Timeout | null = null;
+  #handler: ((msg: ChatterMessage) => void) | null = null;
+  #early: ChatterMessage[] = [];
+  readonly #closeCallbacks: ((reason: string) => void)[] = [];
+  readonly #maxSendQueue: number;
+  readonly #logger: Logger;
+  readonly #sbsTypes: SbsTypes;
+  readonly #socket: Socket;
+  #drain: Promise<void> | null = null;
 
-  constructor(private readonly socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
-    this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
-    this.maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
-    this.log = opts.log ?? defaultLog;
+  constructor(socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
+    super();
+    this.#socket = socket;
+    this.#decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.#maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
+    this.#logger = opts.logger ?? silentLogger();
+    this.#sbsTypes = opts.sbsTypes ?? CHATTER_TYPES;
     this.localAddress = formatAddress(protocol, socket.localAddress ?? '', socket.localPort ?? 0);
     this.remoteAddress = formatAddress(protocol, socket.remoteAddress ?? '', socket.remotePort ?? 0);
     socket.setNoDelay(true);
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.finish('closed by peer');
+    this.#socketClosed = new Promise((resolve) => socket.once('close', () => {
+      this.#finish('closed by peer');
       resolve();
     }));
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.finish('closed by peer'));
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#finish('closed by peer'));
     socket.on('error', (err) => this.abort(`socket error: ${err.message}`));
     const pingTimeout = opts.pingTimeout ?? 20;
     if (pingTimeout > 0) {
-      this.pingLoop = setInterval(() => this.ping(pingTimeout * 1000), pingTimeout * 1000);
-      this.pingLoop.unref();
+      this.#pingLoop = setInterval(() => this.#ping(pingTimeout * 1000), pingTimeout * 1000);
+      this.#pingLoop.unref();
     }
-  }
-
-  get isOpen(): boolean {
-    return this.closeReason === null;
   }
 
   /** Receives every message except pings and pongs, in arrival order. */
   setHandler(handler: (msg: ChatterMessage) => void): void {
-    this.handler = handler;
-    const early = this.early;
-    this.early = [];
-    for (const msg of early) this.deliver(msg);
+    this.#handler = handler;
+    const early = this.#early;
+    this.#early = [];
+    for (const msg of early) this.#deliver(msg);
   }
 
   onClose(cb: (reason: string) => void): void {
     if (this.closeReason !== null) cb(this.closeReason);
-    else this.closeCallbacks.push(cb);
+    else this.#closeCallbacks.push(cb);
   }
 
   /** Stops reading from the socket (back-pressure for a busy service layer). */
   pause(): void {
-    this.socket.pause();
+    this.#socket.pause();
   }
 
   resume(): void {
-    this.socket.resume();
+    this.#socket.resume();
   }
 
   /** Sends one message as one socket write; returns its conversation. */
   send(module: string, type: string, write?: DataWriter, opts: SendOptions = {}): Conversation {
     if (this.closeReason !== null) throw new ConnectionClosedError(this.closeReason);
-    const id = ++this.lastId;
+    const id = ++this.#lastId;
     const conversation = opts.conversation ?? { first: id, owner: true };
     const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
-    this.socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
-    if (this.socket.writableLength > this.maxSendQueue) {
-      this.abort(`send queue of ${this.socket.writableLength} bytes exceeds the limit of ${this.maxSendQueue} (peer not reading)`);
+    this.#socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+    if (this.#socket.writableLength > this.#maxSendQueue) {
+      this.abort(`send queue of ${this.#socket.writableLength} bytes exceeds the limit of ${this.#maxSendQueue} (peer not reading)`);
     }
     return conversation;
   }
@@ -140,26 +147,26 @@ export class ChatterConnection {
    * is, or when the connection is closed): a sender that awaits it never outruns its peer.
    */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
-    this.drain ??= new Promise<void>((resolve) => {
+    if (!this.#socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
+    this.#drain ??= new Promise<void>((resolve) => {
       const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        this.drain = null;
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        this.#drain = null;
         resolve();
       };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
     });
-    return this.drain;
+    return this.#drain;
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     if (this.closeReason === null) {
-      this.finish('closed');
-      this.socket.end();
-      setTimeout(() => this.socket.destroy(), 1000).unref();
+      this.#finish('closed');
+      this.#socket.end();
+      setTimeout(() => this.#socket.destroy(), 1000).unref();
     }
     return this.closed;
   }
@@ -167,33 +174,38 @@ export class ChatterConnection {
   /** Closes at once because of a protocol or I/O problem, logging why. */
   abort(reason: string): void {
     if (this.closeReason !== null) return;
-    this.log(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
-    this.finish(reason);
-    this.socket.destroy();
+    this.#logger.warning(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
+    this.#finish(reason);
+    this.#socket.destroy();
   }
 
-  private finish(reason: string): void {
+  protected override teardown(): Promise<void> {
+    return this.#socketClosed;
+  }
+
+  #finish(reason: string): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
-    if (this.pingLoop) clearInterval(this.pingLoop);
-    for (const timer of this.pingTimers.values()) clearTimeout(timer);
-    this.pingTimers.clear();
-    if (!this.socket.destroyed && reason === 'closed by peer') this.socket.destroy();
-    for (const cb of this.closeCallbacks.splice(0)) cb(reason);
+    void (reason === 'closed' ? this.lifecycle.close() : this.lifecycle.fail(new ConnectionClosedError(reason)));
+    if (this.#pingLoop) clearInterval(this.#pingLoop);
+    for (const timer of this.#pingTimers.values()) clearTimeout(timer);
+    this.#pingTimers.clear();
+    if (!this.#socket.destroyed && reason === 'closed by peer') this.#socket.destroy();
+    for (const cb of this.#closeCallbacks.splice(0)) cb(reason);
   }
 
-  private ping(timeoutMs: number): void {
+  #ping(timeoutMs: number): void {
     if (this.closeReason !== null) return;
     const conv = this.send(PING_MODULE, PingMsg.ping, undefined, { last: false });
     const timer = setTimeout(() => this.abort(`no pong within ${timeoutMs} ms`), timeoutMs);
     timer.unref();
-    this.pingTimers.set(conv.first, timer);
+    this.#pingTimers.set(conv.first, timer);
   }
 
-  private onData(chunk: Buffer): void {
+  #onData(chunk: Buffer): void {
     try {
-      this.decoder.push(chunk, (body) => {
-        this.onBody(body);
+      this.#decoder.push(chunk, (body) => {
+        this.#onBody(body);
         return this.closeReason === null;
       });
     } catch (err) {
@@ -201,7 +213,7 @@ export class ChatterConnection {
     }
   }
 
-  private onBody(body: Uint8Array): void {
+  #onBody(body: Uint8Array): void {
     let msg: HatMsg;
     try {
       msg = readHatMsg(new SbsReader(body));
@@ -209,36 +221,36 @@ export class ChatterConnection {
       this.abort(`undecodable Hat.Msg: ${describeError(err)}`);
       return;
     }
-    if (!isKnownSbsType(msg.module, msg.type)) {
+    if (msg.module === null || !this.#sbsTypes.get(msg.module)?.has(msg.type)) {
       this.abort(`unknown SBS type ${msg.module ?? '<no module>'}.${msg.type}`);
       return;
     }
     const conversation: Conversation = { first: msg.first, owner: !msg.owner };
     if (conversation.owner) {
-      const timer = this.pingTimers.get(msg.first);
+      const timer = this.#pingTimers.get(msg.first);
       if (timer !== undefined) {
         clearTimeout(timer);
-        this.pingTimers.delete(msg.first);
+        this.#pingTimers.delete(msg.first);
       }
     }
     if (msg.module === PING_MODULE) {
       if (msg.type === PingMsg.ping) this.send(PING_MODULE, PingMsg.pong, undefined, { conversation, last: true });
       return;
     }
-    this.deliver({
+    this.#deliver({
       id: msg.id, conversation, first: msg.owner && msg.first === msg.id, last: msg.last, token: msg.token,
       module: msg.module, type: msg.type, data: msg.data,
     });
   }
 
-  private deliver(msg: ChatterMessage): void {
-    if (this.handler === null) {
+  #deliver(msg: ChatterMessage): void {
+    if (this.#handler === null) {
       // Only until the service layer attaches; keep a copy since `data` views the read buffer.
-      this.early.push({ ...msg, data: Uint8Array.prototype.slice.call(msg.data) });
+      this.#early.push({ ...msg, data: Uint8Array.prototype.slice.call(msg.data) });
       return;
     }
     try {
-      this.handler(msg);
+      this.#handler(msg);
     } catch (err) {
       this.abort(`message handler failed: ${describeError(err)}`);
     }

@@ -47,17 +47,19 @@ export function encodeFrame(h: HatMsgHeader, module: string | null, type: string
 
 /** Splits a byte stream into frame bodies. Bodies inside one chunk are views, not copies. */
 export class FrameDecoder {
-  private state: 'size' | 'length' | 'body' = 'size';
-  private lengthLeft = 0;
-  private length = 0;
-  private body: Buffer | null = null;
-  private filled = 0;
+  #state: 'size' | 'length' | 'body' = 'size';
+  #lengthLeft = 0;
+  #length = 0;
+  #body: Buffer | null = null;
+  #filled = 0;
+  readonly #maxFrameSize;
 
-  constructor(private readonly maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {}
+  constructor(maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {
+    this.#maxFrameSize = maxFrameSize;}
 
   /** True when no partial frame is buffered. */
   get idle(): boolean {
-    return this.state === 'size';
+    return this.#state === 'size';
   }
 
   /** Calls `onFrame` for each completed body; stops early when it returns false. */
@@ -65,40 +67,40 @@ export class FrameDecoder {
     let i = 0;
     const n = chunk.length;
     while (i < n) {
-      if (this.state === 'size') {
-        this.lengthLeft = chunk[i++]!;
-        this.length = 0;
-        this.state = 'length';
+      if (this.#state === 'size') {
+        this.#lengthLeft = chunk[i++]!;
+        this.#length = 0;
+        this.#state = 'length';
       }
-      if (this.state === 'length') {
-        while (this.lengthLeft > 0 && i < n) {
-          this.length = this.length * 256 + chunk[i++]!;
-          this.lengthLeft--;
-          if (this.length > this.maxFrameSize) {
-            throw new FrameError(`frame length exceeds the maximum of ${this.maxFrameSize} bytes`);
+      if (this.#state === 'length') {
+        while (this.#lengthLeft > 0 && i < n) {
+          this.#length = this.#length * 256 + chunk[i++]!;
+          this.#lengthLeft--;
+          if (this.#length > this.#maxFrameSize) {
+            throw new FrameError(`frame length exceeds the maximum of ${this.#maxFrameSize} bytes`);
           }
         }
-        if (this.lengthLeft > 0) return;
-        this.state = 'body';
-        this.filled = 0;
+        if (this.#lengthLeft > 0) return;
+        this.#state = 'body';
+        this.#filled = 0;
       }
-      const len = this.length;
-      if (this.body === null && n - i >= len) {
+      const len = this.#length;
+      if (this.#body === null && n - i >= len) {
         const body = chunk.subarray(i, i + len);
         i += len;
-        this.state = 'size';
+        this.#state = 'size';
         if (!onFrame(body)) return;
         continue;
       }
-      this.body ??= Buffer.allocUnsafe(len);
-      const take = Math.min(len - this.filled, n - i);
-      this.body.set(chunk.subarray(i, i + take), this.filled);
-      this.filled += take;
+      this.#body ??= Buffer.allocUnsafe(len);
+      const take = Math.min(len - this.#filled, n - i);
+      this.#body.set(chunk.subarray(i, i + take), this.#filled);
+      this.#filled += take;
       i += take;
-      if (this.filled < len) return;
-      const body = this.body;
-      this.body = null;
-      this.state = 'size';
+      if (this.#filled < len) return;
+      const body = this.#body;
+      this.#body = null;
+      this.#state = 'size';
       if (!onFrame(body)) return;
     }
   }

@@ -4,6 +4,7 @@ import * as tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { ChatterConnection, type ConnectionOptions } from './connection.ts';
 import { formatAddress, parseAddress } from './address.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 
 export interface TransportOptions extends ConnectionOptions {
   /** `ssl+sbs` server: PEM file holding the key and the certificate. */
@@ -27,11 +28,10 @@ export async function connect(address: string, opts: TransportOptions = {}): Pro
   return new ChatterConnection(socket, addr.protocol, opts);
 }
 
-export interface ChatterServer {
+/** A Resource: closing it stops listening and closes every connection it accepted. */
+export interface ChatterServer extends Resource {
   /** Bound addresses, with the real port when 0 was asked for. */
   readonly addresses: string[];
-  /** Stops listening and closes every connection it accepted. */
-  close(): Promise<void>;
 }
 
 export async function listen(
@@ -63,16 +63,24 @@ export async function listen(
     });
   });
   const bound = server.address() as net.AddressInfo;
-  let closing: Promise<void> | null = null;
-  return {
-    addresses: [formatAddress(addr.protocol, bound.address, bound.port)],
-    close() {
-      closing ??= (async () => {
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all([...connections].map((c) => c.close()));
-        await stopped;
-      })();
-      return closing;
-    },
-  };
+  return new Listener([formatAddress(addr.protocol, bound.address, bound.port)], server, connections);
+}
+
+class Listener extends ResourceBase implements ChatterServer {
+  readonly addresses: string[];
+  readonly #server: net.Server;
+  readonly #connections: Set<ChatterConnection>;
+
+  constructor(addresses: string[], server: net.Server, connections: Set<ChatterConnection>) {
+    super();
+    this.addresses = addresses;
+    this.#server = server;
+    this.#connections = connections;
+  }
+
+  protected override async teardown(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await Promise.all([...this.#connections].map((c) => c.close()));
+    await stopped;
+  }
 }

@@ -9,7 +9,7 @@ import { connectEventer, type EventerClient, type EventerClientOptions } from '.
 import { integerArg, onlyOptions, parseToolArgs, UsageError, type ToolArgs } from './args.ts';
 import { bytesFromHex, eventJson, parseEventTypeArg, parseTimestampArg, registerEventFromLine } from './event-json.ts';
 import { EVENTER_HELP } from './help.ts';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { commandLogger, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { LineOutput } from './output.ts';
 
 export const DEFAULT_ADDRESS = 'tcp+sbs://127.0.0.1:23012';
@@ -77,7 +77,7 @@ export async function runEventerCommand(args: string[], io: CliIo): Promise<numb
 /** Connects, or throws one line saying why not; the client's own log lines go to stderr. */
 export async function connectTo(address: string, io: CliIo, options: EventerClientOptions = {}): Promise<EventerClient> {
   try {
-    return await connectEventer(address, { log: (message) => io.stderr.write(`hat-event-ts: ${message}\n`), ...options });
+    return await connectEventer(address, { logger: commandLogger(io), ...options });
   } catch (err) {
     throw new Error(`cannot connect to ${address}: ${describeError(err)}`, { cause: err });
   }

@@ -1,11 +1,11 @@
 // The CLI: the command word picks the server (read and check the configuration, run until a
 // signal) or an operator command (lmdb.ts, eventer.ts, bench.ts); the outcome becomes an exit
 // status (0 clean stop, 1 failure, 2 bad usage/config).
-import { ConfigError } from '../server/config-error.ts';
-import { loadConfigFile, type LoadedConfig } from '../server/config-file.ts';
-import { prepareServerConf } from '../server/config.ts';
-import { defaultServerConf, defaultServerConfYaml } from '../server/default-conf.ts';
-import { createLogger, type Logger } from '../server/logger.ts';
+import { ConfigError } from '../config/errors.ts';
+import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
+import { prepareServerConf } from '../config/prepare.ts';
+import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
+import { createLogger } from '../server/logger.ts';
 import { startServer } from '../server/run-server.ts';
 import { packageVersion } from './version.ts';
 import { defaultIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
@@ -76,50 +76,32 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   }
 
   const logger = createLogger(prepared.conf.log, { stream: io.stderr });
-  const restoreWarnings = routeProcessWarnings(logger);
+  let server;
   try {
-    let server;
-    try {
-      server = await startServer(prepared, logger);
-    } catch (err) {
-      io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
-      return EXIT_FAILURE;
-    }
-    const log = logger.child('cli');
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals === 1) {
-        log.info('signal received, stopping', { signal });
-        void server.close();
-      } else {
-        log.warning('second signal, exiting without a clean stop', { signal });
-        io.exit(EXIT_FAILURE);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const stop = await server.closed;
-      return stop.clean ? EXIT_OK : EXIT_FAILURE;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-  } finally {
-    restoreWarnings();
+    server = await startServer(prepared, logger);
+  } catch (err) {
+    io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
+    return EXIT_FAILURE;
   }
-}
-
-/** Node's warnings (e.g. a failed background flush) go through the logger instead of plain stderr. */
-function routeProcessWarnings(logger: Logger): () => void {
-  const log = logger.child('process');
-  const previous = process.listeners('warning');
-  process.removeAllListeners('warning');
-  const onWarning = (warning: Error): void => log.warning(warning.message, { kind: warning.name });
-  process.on('warning', onWarning);
-  return () => {
-    process.off('warning', onWarning);
-    for (const listener of previous) process.on('warning', listener);
+  const log = logger.child('cli');
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      log.info('signal received, stopping', { signal });
+      void server.close();
+    } else {
+      log.warning('second signal, exiting without a clean stop', { signal });
+      io.exit(EXIT_FAILURE);
+    }
   };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await server.closed;
+    return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -7,4 +7,3 @@ export * from './subscription.ts';
 export * from './query-data.ts';
 export * from './payload.ts';
 export * from './json-payload.ts';
-export * from './queued-iterator.ts';

@@ -28,9 +28,11 @@ export class Lifecycle implements Resource {
   #closing: Promise<void> | null = null;
   #resolveClosed!: () => void;
   readonly #children = new Set<Resource>();
+  readonly #teardown: (failure: Error | undefined) => Promise<void> | void;
 
   /** `teardown` runs once, on the first close or fail; what it throws becomes the failure. */
-  constructor(private readonly teardown: (failure: Error | undefined) => Promise<void> | void = () => {}) {
+  constructor(teardown: (failure: Error | undefined) => Promise<void> | void = () => {}) {
+    this.#teardown = teardown;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
@@ -82,11 +84,39 @@ export class Lifecycle implements Resource {
     // A microtask later, so a teardown that calls back into this resource sees it closing.
     await undefined;
     try {
-      await this.teardown(reason);
+      await this.#teardown(reason);
     } catch (error) {
       this.#failure ??= asError(error);
     }
     await Promise.all([...this.#children].map((child) => child.close()));
     this.#resolveClosed();
   }
+}
+
+/**
+ * The base of a class that is a Resource: `closed`, `failure`, `isOpen` and `close()` come from its
+ * Lifecycle. The class overrides `teardown` (run once, on the first close or failure; `failure`
+ * undefined means a clean close), closes on its own with `this.lifecycle.fail(reason)` and ties
+ * children to itself with `this.lifecycle.adopt(child)`.
+ */
+export abstract class ResourceBase implements Resource {
+  protected readonly lifecycle = new Lifecycle((failure) => this.teardown(failure));
+
+  get closed(): Promise<void> {
+    return this.lifecycle.closed;
+  }
+
+  get failure(): Error | undefined {
+    return this.lifecycle.failure;
+  }
+
+  get isOpen(): boolean {
+    return this.lifecycle.isOpen;
+  }
+
+  close(): Promise<void> {
+    return this.lifecycle.close();
+  }
+
+  protected teardown(_failure: Error | undefined): Promise<void> | void {}
 }

@@ -4,10 +4,14 @@ import type { Event, EventId, QueryData, RegisterEvent, Source } from '../common
 import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
-import type { ModuleHost } from './module-host.ts';
-import { checkModuleConf, createHosts } from './hosts.ts';
+import type { ModuleHost } from './hosts/module-host.ts';
+import { createHosts } from './hosts/placement.ts';
+import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
-import { EngineClosedError, describeError } from './errors.ts';
+import { EngineClosedError } from './errors.ts';
+import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, asError } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
@@ -28,92 +32,101 @@ interface Finished {
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
+  /** Where a failing events callback is reported. Default: nowhere. */
+  logger?: Logger;
 }
 
 export async function createEngine(conf: EngineConf, backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
   if (!Number.isInteger(conf?.server_id) || conf.server_id < 0)
     throw new Error(`engine.server_id must be a non-negative integer, got ${JSON.stringify(conf?.server_id)}`);
   if (!Array.isArray(conf.modules)) throw new Error('engine.modules must be an array');
-  conf.modules.forEach((m, i) => checkModuleConf(i, m));
+  conf.modules.forEach((entry, index) => checkModuleEntry(index, entry));
+  const baseDir = opts.baseDir ?? process.cwd();
+  return launch(conf.server_id, backend, opts, () => prepareModules(conf.modules, baseDir));
+}
 
-  const engine = new SessionEngine(backend, await backend.getLastEventId(conf.server_id));
+/** An engine over modules that were prepared already (the server prepares them with its configuration). */
+export function startEngine(serverId: number, modules: readonly PreparedModule[], backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
+  return launch(serverId, backend, opts, async () => modules);
+}
+
+async function launch(
+  serverId: number,
+  backend: Backend,
+  opts: EngineOptions,
+  modules: () => Promise<readonly PreparedModule[]>,
+): Promise<Engine> {
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
-  let hosts: ModuleHost[];
   try {
-    hosts = await createHosts(conf.modules, engine.moduleEngine, opts.baseDir ?? process.cwd());
+    engine.start(await createHosts(await modules(), engine.moduleEngine));
   } catch (error) {
-    await engine.fail(error instanceof Error ? error : new Error(describeError(error)));
+    await engine.fail(error);
     throw error;
   }
-  // Start after createEngine resolves, so callbacks added right away still see STARTED.
-  setImmediate(() => engine.start(hosts));
   return engine;
 }
 
-class SessionEngine implements Engine {
-  readonly closed: Promise<void>;
-  failure: Error | undefined = undefined;
+class SessionEngine extends ResourceBase implements Engine {
   readonly moduleEngine: ModuleEngine = {
     register: (source, events) => this.register(source, events),
     query: (data) => this.query(data),
   };
-  private readonly queue: Request[] = [];
-  private readonly callbacks = new Set<(events: Event[]) => void>();
-  private hosts: ModuleHost[] = [];
-  private wake: (() => void) | null = null;
-  private accepting = true;
-  private loop: Promise<void> | null = null;
-  private stopping: Promise<void> | null = null;
-  private resolveClosed!: () => void;
+  readonly #backend: Backend;
+  readonly #last: EventId;
+  readonly #logger: Logger;
+  readonly #queue: Request[] = [];
+  readonly #callbacks = new Set<(events: Event[]) => void>();
+  #hosts: readonly ModuleHost[] = [];
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
   /** The store in flight (settles true/false, never rejects). */
-  private storing: Promise<boolean> = Promise.resolve(true);
+  #storing: Promise<boolean> = Promise.resolve(true);
 
-  constructor(
-    private readonly backend: Backend,
-    private readonly last: EventId,
-  ) {
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+  constructor(backend: Backend, last: EventId, logger: Logger) {
+    super();
+    this.#backend = backend;
+    this.#last = last;
+    this.#logger = logger;
   }
 
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]> {
-    if (!this.accepting) return Promise.reject(new EngineClosedError(this.failure));
+    if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
     if (!Array.isArray(events)) return Promise.reject(new TypeError('register expects an array of events'));
     if (events.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ source, events, resolve, reject });
-      this.wake?.();
+      this.#queue.push({ source, events, resolve, reject });
+      this.#wake?.();
     });
   }
 
   query(data: QueryData): Promise<Event[]> {
-    if (!this.accepting) return Promise.reject(new EngineClosedError(this.failure));
+    if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
     // After the session being stored: a module querying during session N sees session N-1.
-    return this.storing.then(() => this.backend.query(data));
+    return this.#storing.then(() => this.#backend.query(data));
   }
 
   onEvents(cb: (events: Event[]) => void): () => void {
-    this.callbacks.add(cb);
-    return () => this.callbacks.delete(cb);
+    this.#callbacks.add(cb);
+    return () => this.#callbacks.delete(cb);
   }
 
-  start(hosts: ModuleHost[]): void {
-    this.hosts = hosts;
-    if (!this.accepting) return; // closed before the loop could start
-    for (const host of hosts) host.closed.then((reason) => this.fail(reason));
-    this.loop = this.runLoop();
+  /** The hosts are the engine's from now on: one closing on its own closes the engine. */
+  start(hosts: readonly ModuleHost[]): void {
+    this.#hosts = hosts;
+    for (const host of hosts) this.lifecycle.adopt(host, true);
+    // After createEngine resolves, so callbacks added right away still see STARTED.
+    setImmediate(() => {
+      if (this.isOpen) this.#loop = this.#runLoop();
+    });
   }
 
-  close(): Promise<void> {
-    return this.stop();
-  }
-
-  /** The engine closes on its own: a module failed or closed. */
-  fail(reason: Error): Promise<void> {
-    if (this.accepting) this.failure = reason;
-    return this.stop();
+  /** The engine closes on its own: a module failed or closed, or the backend failed. */
+  fail(reason: unknown): Promise<void> {
+    return this.lifecycle.fail(reason);
   }
 
   /**
@@ -121,28 +134,28 @@ class SessionEngine implements Engine {
    * backend write (and the caller's response) overlaps the thread round trips. Ids, order and what
    * each module sees stay those of sequential execution; queries wait for the store in flight.
    */
-  private async runLoop(): Promise<void> {
+  async #runLoop(): Promise<void> {
     let done: Finished | null = null; // modules finished, not yet stored
-    while (this.accepting) {
-      const request = this.queue.shift();
+    while (this.isOpen) {
+      const request = this.#queue.shift();
       if (!request) {
         if (done) {
-          await this.store(done);
+          await this.#store(done);
           done = null;
           continue;
         }
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = null;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = null;
         continue;
       }
       // The rounds go out first (runSession posts them synchronously), then the store starts.
-      const session = runSession(this.hosts, this.last, request.source, request.events);
-      const storing = done ? this.store(done) : null;
+      const session = runSession(this.#hosts, this.#last, request.source, request.events);
+      const storing = done ? this.#store(done) : null;
       done = null;
       try {
         done = { request, events: await session };
       } catch (error) {
-        const reason = error instanceof Error ? error : new Error(describeError(error));
+        const reason = asError(error);
         request.reject(new EngineClosedError(reason));
         await storing;
         void this.fail(reason);
@@ -153,65 +166,56 @@ class SessionEngine implements Engine {
         return;
       }
     }
-    if (done) await this.store(done);
+    if (done) await this.#store(done);
   }
 
   /** Stores a finished session and answers its caller; false (engine failing) if the backend failed. */
-  private store(finished: Finished): Promise<boolean> {
-    const stored = this.backend.register(finished.events).then(
+  #store(finished: Finished): Promise<boolean> {
+    const stored = this.#backend.register(finished.events).then(
       (results) => {
-        this.answer(finished.request, results);
+        this.#answer(finished.request, results);
         return true;
       },
       (error: unknown) => {
-        const reason = error instanceof Error ? error : new Error(describeError(error));
+        const reason = asError(error);
         finished.request.reject(new EngineClosedError(reason));
         void this.fail(reason);
         return false;
       },
     );
-    this.storing = stored;
+    this.#storing = stored;
     return stored;
   }
 
-  private answer(request: Request, results: (Event | null)[]): void {
+  #answer(request: Request, results: (Event | null)[]): void {
     request.resolve(results.slice(0, request.events.length));
     // Synchronously after resolving: the caller's continuation runs after the callbacks (as in Hat),
     // so an eventer client gets its notification before its register response.
     const registered = results.filter((e): e is Event => e !== null);
     if (registered.length === 0) return;
-    for (const cb of this.callbacks) {
+    for (const cb of this.#callbacks) {
       try {
         cb(registered);
       } catch (error) {
-        process.emitWarning(`engine events callback failed: ${describeError(error)}`);
+        this.#logger.warning(`engine events callback failed: ${describeError(error)}`);
       }
     }
   }
 
-  private stop(): Promise<void> {
-    this.stopping ??= this.shutdown();
-    return this.stopping;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.accepting = false;
+  /** Runs once, on close or failure; the hosts close after it (they are adopted). */
+  protected override async teardown(): Promise<void> {
     const closedError = new EngineClosedError(this.failure);
-    for (const request of this.queue.splice(0)) request.reject(closedError);
-    this.wake?.();
-    await this.loop; // a normal close lets the session in progress finish; a failure has ended it
-    try {
-      const stopped: Event = {
-        id: { server: this.last.server, session: this.last.session, instance: this.last.instance + 1 },
-        type: ENGINE_EVENT_TYPE,
-        timestamp: now(),
-        sourceTimestamp: null,
-        payload: { type: 'json', data: 'STOPPED' },
-      };
-      await this.backend.register([stopped]);
-    } finally {
-      await Promise.allSettled(this.hosts.map((host) => host.close()));
-      this.resolveClosed();
-    }
+    for (const request of this.#queue.splice(0)) request.reject(closedError);
+    this.#wake?.();
+    await this.#loop; // a normal close lets the session in progress finish; a failure has ended it
+    const last = this.#last;
+    const stopped: Event = {
+      id: { server: last.server, session: last.session, instance: last.instance + 1 },
+      type: ENGINE_EVENT_TYPE,
+      timestamp: now(),
+      sourceTimestamp: null,
+      payload: { type: 'json', data: 'STOPPED' },
+    };
+    await this.#backend.register([stopped]);
   }
 }

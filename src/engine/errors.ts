@@ -19,5 +19,3 @@ export class EngineClosedError extends Error {
     this.name = 'EngineClosedError';
   }
 }
-
-export { describeError } from '../common/describe-error.ts';

@@ -3,7 +3,7 @@
 // Outputs get ids in module order, then input order — exactly what sequential execution gives.
 import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
-import type { ModuleHost } from './module-host.ts';
+import { collect, type ModuleHost } from './hosts/module-host.ts';
 
 function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
   last.instance += 1;
@@ -14,13 +14,6 @@ function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event
     sourceTimestamp: reg.sourceTimestamp,
     payload: reg.payload,
   };
-}
-
-/** All of a module's output batches for a round (started at once, so modules work concurrently). */
-export async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
-  const all: RegisterEvent[][] = [];
-  for await (const batch of batches) all.push(batch);
-  return all;
 }
 
 /** Runs a session; `last` is advanced in place (ids are consumed even if the session fails). */

@@ -1,6 +1,7 @@
 // What the engine exposes and what a module file provides (API.md "Engine and modules").
 import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
+import type { Resource } from '../common/resource.ts';
 
 export interface ModuleConf {
   module: string;
@@ -39,14 +40,13 @@ export interface ModuleExports {
   stateless?: boolean;
 }
 
-export interface Engine {
+/**
+ * A Resource (common/resource.ts): it closes by `close()` or on its own (a module or the backend
+ * failed, a module closed itself), and `failure` says why.
+ */
+export interface Engine extends Resource {
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
   /** Every session's registered events, in id order. Returns unsubscribe. */
   onEvents(cb: (events: Event[]) => void): () => void;
-  /** Settles when the engine has closed, whether by `close()` or on its own (a module failure). */
-  readonly closed: Promise<void>;
-  /** Why the engine closed on its own; undefined while open or after a normal close. */
-  readonly failure: Error | undefined;
-  close(): Promise<void>;
 }

@@ -7,14 +7,17 @@ import type { DataWriter } from '../chatter/framing.ts';
 import { ConnectionClosedError, type ChatterConnection, type ChatterMessage } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
 import { encodeAlone } from '../sbs/writer.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { readEvents } from '../sbs/event-codec.ts';
 import { writeQueryData } from '../sbs/query-codec.ts';
 import {
   EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
 } from '../sbs/eventer-messages.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
 
-export interface EventerClientOptions extends TransportOptions {
+/** Transport options but the SBS types: the eventer speaks hat-event's repository. */
+export interface EventerClientOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Sent as one MsgSubscribe right after connecting, when not empty. */
   subscriptions?: EventType[];
   /**
@@ -25,7 +28,8 @@ export interface EventerClientOptions extends TransportOptions {
   maxUnreadNotificationBytes?: number;
 }
 
-export interface EventerClient {
+/** A Resource: `closed` settles when the connection closed, from either side; `failure` says why. */
+export interface EventerClient extends Resource {
   subscribe(types: EventType[]): void;
   /** Resolves once the request is handed to the socket, waiting while its send buffer is full. */
   register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void>;
@@ -34,9 +38,6 @@ export interface EventerClient {
   /** The next notified session's events; rejects once the connection is closed. */
   receive(): Promise<Event[]>;
   [Symbol.asyncIterator](): AsyncIterator<Event[]>;
-  /** Resolves when the connection closed, from either side. */
-  readonly closed: Promise<void>;
-  close(): Promise<void>;
 }
 
 const EVENT_SIZE_HINT = 64;
@@ -69,7 +70,7 @@ const countOf = (events: RegisterEvent[] | EncodedRegisterRequest): number =>
 export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
   const limit = opts.maxUnreadNotificationBytes ?? 128 * 1024 * 1024;
   if (!(limit > 0)) throw new RangeError(`maxUnreadNotificationBytes must be positive, got ${limit}`);
-  const conn = await connect(address, opts);
+  const conn = await connect(address, { ...opts, sbsTypes: HAT_EVENT_TYPES });
   const client = new Client(conn, limit);
   if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe(opts.subscriptions);
   return client;
@@ -88,109 +89,114 @@ interface Notification {
   bytes: number;
 }
 
-class Client implements EventerClient {
-  private readonly pending = new Map<number, Pending>();
-  private readonly notifications = new QueuedIterator<Notification>();
-  private unreadBytes = 0;
-  readonly closed: Promise<void>;
+/** Lives as long as its connection: adopted, so the connection closing closes the client, with its failure. */
+class Client extends ResourceBase implements EventerClient {
+  readonly #pending = new Map<number, Pending>();
+  readonly #notifications = new QueuedIterator<Notification>();
+  #unreadBytes = 0;
+  readonly #conn: ChatterConnection;
+  readonly #maxUnreadBytes: number;
 
   constructor(
-    private readonly conn: ChatterConnection,
-    private readonly maxUnreadBytes: number,
+    conn: ChatterConnection,
+    maxUnreadBytes: number,
   ) {
-    this.closed = conn.closed;
-    conn.setHandler((msg) => this.onMessage(msg));
+    super();
+    this.#conn = conn;
+    this.#maxUnreadBytes = maxUnreadBytes;
+    this.lifecycle.adopt(conn, true);
+    conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
       const err = new ConnectionClosedError(reason);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.notifications.end();
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+      this.#notifications.end();
     });
   }
 
   subscribe(types: EventType[]): void {
-    this.conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
+    this.#conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
   }
 
   async register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void> {
-    this.conn.send(EVENTER_MODULE, EventerMsg.registerReq, registerWriter(events), {
+    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, registerWriter(events), {
       last: true, sizeHint: countOf(events) * EVENT_SIZE_HINT,
     });
-    await this.conn.drained();
+    await this.#conn.drained();
   }
 
   async registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]> {
-    return this.request(EventerMsg.registerReq, EventerMsg.registerRes, registerWriter(events), countOf(events), readMsgRegisterRes);
+    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, registerWriter(events), countOf(events), readMsgRegisterRes);
   }
 
   async query(data: QueryData): Promise<Event[]> {
-    return this.request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
+    return this.#request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
   }
 
   async receive(): Promise<Event[]> {
-    const next = await this.notifications.next();
-    if (next.done) throw new ConnectionClosedError(this.conn.closeReason ?? 'closed');
-    return this.taken(next.value);
+    const next = await this.#notifications.next();
+    if (next.done) throw new ConnectionClosedError(this.#conn.closeReason ?? 'closed');
+    return this.#taken(next.value);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Event[]> {
     return {
       next: async () => {
-        const next = await this.notifications.next();
-        return next.done ? next : { done: false, value: this.taken(next.value) };
+        const next = await this.#notifications.next();
+        return next.done ? next : { done: false, value: this.#taken(next.value) };
       },
       return: async () => {
-        await this.notifications.return();
+        await this.#notifications.return();
         return { done: true, value: undefined };
       },
     };
   }
 
-  private taken(notification: Notification): Event[] {
-    this.unreadBytes -= notification.bytes;
+  #taken(notification: Notification): Event[] {
+    this.#unreadBytes -= notification.bytes;
     return notification.events;
   }
 
-  close(): Promise<void> {
-    return this.conn.close();
+  protected override teardown(): Promise<void> {
+    return this.#conn.close();
   }
 
-  private request<T>(type: string, resType: string, write: DataWriter, count: number, decode: (r: SbsReader) => T): Promise<T> {
+  #request<T>(type: string, resType: string, write: DataWriter, count: number, decode: (r: SbsReader) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const conv = this.conn.send(EVENTER_MODULE, type, write, { last: false, sizeHint: count * EVENT_SIZE_HINT });
-      this.pending.set(conv.first, { type: resType, decode, resolve: resolve as (v: unknown) => void, reject });
+      const conv = this.#conn.send(EVENTER_MODULE, type, write, { last: false, sizeHint: count * EVENT_SIZE_HINT });
+      this.#pending.set(conv.first, { type: resType, decode, resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
-  private onMessage(msg: ChatterMessage): void {
+  #onMessage(msg: ChatterMessage): void {
     if (msg.module === EVENTER_MODULE && msg.type === EventerMsg.notify) {
       let events: Event[];
       try {
         events = readEvents(new SbsReader(msg.data));
       } catch (err) {
-        this.conn.abort(`bad MsgNotify: ${describeError(err)}`);
+        this.#conn.abort(`bad MsgNotify: ${describeError(err)}`);
         return;
       }
-      this.notifications.push({ events, bytes: msg.data.length });
-      this.unreadBytes += msg.data.length;
-      if (this.unreadBytes > this.maxUnreadBytes)
-        this.conn.abort(
-          `${this.unreadBytes} bytes of notifications not received, past the limit of ${this.maxUnreadBytes} (the application does not read them)`,
+      this.#notifications.push({ events, bytes: msg.data.length });
+      this.#unreadBytes += msg.data.length;
+      if (this.#unreadBytes > this.#maxUnreadBytes)
+        this.#conn.abort(
+          `${this.#unreadBytes} bytes of notifications not received, past the limit of ${this.#maxUnreadBytes} (the application does not read them)`,
         );
       return;
     }
-    const pending = msg.conversation.owner ? this.pending.get(msg.conversation.first) : undefined;
+    const pending = msg.conversation.owner ? this.#pending.get(msg.conversation.first) : undefined;
     if (pending === undefined || msg.module !== EVENTER_MODULE || msg.type !== pending.type) {
-      this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type} from the server`);
+      this.#conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type} from the server`);
       return;
     }
-    this.pending.delete(msg.conversation.first);
+    this.#pending.delete(msg.conversation.first);
     let value: unknown;
     try {
       value = pending.decode(new SbsReader(msg.data));
     } catch (err) {
       pending.reject(err as Error);
-      this.conn.abort(`bad ${msg.type}: ${describeError(err)}`);
+      this.#conn.abort(`bad ${msg.type}: ${describeError(err)}`);
       return;
     }
     pending.resolve(value);

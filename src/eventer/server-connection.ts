@@ -26,26 +26,30 @@ export const connectedEvent = (text: 'CONNECTED' | 'DISCONNECTED'): RegisterEven
 });
 
 export class EventerServerConnection {
-  private subscription: Subscription | null = null;
-  private readonly queue: Request[] = [];
-  private running = false;
-  private paused = false;
+  #subscription: Subscription | null = null;
+  readonly #queue: Request[] = [];
+  #running = false;
+  #paused = false;
   readonly source: Source;
+  readonly #engine: EventerEngine;
+  readonly #maxPendingRequests: number;
 
   constructor(
     readonly conn: ChatterConnection,
     clientId: number,
-    private readonly engine: EventerEngine,
-    private readonly maxPendingRequests: number,
+    engine: EventerEngine,
+    maxPendingRequests: number,
   ) {
+    this.#engine = engine;
+    this.#maxPendingRequests = maxPendingRequests;
     this.source = { type: 'eventer', id: clientId };
-    conn.setHandler((msg) => this.onMessage(msg));
+    conn.setHandler((msg) => this.#onMessage(msg));
   }
 
   /** Starts handling requests (after CONNECTED is registered). */
   start(): void {
-    this.running = true;
-    void this.drain();
+    this.#running = true;
+    void this.#drain();
   }
 
   /**
@@ -53,7 +57,7 @@ export class EventerServerConnection {
    * whole session sends `all()`: the session encoded once for every such connection.
    */
   notify(events: Event[], all: () => Uint8Array): void {
-    const sub = this.subscription;
+    const sub = this.#subscription;
     if (sub === null || !this.conn.isOpen) return;
     let matching = events;
     for (let i = 0; i < events.length; i++) {
@@ -71,7 +75,7 @@ export class EventerServerConnection {
     }
   }
 
-  private onMessage(msg: ChatterMessage): void {
+  #onMessage(msg: ChatterMessage): void {
     if (msg.module !== EVENTER_MODULE) {
       this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type}`);
       return;
@@ -82,18 +86,18 @@ export class EventerServerConnection {
       switch (msg.type) {
         case EventerMsg.subscribe:
           // Applied in order with the requests, like the reference's sequential loop.
-          this.enqueue({ kind: 'subscribe', types: readMsgSubscribe(r) });
+          this.#enqueue({ kind: 'subscribe', types: readMsgSubscribe(r) });
           return;
         case EventerMsg.registerReq: {
           const events = readMsgRegisterReq(r);
           checkJsonPayloads(events);
-          this.enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events });
+          this.#enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events });
           return;
         }
         case EventerMsg.queryReq: {
           const query = readQueryData(r);
           if (query.payload) checkJsonPayloads([{ payload: query.payload }]);
-          this.enqueue({ kind: 'query', conversation: msg.conversation, query });
+          this.#enqueue({ kind: 'query', conversation: msg.conversation, query });
           return;
         }
         default:
@@ -104,44 +108,44 @@ export class EventerServerConnection {
     }
   }
 
-  private enqueue(request: Request): void {
-    this.queue.push(request);
-    if (this.queue.length >= this.maxPendingRequests && !this.paused) {
-      this.paused = true;
+  #enqueue(request: Request): void {
+    this.#queue.push(request);
+    if (this.#queue.length >= this.#maxPendingRequests && !this.#paused) {
+      this.#paused = true;
       this.conn.pause();
     }
-    if (this.running && this.queue.length === 1) void this.drain();
+    if (this.#running && this.#queue.length === 1) void this.#drain();
   }
 
-  private drainActive = false;
+  #drainActive = false;
 
-  private async drain(): Promise<void> {
-    if (this.drainActive) return;
-    this.drainActive = true;
+  async #drain(): Promise<void> {
+    if (this.#drainActive) return;
+    this.#drainActive = true;
     try {
-      while (this.queue.length > 0 && this.conn.isOpen) {
-        const request = this.queue[0]!;
-        await this.handle(request);
-        this.queue.shift();
-        if (this.paused && this.queue.length <= this.maxPendingRequests / 2) {
-          this.paused = false;
+      while (this.#queue.length > 0 && this.conn.isOpen) {
+        const request = this.#queue[0]!;
+        await this.#handle(request);
+        this.#queue.shift();
+        if (this.#paused && this.#queue.length <= this.#maxPendingRequests / 2) {
+          this.#paused = false;
           this.conn.resume();
         }
       }
     } catch (err) {
       this.conn.abort(`request failed: ${describeError(err)}`);
     } finally {
-      this.drainActive = false;
+      this.#drainActive = false;
     }
   }
 
-  private async handle(request: Request): Promise<void> {
+  async #handle(request: Request): Promise<void> {
     if (request.kind === 'subscribe') {
-      this.subscription = new Subscription(request.types);
+      this.#subscription = new Subscription(request.types);
       return;
     }
     if (request.kind === 'register') {
-      const results = await this.engine.register(this.source, request.events);
+      const results = await this.#engine.register(this.source, request.events);
       if (request.respond && this.conn.isOpen) {
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,
@@ -149,7 +153,7 @@ export class EventerServerConnection {
       }
       return;
     }
-    const events = await this.engine.query(request.query);
+    const events = await this.#engine.query(request.query);
     if (this.conn.isOpen) {
       this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => writeEvents(w, events), {
         conversation: request.conversation, last: true, sizeHint: events.length * EVENT_SIZE_HINT,

@@ -1,42 +1,90 @@
 // The eventer server (spec/protocol.md 3.4): a chatter listener that hands each client's
 // requests to an engine and notifies clients of every stored session.
 import type { Event } from '../common/types.ts';
-import { listen, type TransportOptions } from '../chatter/transport.ts';
+import { listen, type ChatterServer, type TransportOptions } from '../chatter/transport.ts';
 import type { ChatterConnection } from '../chatter/connection.ts';
 import type { EventerEngine } from './eventer-engine.ts';
 import { connectedEvent, EVENT_SIZE_HINT, EventerServerConnection } from './server-connection.ts';
 import { encodeAlone } from '../sbs/writer.ts';
+import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, type Resource } from '../common/resource.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
-export interface EventerServerOptions extends TransportOptions {
+/** Transport options but the SBS types: the eventer speaks hat-event's repository. */
+export interface EventerServerOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
 }
 
-export interface EventerServer {
+/** A Resource: closing it closes the listener and every connection (DISCONNECTED registered first). */
+export interface EventerServer extends Resource {
   readonly addresses: string[];
   /** Open client connections. */
   readonly connectionCount: number;
-  /** Closes the listener and every connection; DISCONNECTED events are registered first. */
-  close(): Promise<void>;
 }
 
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
-  const log = opts.log ?? ((m: string) => console.warn(m));
-  const maxPending = opts.maxPendingRequests ?? 64;
-  const notified = new Set<EventerServerConnection>();
-  const lifecycles = new Set<Promise<void>>();
-  let lastClientId = 0;
+  const logger = opts.logger ?? silentLogger();
+  const server = new Server(engine, logger, opts.maxPendingRequests ?? 64);
+  await server.listen(address, { ...opts, logger, sbsTypes: HAT_EVENT_TYPES });
+  return server;
+}
 
-  const unsubscribe = engine.onEvents((events: Event[]) => {
-    let encoded: Uint8Array | null = null;
-    const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
-    for (const c of notified) c.notify(events, all);
-  });
+class Server extends ResourceBase implements EventerServer {
+  readonly #engine: EventerEngine;
+  readonly #logger: Logger;
+  readonly #maxPending: number;
+  readonly #notified = new Set<EventerServerConnection>();
+  /** One per client, settled once its DISCONNECTED is registered. */
+  readonly #clients = new Set<Promise<void>>();
+  readonly #unsubscribe: () => void;
+  #listener: ChatterServer | null = null;
+  #lastClientId = 0;
 
-  async function serve(conn: ChatterConnection): Promise<void> {
-    const client = new EventerServerConnection(conn, ++lastClientId, engine, maxPending);
+  constructor(engine: EventerEngine, logger: Logger, maxPending: number) {
+    super();
+    this.#engine = engine;
+    this.#logger = logger;
+    this.#maxPending = maxPending;
+    this.#unsubscribe = engine.onEvents((events: Event[]) => {
+      let encoded: Uint8Array | null = null;
+      const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
+      for (const c of this.#notified) c.notify(events, all);
+    });
+  }
+
+  get addresses(): string[] {
+    return this.#listener?.addresses ?? [];
+  }
+
+  get connectionCount(): number {
+    return this.#clients.size;
+  }
+
+  async listen(address: string, opts: TransportOptions): Promise<void> {
+    try {
+      this.#listener = await listen(address, (conn) => {
+        const client = this.#serve(conn);
+        this.#clients.add(client);
+        void client.finally(() => this.#clients.delete(client));
+      }, opts);
+    } catch (err) {
+      this.#unsubscribe();
+      throw err;
+    }
+  }
+
+  protected override async teardown(): Promise<void> {
+    await this.#listener?.close();
+    await Promise.all([...this.#clients]);
+    this.#unsubscribe();
+  }
+
+  async #serve(conn: ChatterConnection): Promise<void> {
+    const engine = this.#engine;
+    const client = new EventerServerConnection(conn, ++this.#lastClientId, engine, this.#maxPending);
     try {
       await engine.register(client.source, [connectedEvent('CONNECTED')]);
     } catch (err) {
@@ -44,37 +92,15 @@ export async function createEventerServer(engine: EventerEngine, address: string
     }
     // Joined only now, so a client never sees its own CONNECTED.
     if (conn.isOpen) {
-      notified.add(client);
+      this.#notified.add(client);
       client.start();
     }
     await conn.closed;
-    notified.delete(client);
+    this.#notified.delete(client);
     try {
       await engine.register(client.source, [connectedEvent('DISCONNECTED')]);
     } catch (err) {
-      log(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${describeError(err)}`);
+      this.#logger.warning(`eventer: registering DISCONNECTED of client ${client.source.id} failed: ${describeError(err)}`);
     }
   }
-
-  const listener = await listen(address, (conn) => {
-    const lifecycle = serve(conn);
-    lifecycles.add(lifecycle);
-    void lifecycle.finally(() => lifecycles.delete(lifecycle));
-  }, { ...opts, log });
-
-  let closing: Promise<void> | null = null;
-  return {
-    addresses: listener.addresses,
-    get connectionCount() {
-      return lifecycles.size;
-    },
-    close() {
-      closing ??= (async () => {
-        await listener.close();
-        await Promise.all([...lifecycles]);
-        unsubscribe();
-      })();
-      return closing;
-    },
-  };
 }

@@ -2,6 +2,10 @@
 import { readString, SbsReader } from './reader.ts';
 import { SbsWriter, writeString } from './writer.ts';
 
+export const HAT_MODULE = 'Hat';
+
+export const HatMsgTypes = { msg: 'Msg', data: 'Data' } as const;
+
 /** Envelope fields of `Hat.Msg` other than its data. */
 export interface HatMsgHeader {
   id: number;

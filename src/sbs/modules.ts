@@ -1,19 +1,16 @@
-// The SBS types a chatter peer knows (spec/protocol.md 2.5): a message naming any other
-// (module, type) closes the connection.
-import { EVENTER_MODULE, EventerMsg } from './eventer-messages.ts';
-import { SYNCER_MODULE, SyncerMsg } from './syncer-messages.ts';
+// The SBS types a peer knows (spec/protocol.md 2.5): a message naming any other (module, type)
+// closes the connection. Chatter knows its own modules; a service gives its connections the
+// repository it speaks (hat-event-types.ts), as Hat gives its chatter connections an sbs.Repository.
+import { HAT_MODULE, HatMsgTypes } from './hat-messages.ts';
+import { PING_MODULE, PingMsg } from './ping-messages.ts';
 
-export const HAT_MODULE = 'Hat';
-export const PING_MODULE = 'HatPing';
-export const PingMsg = { ping: 'MsgPing', pong: 'MsgPong' } as const;
+/** Module name to its message type names. */
+export type SbsTypes = ReadonlyMap<string, ReadonlySet<string>>;
 
-const KNOWN_TYPES: ReadonlyMap<string, ReadonlySet<string>> = new Map<string, ReadonlySet<string>>([
-  [HAT_MODULE, new Set(['Msg', 'Data'])],
-  [PING_MODULE, new Set(Object.values(PingMsg))],
-  [EVENTER_MODULE, new Set(Object.values(EventerMsg))],
-  [SYNCER_MODULE, new Set(Object.values(SyncerMsg))],
-]);
-
-export function isKnownSbsType(module: string | null, type: string): boolean {
-  return module !== null && (KNOWN_TYPES.get(module)?.has(type) ?? false);
+/** From each module's name to its message names, as the `*Msg` constants spell them. */
+export function sbsTypes(modules: Record<string, Record<string, string>>): SbsTypes {
+  return new Map(Object.entries(modules).map(([module, types]) => [module, new Set(Object.values(types))]));
 }
+
+/** Chatter's own modules. */
+export const CHATTER_TYPES = sbsTypes({ [HAT_MODULE]: HatMsgTypes, [PING_MODULE]: PingMsg });

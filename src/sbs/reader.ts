@@ -13,7 +13,7 @@ export class SbsReader {
   readonly bytes: Uint8Array;
   pos: number;
   readonly end: number;
-  private view: DataView | null = null;
+  #view: DataView | null = null;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -25,7 +25,7 @@ export class SbsReader {
     return this.end - this.pos;
   }
 
-  private truncated(what: string): never {
+  #truncated(what: string): never {
     throw new SbsError('truncated', `SBS input truncated: ${what} needs more than the ${this.remaining} bytes left at offset ${this.pos}`);
   }
 
@@ -34,7 +34,7 @@ export class SbsReader {
   }
 
   boolean(): boolean {
-    if (this.pos >= this.end) this.truncated('Boolean');
+    if (this.pos >= this.end) this.#truncated('Boolean');
     return this.bytes[this.pos++] !== 0; // any non-zero byte is true, as in the reference
   }
 
@@ -42,7 +42,7 @@ export class SbsReader {
   integer(): number {
     const bytes = this.bytes;
     let p = this.pos;
-    if (p >= this.end) this.truncated('Integer');
+    if (p >= this.end) this.#truncated('Integer');
     let b = bytes[p++]!;
     if (b & 0x80) {
       this.pos = p;
@@ -53,15 +53,15 @@ export class SbsReader {
     for (let n = 1; ; n++) {
       acc = acc * 128 + (b & 0x7f);
       if (b & 0x80) break;
-      if (n === 7) return this.integerSlow();
-      if (p >= this.end) this.truncated('Integer');
+      if (n === 7) return this.#integerSlow();
+      if (p >= this.end) this.#truncated('Integer');
       b = bytes[p++]!;
     }
     this.pos = p;
     return acc;
   }
 
-  private integerSlow(): number {
+  #integerSlow(): number {
     const value = this.bigint();
     if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new SbsError('integer-overflow', `SBS Integer ${value} is outside the safe JS integer range`);
@@ -73,12 +73,12 @@ export class SbsReader {
   bigint(): bigint {
     const start = this.pos;
     let p = start;
-    if (p >= this.end) this.truncated('Integer');
+    if (p >= this.end) this.#truncated('Integer');
     let acc = this.bytes[p]! & 0x40 ? -1n : 0n;
     for (;;) {
       if (p >= this.end) {
         this.pos = start;
-        this.truncated('Integer');
+        this.#truncated('Integer');
       }
       if (p - start >= MAX_INTEGER_BYTES) {
         throw new SbsError('integer-overflow', `SBS Integer at offset ${start} is longer than int64 (more than ${MAX_INTEGER_BYTES} bytes)`);
@@ -101,23 +101,23 @@ export class SbsReader {
   }
 
   float(): number {
-    if (this.end - this.pos < 8) this.truncated('Float');
-    this.view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
-    const value = this.view.getFloat64(this.pos, false);
+    if (this.end - this.pos < 8) this.#truncated('Float');
+    this.#view ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    const value = this.#view.getFloat64(this.pos, false);
     this.pos += 8;
     return value;
   }
 
-  private length(what: string): number {
+  #length(what: string): number {
     const len = this.integer();
     if (len < 0) throw new SbsError('invalid-value', `SBS ${what} length ${len} is negative`);
-    if (len > this.end - this.pos) this.truncated(`${what} of ${len} bytes`);
+    if (len > this.end - this.pos) this.#truncated(`${what} of ${len} bytes`);
     return len;
   }
 
   /** Bytes as a view into the input (no copy); copy it if it must outlive the input. */
   bytesView(): Uint8Array {
-    const len = this.length('Bytes');
+    const len = this.#length('Bytes');
     const value = this.bytes.subarray(this.pos, this.pos + len);
     this.pos += len;
     return value;
@@ -129,7 +129,7 @@ export class SbsReader {
   }
 
   string(): string {
-    const len = this.length('String');
+    const len = this.#length('String');
     const bytes = this.bytes;
     const start = this.pos;
     const end = start + len;
@@ -140,16 +140,16 @@ export class SbsReader {
       let s = '';
       for (let i = start; i < end; i++) {
         const c = bytes[i]!;
-        if (c >= 0x80) return this.decodeUtf8(start, len);
+        if (c >= 0x80) return this.#decodeUtf8(start, len);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return this.decodeUtf8(start, len);
+    for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return this.#decodeUtf8(start, len);
     return Buffer.prototype.latin1Slice.call(bytes, start, end);
   }
 
-  private decodeUtf8(start: number, len: number): string {
+  #decodeUtf8(start: number, len: number): string {
     try {
       return utf8.decode(this.bytes.subarray(start, start + len));
     } catch {
@@ -162,7 +162,7 @@ export class SbsReader {
     const count = this.integer();
     if (count < 0) throw new SbsError('invalid-value', `SBS Array length ${count} is negative`);
     // Refuse counts the input cannot hold before any array is sized by them.
-    if (minElementSize > 0 && count * minElementSize > this.end - this.pos) this.truncated(`Array of ${count} elements`);
+    if (minElementSize > 0 && count * minElementSize > this.end - this.pos) this.#truncated(`Array of ${count} elements`);
     return count;
   }
 

@@ -6,51 +6,51 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 export class SbsWriter {
-  private buf: Buffer;
-  private view: DataView;
+  #buf: Buffer;
+  #view: DataView;
   /** Next write position. */
   pos: number;
 
   /** `headroom` bytes are left free at the start so a caller can prepend a header later. */
   constructor(initialCapacity = 256, headroom = 0) {
-    this.buf = Buffer.allocUnsafe(Math.max(initialCapacity, headroom + 16));
-    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.#buf = Buffer.allocUnsafe(Math.max(initialCapacity, headroom + 16));
+    this.#view = new DataView(this.#buf.buffer, this.#buf.byteOffset, this.#buf.byteLength);
     this.pos = headroom;
   }
 
   /** The raw backing buffer (valid until the next write that grows it). */
   get buffer(): Buffer {
-    return this.buf;
+    return this.#buf;
   }
 
   /** The encoded bytes from `start` (a view into the writer's buffer, no copy). */
   finish(start = 0): Uint8Array {
-    return this.buf.subarray(start, this.pos);
+    return this.#buf.subarray(start, this.pos);
   }
 
   ensure(extra: number): void {
     const need = this.pos + extra;
-    if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    if (need <= this.#buf.length) return;
+    let size = this.#buf.length * 2;
     while (size < need) size *= 2;
     const grown = Buffer.allocUnsafe(size);
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
-    this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+    this.#buf.copy(grown, 0, 0, this.pos);
+    this.#buf = grown;
+    this.#view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 
   none(): void {}
 
   boolean(value: boolean): void {
     this.ensure(1);
-    this.buf[this.pos++] = value ? 1 : 0;
+    this.#buf[this.pos++] = value ? 1 : 0;
   }
 
   /** Integer from a JS number; must be a safe integer (use `bigint` beyond 2^53). */
   integer(value: number): void {
     if (value >= -64 && value <= 63 && (value | 0) === value) {
       this.ensure(1);
-      this.buf[this.pos++] = (value & 0x7f) | 0x80;
+      this.#buf[this.pos++] = (value & 0x7f) | 0x80;
       return;
     }
     if (!Number.isSafeInteger(value)) {
@@ -69,7 +69,7 @@ export class SbsWriter {
       if ((n === 0 && signBit === 0) || (n === -1 && signBit !== 0)) break;
     }
     this.ensure(count);
-    const buf = this.buf;
+    const buf = this.#buf;
     let p = this.pos;
     for (let i = count - 1; i > 0; i--) buf[p++] = groups[i]!;
     buf[p++] = groups[0]! | 0x80;
@@ -96,27 +96,27 @@ export class SbsWriter {
       if ((n === 0n && signBit === 0) || (n === -1n && signBit !== 0)) break;
     }
     this.ensure(count);
-    for (let i = count - 1; i > 0; i--) this.buf[this.pos++] = groups[i]!;
-    this.buf[this.pos++] = groups[0]! | 0x80;
+    for (let i = count - 1; i > 0; i--) this.#buf[this.pos++] = groups[i]!;
+    this.#buf[this.pos++] = groups[0]! | 0x80;
   }
 
   float(value: number): void {
     this.ensure(8);
-    this.view.setFloat64(this.pos, value, false);
+    this.#view.setFloat64(this.pos, value, false);
     this.pos += 8;
   }
 
   bytes(value: Uint8Array): void {
     this.integer(value.length);
     this.ensure(value.length);
-    this.buf.set(value, this.pos);
+    this.#buf.set(value, this.pos);
     this.pos += value.length;
   }
 
   /** Appends bytes verbatim (no length prefix). */
   raw(value: Uint8Array): void {
     this.ensure(value.length);
-    this.buf.set(value, this.pos);
+    this.#buf.set(value, this.pos);
     this.pos += value.length;
   }
 
@@ -125,7 +125,7 @@ export class SbsWriter {
     if (len < 64) {
       // Short ASCII strings (event type segments, names) are the common case: no encoder call.
       this.ensure(len + 1);
-      const buf = this.buf;
+      const buf = this.#buf;
       const start = this.pos;
       let i = 0;
       for (; i < len; i++) {
@@ -145,10 +145,10 @@ export class SbsWriter {
     const maxPrefix = integerSize(maxBytes);
     this.ensure(maxPrefix + maxBytes);
     const textStart = this.pos + maxPrefix;
-    const written = this.buf.write(value, textStart, "utf8");
+    const written = this.#buf.write(value, textStart, "utf8");
     const prefix = integerSize(written);
     this.integer(written);
-    if (prefix !== maxPrefix) this.buf.copy(this.buf, this.pos, textStart, textStart + written);
+    if (prefix !== maxPrefix) this.#buf.copy(this.#buf, this.pos, textStart, textStart + written);
     this.pos += written;
   }
 

@@ -2,16 +2,9 @@
 // from the configuration's `log` section (Python logging names, as in Hat's server.yaml).
 import type { Writable } from 'node:stream';
 import { LEVELS, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
+import type { LogConf } from '../config/server-conf.ts';
 
 export { silentLogger, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
-
-export interface LogConf {
-  level?: string;
-  format?: 'auto' | 'json' | 'text';
-  root?: { level?: string };
-  loggers?: Record<string, { level?: string }>;
-  [key: string]: unknown;
-}
 
 export interface LoggerOptions {
   /** default process.stderr */
@@ -21,7 +14,7 @@ export interface LoggerOptions {
 }
 
 /** Python level names (any case, WARN and NOTSET included) to ours. */
-export function levelFromName(name: string | undefined): LevelName | undefined {
+function levelFromName(name: string | undefined): LevelName | undefined {
   if (name === undefined) return undefined;
   const lower = name.toLowerCase();
   if (lower === 'warn') return 'warning';

@@ -2,16 +2,18 @@
 // reverse (eventer server, engine with its STOPPED event, backend with its final flush).
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
-import { createEngine, type Engine } from '../engine/index.ts';
+import { startEngine } from '../engine/engine.ts';
+import type { Engine } from '../engine/types.ts';
 import { createEventerServer, type EventerServer } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
-import type { ServerConf } from './conf-types.ts';
-import { prepareServerConf, type PreparedConf } from './config.ts';
-import { acquireDataLock, type DataLock } from './data-lock.ts';
+import type { ServerConf } from '../config/server-conf.ts';
+import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
+import { acquireDataLock, type DataLock } from '../backends/data-lock.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { ReservingBackend, reservationFileOf } from './session-reservation.ts';
+import { ReservingBackend, reservationFileOf } from '../backends/session-reservation.ts';
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
+import { ResourceBase, asError, type Resource } from '../common/resource.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -22,21 +24,15 @@ export interface RunServerOptions {
   logger?: Logger;
 }
 
-export interface ServerStop {
-  /** stopped on request, and every resource closed without error */
-  clean: boolean;
-  /** why it was not clean */
-  reason?: Error;
-}
-
-export interface RunningServer {
+/**
+ * A Resource: `closed` settles once the server has stopped, by close() or on its own after a failure;
+ * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
+ */
+export interface RunningServer extends Resource {
   readonly addresses: { eventer: string[] };
-  /** where the data lives (LMDB file), null for a backend without a file */
+  /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
   readonly engine: Engine;
-  /** settles once the server has stopped: by close(), or on its own after a failure */
-  readonly closed: Promise<ServerStop>;
-  close(): Promise<void>;
 }
 
 export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): Promise<RunningServer> {
@@ -46,48 +42,48 @@ export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): 
 
 /** Starts from a configuration that `prepareServerConf` accepted. */
 export async function startServer(prepared: PreparedConf, logger: Logger): Promise<RunningServer> {
-  const { conf, baseDir } = prepared;
+  const { conf } = prepared;
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
 
-  const dbPath = prepared.backendName === 'lmdb' ? (conf.backend['db_path'] as string) : null;
+  const { dataPathKey } = prepared.backend;
+  const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
   try {
     let lock: DataLock | null = null;
-    if (dbPath !== null) {
-      await prepareDataDir(dbPath);
-      lock = await acquireDataLock(dbPath);
-      undo.push(() => lock!.release());
+    if (dataPath !== null) {
+      await prepareDataDir(dataPath);
+      lock = await acquireDataLock(dataPath);
+      undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dbPath);
+    const inner = await openBackend(prepared, dataPath, logger.child('backend'));
     undo.push(() => inner.close());
-    const reserving = dbPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dbPath), conf.engine.server_id) : null;
+    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await createEngine(conf.engine, backend, { baseDir });
+    const engine = await startEngine(conf.engine.server_id, prepared.modules, backend, { logger: logger.child('engine') });
     undo.push(() => engine.close());
-    const eventerLog = logger.child('eventer');
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
-      log: (message) => eventerLog.warning(message),
+      logger: logger.child('eventer'),
       pemFile: conf.eventer_server.pem_file,
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
 
-    const server = new Server(engine, eventer, backend, inner, reserving, lock, dbPath, log);
+    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
       modules: conf.engine.modules.map((m) => m.module),
-      data: dbPath,
+      data: dataPath,
     });
     // Listening is the last line of a start: whoever waits for it has seen the rest.
-    if (dbPath !== null) log.info('data stored in', { db_path: dbPath });
+    if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
     for (const address of eventer.addresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
@@ -96,11 +92,11 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   }
 }
 
-async function openBackend(prepared: PreparedConf, dbPath: string | null): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger): Promise<Backend> {
   try {
-    return await prepared.backend.create(prepared.conf.backend);
+    return await prepared.backend.create(prepared.conf.backend, { logger });
   } catch (err) {
-    const where = dbPath !== null ? `the database ${dbPath}` : `the backend ${prepared.conf.backend.module}`;
+    const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
   }
 }
@@ -125,45 +121,45 @@ function logFlushes(backend: Backend, log: Logger): void {
   });
 }
 
-class Server implements RunningServer {
+/** What a started server is made of, closed in this order: eventer, engine, backend, lock. */
+interface Parts {
+  engine: Engine;
+  eventer: EventerServer;
+  /** what the engine stores into (the reservation's wrapper, if any) */
+  backend: Backend;
+  /** the backend module's own backend */
+  inner: Backend;
+  reserving: ReservingBackend | null;
+  lock: DataLock | null;
+  dataPath: string | null;
+  log: Logger;
+}
+
+class Server extends ResourceBase implements RunningServer {
   readonly addresses: { eventer: string[] };
-  readonly closed: Promise<ServerStop>;
-  #stopping: Promise<void> | null = null;
-  #resolveClosed!: (stop: ServerStop) => void;
+  readonly #parts: Parts;
 
-  constructor(
-    readonly engine: Engine,
-    private readonly eventer: EventerServer,
-    private readonly backend: Backend,
-    inner: Backend,
-    private readonly reserving: ReservingBackend | null,
-    private readonly lock: DataLock | null,
-    readonly dataPath: string | null,
-    private readonly log: Logger,
-  ) {
-    this.addresses = { eventer: [...eventer.addresses] };
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+  constructor(parts: Parts) {
+    super();
+    this.#parts = parts;
+    this.addresses = { eventer: [...parts.eventer.addresses] };
     // closing on their own (a module failure, a failed background flush) stops the server
-    void engine.closed.then(() => {
-      if (this.#stopping === null) void this.#stop(engine.failure ?? new Error('the engine closed on its own'));
-    });
-    void inner.closed?.then(() => {
-      if (this.#stopping === null) void this.#stop(new Error('the backend closed on its own'));
-    });
+    this.lifecycle.adopt(parts.engine, (e) => e.failure ?? new Error('the engine closed on its own'));
+    if (isResource(parts.inner)) this.lifecycle.adopt(parts.inner, (b) => b.failure ?? new Error('the backend closed on its own'));
   }
 
-  close(): Promise<void> {
-    return this.#stop(undefined);
+  get engine(): Engine {
+    return this.#parts.engine;
   }
 
-  #stop(failure: Error | undefined): Promise<void> {
-    this.#stopping ??= this.#shutdown(failure);
-    return this.#stopping;
+  get dataPath(): string | null {
+    return this.#parts.dataPath;
   }
 
-  async #shutdown(failure: Error | undefined): Promise<void> {
-    if (failure) this.log.error('stopping after a failure', { error: failure });
-    else this.log.info('stopping');
+  protected override async teardown(failure: Error | undefined): Promise<void> {
+    const { log } = this.#parts;
+    if (failure) log.error('stopping after a failure', { error: failure });
+    else log.info('stopping');
     // Once the sockets are closed, a stop waiting on a module that holds no handle would leave the
     // process nothing to wait for: it would end mid-stop (exit 13 under a top-level await) instead
     // of finishing the stop or taking a second signal.
@@ -175,28 +171,39 @@ class Server implements RunningServer {
     }
   }
 
+  /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
+    const { eventer, engine, backend, reserving, lock, log } = this.#parts;
     const errors: Error[] = [];
-    const step = async (what: string, action: () => Promise<void>): Promise<void> => {
+    const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
+      let error: Error | undefined;
       try {
         await action();
-        this.log.debug(`${what} closed`);
+        // a part that closed on its own has already given the server its failure
+        if (part?.failure !== failure) error = part?.failure;
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
-        errors.push(error);
-        this.log.error(`closing the ${what} failed`, { error });
+        error = asError(err);
       }
+      if (error === undefined) {
+        log.debug(`${what} closed`);
+        return;
+      }
+      errors.push(error);
+      log.error(`closing the ${what} failed`, { error });
     };
-    await step('eventer server', () => this.eventer.close());
-    await step('engine', () => this.engine.close());
-    const engineFailure = failure ?? this.engine.failure;
-    await step('backend', () => this.backend.close()); // final flush
-    if (this.reserving !== null && engineFailure === undefined && errors.length === 0) {
-      await step('session reservation', () => this.reserving!.settle());
+    await step('eventer server', () => eventer.close(), eventer);
+    await step('engine', () => engine.close(), engine);
+    await step('backend', () => backend.close(), backend); // final flush
+    if (reserving !== null && failure === undefined && errors.length === 0) {
+      await step('session reservation', () => reserving.settle());
     }
-    await this.lock?.release();
-    const reason = engineFailure ?? errors[0];
-    this.log.info('stopped', { clean: reason === undefined });
-    this.#resolveClosed(reason === undefined ? { clean: true } : { clean: false, reason });
+    await lock?.close();
+    const reason = failure ?? errors[0];
+    log.info('stopped', { clean: reason === undefined });
+    if (failure === undefined && reason !== undefined) throw reason;
   }
+}
+
+function isResource(backend: Backend): backend is Backend & Resource {
+  return backend.closed !== undefined;
 }

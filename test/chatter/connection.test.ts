@@ -6,7 +6,8 @@ import { ConnectionClosedError, type ChatterMessage } from '../../src/chatter/co
 import { encodeFrame } from '../../src/chatter/framing.ts';
 import { formatAddress, parseAddress } from '../../src/chatter/address.ts';
 import { rawConnect, serverWithConnections } from './helpers.ts';
-import { hex, unhex } from '../sbs/vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
+import { HAT_EVENT_TYPES } from '../../src/sbs/hat-event-types.ts';
 
 const PING = '01178181010100818748617450696e67874d736750696e6780'; // V5, ping id 1
 const PONG = '01178181000101818748617450696e67874d7367506f6e6780'; // V5, reply to peer id 1
@@ -75,7 +76,7 @@ describe('ping and pong', () => {
 describe('messages and conversations', () => {
   it('numbers messages per direction and routes replies by conversation', async () => {
     const { address, next } = await setup({ pingTimeout: 0 });
-    const client = await connect(address, { pingTimeout: 0 });
+    const client = await connect(address, { pingTimeout: 0, sbsTypes: HAT_EVENT_TYPES });
     const server = await next();
     const atServer: ChatterMessage[] = [];
     const atClient: ChatterMessage[] = [];
@@ -153,6 +154,15 @@ describe('bad input closes only that connection, with a logged reason', () => {
     expect(seen).toEqual(['MsgSubscribe']);
     expect(otherConn.isOpen).toBe(true);
     other.socket.destroy();
+  });
+
+  it("a connection knows the SBS types its service gives it, by default only chatter's own", async () => {
+    const { address, next } = await setup({ sbsTypes: undefined });
+    const peer = await rawConnect(address);
+    const conn = await next();
+    peer.socket.write(unhex(SUBSCRIBE));
+    await conn.closed;
+    expect(conn.failure?.message).toMatch(/unknown SBS type HatEventer.MsgSubscribe/);
   });
 
   it('a truncated frame followed by EOF closes the connection and delivers nothing', async () => {

@@ -6,7 +6,7 @@ import { encodeFrame, FrameDecoder, FrameError } from '../../src/chatter/framing
 import { readHatMsg } from '../../src/sbs/hat-messages.ts';
 import { SbsReader } from '../../src/sbs/reader.ts';
 import { writeMsgRegisterReq } from '../../src/sbs/eventer-messages.ts';
-import { hex, sbsVectors, unhex } from '../sbs/vector-forms.ts';
+import { hex, sbsVectors, unhex } from '../helpers/vectors.ts';
 
 const frames = sbsVectors.chatter_frames;
 

@@ -4,6 +4,8 @@ import * as net from 'node:net';
 import { listen, type ChatterServer } from '../../src/chatter/transport.ts';
 import type { ChatterConnection, ConnectionOptions } from '../../src/chatter/connection.ts';
 import { parseAddress } from '../../src/chatter/address.ts';
+import { recordingLogger } from '../helpers/logger.ts';
+import { HAT_EVENT_TYPES } from '../../src/sbs/hat-event-types.ts';
 
 export interface RawPeer {
   socket: net.Socket;
@@ -44,7 +46,7 @@ export async function serverWithConnections(opts: ConnectionOptions = {}): Promi
   const server = await listen('tcp+sbs://127.0.0.1:0', (conn) => {
     pending.push(conn);
     wake?.();
-  }, { log: (m) => logs.push(m), ...opts });
+  }, { logger: recordingLogger(logs), sbsTypes: HAT_EVENT_TYPES, ...opts });
   return {
     server, logs, address: server.addresses[0]!,
     async next() {

@@ -6,7 +6,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { connectEventer } from '../../src/eventer/client.ts';
-import { defaultServerConf } from '../../src/server/default-conf.ts';
+import { defaultServerConf } from '../../src/config/default.ts';
 import { cleanup, spawnCli, tempDir } from './helpers.ts';
 
 afterEach(cleanup);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Lifecycle, type Resource } from '../../src/common/resource.ts';
+import { Lifecycle, ResourceBase, type Resource } from '../../src/common/resource.ts';
 
 describe('Lifecycle', () => {
   it('runs the teardown once, however often close and fail are called', async () => {
@@ -67,5 +67,30 @@ describe('Lifecycle', () => {
     const late = other.adopt(new Lifecycle());
     await late.closed;
     expect(late.isOpen).toBe(false);
+  });
+});
+
+describe('ResourceBase', () => {
+  class Part extends ResourceBase {
+    readonly torn: (string | undefined)[] = [];
+    breaks(reason: string): Promise<void> {
+      return this.lifecycle.fail(new Error(reason));
+    }
+    protected override teardown(failure: Error | undefined): void {
+      this.torn.push(failure?.message);
+    }
+  }
+
+  it('is a Resource through its lifecycle: the subclass tears down once, with why', async () => {
+    const clean = new Part();
+    expect(clean.isOpen).toBe(true);
+    await Promise.all([clean.close(), clean.close()]);
+    expect([clean.isOpen, clean.failure, clean.torn]).toEqual([false, undefined, [undefined]]);
+
+    const broken = new Part();
+    await broken.breaks('worn out');
+    await broken.close();
+    await broken.closed;
+    expect([broken.failure?.message, broken.torn]).toEqual(['worn out', ['worn out']]);
   });
 });

@@ -39,8 +39,8 @@ describe('module failures at creation', () => {
     });
 
     it(`an invalid module conf names the module and the failing path (workers: ${workers})`, async () => {
-      await createFails([{ module: 'threshold.ts', workers, threshold: 'high' }], /module 0 \(threshold\.ts\): invalid configuration: \/threshold must be number/);
-      await createFails([{ module: 'threshold.ts', workers }], /module 0 \(threshold\.ts\): invalid configuration: \(root\) must have required property 'threshold'/);
+      await createFails([{ module: 'threshold.ts', workers, threshold: 'high' }], /module 0 \(threshold\.ts\): invalid configuration: \/threshold: expected number/);
+      await createFails([{ module: 'threshold.ts', workers }], /module 0 \(threshold\.ts\): invalid configuration: \/: missing required property 'threshold'/);
     });
   }
 

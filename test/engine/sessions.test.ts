@@ -5,6 +5,7 @@ import type { Engine } from '../../src/engine/index.ts';
 import { compareTimestamps } from '../../src/common/timestamp.ts';
 import type { Event } from '../../src/common/types.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
+import { recordingLogger } from '../helpers/logger.ts';
 
 let engine: Engine | null = null;
 afterEach(async () => {
@@ -109,6 +110,20 @@ describe('engine sessions', () => {
     await engine.register(EVENTER, [jsonEvent(['a'], 1)]);
     order.push('caller');
     expect(order.slice(-2)).toEqual(['callback', 'caller']);
+  });
+
+  it('a callback that throws is logged and the others still get the session', async () => {
+    const lines: string[] = [];
+    engine = await createEngine({ server_id: 1, modules: [] }, await recordingBackend(), { logger: recordingLogger(lines) });
+    await settle(); // past STARTED
+    const seen: string[][] = [];
+    engine.onEvents(() => {
+      throw new Error('callback broke');
+    });
+    engine.onEvents((events) => seen.push(events.map((e) => e.type.join('/'))));
+    await engine.register(EVENTER, [jsonEvent(['a'], 1)]);
+    expect(seen).toEqual([['a']]);
+    expect(lines).toEqual(['warning: engine events callback failed: callback broke']);
   });
 
   it('an unsubscribed callback is not called again', async () => {

@@ -6,7 +6,7 @@ import { encodeFrame, type DataWriter } from '../../src/chatter/framing.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
 import { writeMsgSubscribe } from '../../src/sbs/eventer-messages.ts';
 import { rawConnect } from '../chatter/helpers.ts';
-import { hex, unhex } from '../sbs/vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
 import { closedAfterEach, payloadView, until } from './helpers.ts';
 
 const closed = closedAfterEach();

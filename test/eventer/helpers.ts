@@ -7,6 +7,7 @@ import { createEventerServer, type EventerServer, type EventerServerOptions } fr
 import { connectEventer, type EventerClient, type EventerClientOptions } from '../../src/eventer/client.ts';
 import type { Event, EventPayload } from '../../src/common/types.ts';
 import { jsonPayloadText } from '../../src/common/json-payload.ts';
+import { recordingLogger } from '../helpers/logger.ts';
 
 export interface Running {
   engine: Engine;
@@ -20,7 +21,7 @@ export async function startServer(opts: EventerServerOptions = {}, address = 'tc
   const backend = await createMemoryBackend();
   const engine = await createEngine({ server_id: 1, modules: [] }, backend);
   const logs: string[] = [];
-  const server = await createEventerServer(engine, address, { log: (m) => logs.push(m), ...opts });
+  const server = await createEventerServer(engine, address, { logger: recordingLogger(logs), ...opts });
   return {
     engine, server, logs, address: server.addresses[0]!,
     async close() {

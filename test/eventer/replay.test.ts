@@ -13,7 +13,7 @@ import { readMsgRegisterReq, readMsgRegisterRes } from '../../src/sbs/eventer-me
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
 import type { Event } from '../../src/common/types.ts';
 import { rawConnect, type RawPeer } from '../chatter/helpers.ts';
-import { eventForm, hex, unhex, VECTORS_DIR } from '../sbs/vector-forms.ts';
+import { eventForm, hex, unhex, VECTORS_DIR } from '../helpers/vectors.ts';
 import { payloadView, startServer, until, type Running } from './helpers.ts';
 
 interface Frame { direction: 'client->server' | 'server->client'; hex: string; decoded: { type: string; last: boolean; data: unknown } }

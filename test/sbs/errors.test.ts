@@ -5,7 +5,7 @@ import { SbsWriter } from '../../src/sbs/writer.ts';
 import { SbsError } from '../../src/sbs/errors.ts';
 import { decodeEvent } from '../../src/sbs/event-codec.ts';
 import { readMsgRegisterReq } from '../../src/sbs/eventer-messages.ts';
-import { hex, unhex } from './vector-forms.ts';
+import { hex, unhex } from '../helpers/vectors.ts';
 
 function kindOf(f: () => unknown): string {
   try {

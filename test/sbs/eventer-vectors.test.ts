@@ -19,7 +19,7 @@ import type { JsonValue } from '../../src/common/types.ts';
 import {
   eventForm, eventFrom, hex, payloadForm, payloadFrom, queryDataForm, queryDataFrom, registerEventForm,
   registerEventFrom, registerResForm, registerResFrom, sbsDataForm, sbsDataFrom, sbsVectors, unhex, type SbsCase,
-} from './vector-forms.ts';
+} from '../helpers/vectors.ts';
 
 interface Codec {
   write(w: SbsWriter, v: unknown): void;

@@ -4,7 +4,7 @@ import { decodeEvent, decodeRegisterEvent, encodeEvent, encodeRegisterEvent } fr
 import { decodeQueryData, encodeQueryData } from '../../src/sbs/query-codec.ts';
 import { defaultQueryData } from '../../src/common/query-data.ts';
 import type { Event, EventPayload, RegisterEvent } from '../../src/common/types.ts';
-import { hex, sbsVectors, unhex } from './vector-forms.ts';
+import { hex, sbsVectors, unhex } from '../helpers/vectors.ts';
 
 const payloads: (EventPayload | null)[] = [
   null,

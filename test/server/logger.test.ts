@@ -1,7 +1,8 @@
 // Log levels from Hat's logging section; JSON lines or text; errors keep their message.
 import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createLogger, type LogConf } from '../../src/server/logger.ts';
+import { createLogger } from '../../src/server/logger.ts';
+import type { LogConf } from '../../src/config/server-conf.ts';
 
 function capture(conf: LogConf, isTTY = false): { lines: string[]; log: ReturnType<typeof createLogger> } {
   const lines: string[] = [];

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 import { runServer, type RunningServer } from '../../src/server/run-server.ts';
-import type { ServerConf } from '../../src/server/conf-types.ts';
-import { defaultServerConf } from '../../src/server/default-conf.ts';
-import { DataLockedError, lockFileOf } from '../../src/server/data-lock.ts';
+import type { ServerConf } from '../../src/config/server-conf.ts';
+import { defaultServerConf } from '../../src/config/default.ts';
+import { DataLockedError, lockFileOf } from '../../src/backends/data-lock.ts';
 import { StartupError } from '../../src/server/startup-checks.ts';
 import { ModuleError } from '../../src/engine/errors.ts';
 import { silentLogger } from '../../src/server/logger.ts';
@@ -54,16 +54,16 @@ describe('runServer', () => {
     expect(event?.id.server).toBe(1);
     await client.close();
     await server.close();
-    expect(await server.closed).toEqual({ clean: true });
+    await server.closed;
+    expect(server.failure).toBeUndefined();
   });
 
   it('stops on its own, not clean, when a module fails', async () => {
     const server = await start(memoryConf([{ module: '../cli/fixtures/fails-on-boom.ts', workers: 0 }]), here);
     await expect(server.engine.register({ type: 'eventer', id: 1 }, [{ type: ['boom'], sourceTimestamp: null, payload: null }])).rejects.toThrow();
-    const stop = await server.closed;
-    expect(stop.clean).toBe(false);
-    expect(stop.reason).toBeInstanceOf(ModuleError);
-    expect(stop.reason?.message).toContain('fails-on-boom.ts');
+    await server.closed;
+    expect(server.failure).toBeInstanceOf(ModuleError);
+    expect(server.failure?.message).toContain('fails-on-boom.ts');
   });
 
   it('reports a port in use as a StartupError before touching the data', async () => {
@@ -88,7 +88,8 @@ describe('runServer', () => {
     expect(existsSync(lockFileOf(first.dataPath!))).toBe(false);
     const second = await start(conf, dir);
     await second.close();
-    expect((await second.closed).clean).toBe(true);
+    await second.closed;
+    expect(second.failure).toBeUndefined();
   });
 
   it('takes over the lock of a server that died without releasing it', async () => {

@@ -27,7 +27,7 @@ export const ARCHIVE_MAX_ENTRIES = 100_000;
 const MARKER_KEY = 'hat_event_ts';
 const MARKER = 'superseded latest-only events';
 
-export const ARCHIVE_IDENTITY: JsonValue = { order: 1, subscriptions: [], [MARKER_KEY]: MARKER };
+const ARCHIVE_IDENTITY: JsonValue = { order: 1, subscriptions: [], [MARKER_KEY]: MARKER };
 
 export function isArchiveIdentity(identity: JsonValue): boolean {
   return identity !== null && typeof identity === 'object' && !Array.isArray(identity) && identity[MARKER_KEY] === MARKER;

@@ -3,35 +3,36 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend } from '../backend.ts';
-import { assertLmdbConf, type LmdbBackendConf } from './conf.ts';
+import type { Backend, BackendDeps, BackendModule } from '../backend.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
+import { ResourceBase } from '../../common/resource.ts';
+import { assertLmdbConf, confSchema, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
 import { applyLimits } from './limits.ts';
 import { runLmdbQuery } from './query.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
 
-export interface LmdbBackendOptions {
+export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
   cleanup?: boolean;
 }
 
-export class LmdbBackend implements Backend {
+/** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
+export class LmdbBackend extends ResourceBase implements Backend {
   readonly store: LmdbStore;
-  /** resolves when the backend has closed, by `close()` or after a failed background flush */
-  readonly closed: Promise<void>;
   readonly #periodMs: number;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
+  readonly #logger: Logger;
   #lock: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
-  #closing: Promise<void> | null = null;
   #envClosed = false;
-  #resolveClosed!: () => void;
 
   constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
+    super();
     this.store = store;
+    this.#logger = options.logger ?? silentLogger();
     this.#periodMs = conf.flush_period * 1000;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
     // configured partition has one.
@@ -74,7 +75,7 @@ export class LmdbBackend implements Backend {
           try {
             cb(session);
           } catch (err) {
-            process.emitWarning(`lmdb backend flushed callback threw: ${String(err)}`);
+            this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
           }
         }
       }
@@ -94,19 +95,15 @@ export class LmdbBackend implements Backend {
     return () => this.#flushedCbs.delete(cb);
   }
 
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      for (const timer of this.#timers) clearTimeout(timer);
-      try {
-        await this.flush();
-      } finally {
-        await this.#lock.catch(() => undefined);
-        this.#envClosed = true;
-        await this.store.env.close();
-        this.#resolveClosed();
-      }
-    })();
-    return this.#closing;
+  protected override async teardown(): Promise<void> {
+    for (const timer of this.#timers) clearTimeout(timer);
+    try {
+      await this.flush();
+    } finally {
+      await this.#lock.catch(() => undefined);
+      this.#envClosed = true;
+      await this.store.env.close();
+    }
   }
 
   /** Flush and cleanup never overlap: both read committed refs ahead of their batched writes. */
@@ -124,7 +121,7 @@ export class LmdbBackend implements Backend {
     const tick = (): void => {
       task().then(
         () => {
-          if (this.#closing === null) this.#timers[index] = setTimeout(tick, ms).unref();
+          if (this.isOpen) this.#timers[index] = setTimeout(tick, ms).unref();
         },
         (err) => this.#backgroundFailure(err),
       );
@@ -133,19 +130,26 @@ export class LmdbBackend implements Backend {
   }
 
   #backgroundFailure(err: unknown): void {
-    if (this.#closing !== null) return;
-    process.emitWarning(`lmdb backend closes after a background failure: ${String(err)}`);
-    this.close().catch(() => undefined);
+    if (!this.isOpen) return;
+    this.#logger.warning(`lmdb backend closes after a background failure: ${String(err)}`);
+    void this.lifecycle.fail(err);
   }
 
   #assertOpen(what: string): void {
-    if (this.#closing !== null) throw new Error(`lmdb backend is closed (${what})`);
+    if (!this.isOpen) throw new Error(`lmdb backend is closed (${what})`);
   }
 }
 
-export async function createLmdbBackend(conf: LmdbBackendConf): Promise<Backend> {
-  return openLmdbBackend(conf);
+export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps = {}): Promise<Backend> {
+  return openLmdbBackend(conf, deps);
 }
+
+/** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
+export const lmdbBackendModule: BackendModule = {
+  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  confSchema,
+  dataPathKey: 'db_path',
+};
 
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {

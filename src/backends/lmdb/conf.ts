@@ -1,7 +1,7 @@
 // The LMDB backend configuration (Hat's `hat-event://backends/lmdb.yaml#`, snake_case keys)
 // and its JSON schema. Extra top-level keys (the server passes e.g. `server_id`) are allowed.
-import { Ajv } from 'ajv';
 import type { EventType, JsonValue } from '../../common/types.ts';
+import { formatProblems, validateWithSchema } from '../../common/schema.ts';
 
 export type JsonPath = string | number | JsonPath[];
 
@@ -108,14 +108,8 @@ export const confSchema = {
   },
 } as const;
 
-let validate: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
-
 /** Throws a readable error unless `conf` satisfies `confSchema`. */
 export function assertLmdbConf(conf: unknown): asserts conf is LmdbBackendConf {
-  validate ??= new Ajv({ allErrors: true, strict: false }).compile(confSchema);
-  if (!validate(conf)) {
-    const errors = (validate.errors as { instancePath: string; message?: string }[] | undefined) ?? [];
-    const text = errors.map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`).join('; ');
-    throw new TypeError(`invalid lmdb backend configuration: ${text}`);
-  }
+  const problems = validateWithSchema(confSchema, conf);
+  if (problems.length > 0) throw new TypeError(`invalid lmdb backend configuration: ${formatProblems(problems)}`);
 }

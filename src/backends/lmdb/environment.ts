@@ -20,9 +20,9 @@ export const DbType = {
 export type DbName = keyof typeof DbType;
 
 /** Our own sub-dbs beside Hat's seven (Hat opens only its own by name and never sees these). */
-export const EXTRA_DB_NAMES = ['HAT_EVENT_TS_TYPE_INDEX'] as const;
+const EXTRA_DB_NAMES = ['HAT_EVENT_TS_TYPE_INDEX'] as const;
 
-export type ExtraDbName = (typeof EXTRA_DB_NAMES)[number];
+type ExtraDbName = (typeof EXTRA_DB_NAMES)[number];
 
 export type AnyDbName = DbName | ExtraDbName;
 

@@ -179,7 +179,7 @@ function supersededEvents(
 }
 
 /** Sorted by id, one list per run of equal (server, session) ([Q]: Hat split on session only). */
-export function splitPerSession(events: Event[]): Event[][] {
+function splitPerSession(events: Event[]): Event[][] {
   let inOrder = true;
   for (let i = 1; i < events.length && inOrder; i++) inOrder = compareEventIds(events[i - 1]!.id, events[i]!.id) < 0;
   const sorted = inOrder ? events : [...events].sort((a, b) => compareEventIds(a.id, b.id));

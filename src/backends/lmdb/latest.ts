@@ -14,14 +14,14 @@ import { pythonJsonText } from '../../common/json-payload.ts';
 import { typeInfo } from './type-info.ts';
 
 /** The last event of a type registered in the window (one object per type and window). */
-export interface LatestSlot {
+interface LatestSlot {
   event: Event;
   value: Uint8Array;
   /** its acceptance number (store.ts) */
   seq: number;
 }
 
-export interface LatestPending {
+interface LatestPending {
   /** type_ref -> the last event of that type registered in the window */
   data: Map<number, LatestSlot>;
   types: [number, EventType][];

@@ -10,7 +10,7 @@ import type { OrderedPartition } from './ordered.ts';
 import { orderedRef, RefChanges } from './refs.ts';
 import { indexDeleteOp, indexMetaOp } from './type-index.ts';
 
-export const REMOVALS_PER_TXN = 100;
+const REMOVALS_PER_TXN = 100;
 
 /** Runs limit passes until no partition removed a full batch. Caller serialises with flush. */
 export async function applyLimits(env: Environment, partitions: OrderedPartition[], now: Timestamp): Promise<void> {
@@ -27,7 +27,7 @@ export async function applyLimits(env: Environment, partitions: OrderedPartition
 }
 
 /** One write transaction for one partition; returns the number of entries removed. */
-export async function applyLimitPass(env: Environment, partition: OrderedPartition, now: Timestamp): Promise<number> {
+async function applyLimitPass(env: Environment, partition: OrderedPartition, now: Timestamp): Promise<number> {
   const limit = partition.limit;
   if (limit === null) return 0;
   const minEntries = limit.min_entries ?? 0;

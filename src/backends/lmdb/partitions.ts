@@ -12,20 +12,20 @@ import { OrderedPartition } from './ordered.ts';
 import { isArchiveIdentity, SupersededArchive } from './archive.ts';
 import { lastOrderedKey } from './type-index.ts';
 
-export interface PartitionIdentity {
+interface PartitionIdentity {
   order: 1 | 2;
   subscriptions: string[][];
   [key: string]: JsonValue;
 }
 
-export function partitionIdentity(conf: OrderedConf): { identity: PartitionIdentity; subscription: Subscription } {
+function partitionIdentity(conf: OrderedConf): { identity: PartitionIdentity; subscription: Subscription } {
   const subscription = new Subscription(conf.subscriptions);
   const subscriptions = subscription.getQueryTypes().map((t) => [...t]).sort(compareEventTypes);
   return { identity: { order: conf.order_by === 'TIMESTAMP' ? 1 : 2, subscriptions }, subscription };
 }
 
 /** Python's list order: element-wise by code point, a prefix first. */
-export function compareEventTypes(a: EventType, b: EventType): number {
+function compareEventTypes(a: EventType, b: EventType): number {
   for (let i = 0; i < Math.min(a.length, b.length); i++) {
     const x = [...a[i]!];
     const y = [...b[i]!];
@@ -38,7 +38,7 @@ export function compareEventTypes(a: EventType, b: EventType): number {
   return a.length - b.length;
 }
 
-export interface OpenedPartitions {
+interface OpenedPartitions {
   partitions: OrderedPartition[];
   archive: SupersededArchive;
   /** ORDERED_PARTITION rows to write for new partitions */

@@ -7,6 +7,7 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { DB_NAMES, openRoot, openSubDb, type BinaryDb, type DbName } from './environment.ts';
 import { describeError } from '../../common/describe-error.ts';
+import { ResourceBase } from '../../common/resource.ts';
 
 /** The file is missing, is not an LMDB file, or is an LMDB file without Hat's sub-databases. */
 export class NotAnEventDatabaseError extends Error {
@@ -21,7 +22,8 @@ export interface Row {
   value: Buffer;
 }
 
-export class ReadOnlyEnvironment {
+/** A Resource: `close()` ends the snapshot and closes the file. */
+export class ReadOnlyEnvironment extends ResourceBase {
   readonly path: string;
   readonly dbs: Readonly<Record<DbName, BinaryDb>>;
   /** our type index (type-index.ts); null in a file only Hat has written */
@@ -30,6 +32,7 @@ export class ReadOnlyEnvironment {
   readonly #txn: Transaction;
 
   private constructor(path: string, root: RootDatabase<Buffer, Buffer>, dbs: Record<DbName, BinaryDb>, typeIndex: BinaryDb | null) {
+    super();
     this.path = path;
     this.#root = root;
     this.dbs = dbs;
@@ -100,7 +103,7 @@ export class ReadOnlyEnvironment {
     return (db.getStats() as { entryCount?: number }).entryCount ?? 0;
   }
 
-  close(): Promise<void> {
+  protected override teardown(): Promise<void> {
     this.#txn.done();
     return this.#root.close();
   }

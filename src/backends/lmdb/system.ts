@@ -4,7 +4,7 @@ import type { EventId, Timestamp } from '../../common/types.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { readSystemValue, readU64, systemValue, u64Bytes } from './keys.ts';
 
-export interface SystemEntry {
+interface SystemEntry {
   id: EventId;
   /** null: nothing registered yet (Hat's (−2^63, 0) sentinel) */
   timestamp: Timestamp | null;

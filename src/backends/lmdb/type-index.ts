@@ -40,7 +40,7 @@ export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): 
   return key;
 }
 
-export function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
+function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
   return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: indexKey(orderedKey, typeHash(type)), value: EMPTY };
 }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
 import { c0, collect, E, ids, json, openBackend, reopen, ts } from './helpers.ts';
+import { recordingLogger } from '../../helpers/logger.ts';
 
 const ID = (server: number, session: number, instance: number) => ({ server, session, instance });
 
@@ -191,6 +192,21 @@ describe('LMDB backend acceptance (spec 6)', () => {
     await backend.register(events);
     expect(calls).toEqual([]);
     expect(ids(await next)).toEqual(ids(events));
+  });
+
+  it('a flushed callback that throws is logged; the others still get the session', async () => {
+    const lines: string[] = [];
+    const backend = await openBackend(c0(), { cleanup: false, logger: recordingLogger(lines) });
+    const calls: Event[][] = [];
+    backend.onFlushed(() => {
+      throw new Error('callback broke');
+    });
+    backend.onFlushed((events) => calls.push(events));
+    const events = [E('a', { session: 1, instance: 1 })];
+    await backend.register(events);
+    await backend.flush();
+    expect(calls.map(ids)).toEqual([ids(events)]);
+    expect(lines).toEqual(['warning: lmdb backend flushed callback threw: Error: callback broke']);
   });
 
   it('44: one callback per session, in session order', async () => {

@@ -6,7 +6,7 @@ import { ARCHIVE_MAX_ENTRIES } from '../../../src/backends/lmdb/archive.ts';
 import { decodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event } from '../../../src/common/types.ts';
 import { c0, collect, E, ids, openBackend, reopen, ts } from './helpers.ts';
-import { runHatLmdb } from './python-lmdb.ts';
+import { runHatLmdb } from './python-helpers.ts';
 
 const FROM_START = { server: 1, session: 0, instance: 0 };
 

@@ -12,7 +12,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Runs the child until it reported `sessions` durable sessions, then SIGKILLs it. */
 function runAndKill(dbPath: string, mode: 'ack' | 'flushed', sessions: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'durability-child.ts'), dbPath, mode], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'durability-child.ts'), dbPath, mode], {
       cwd: path.resolve(here, '../../..'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

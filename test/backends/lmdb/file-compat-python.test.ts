@@ -9,7 +9,7 @@ import { isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-
 import { decodeEvent, encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from './helpers.ts';
-import { holdHatWriteTransaction, runHatLmdb } from './python-lmdb.ts';
+import { holdHatWriteTransaction, runHatLmdb } from './python-helpers.ts';
 import { cleanup, jsonLines, runCli } from '../../cli/helpers.ts';
 import { timestampToIsoString } from '../../../src/common/timestamp.ts';
 

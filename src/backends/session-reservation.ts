@@ -1,0 +1,186 @@
+// Event ids must never be reused, even after a crash. The LMDB backend only remembers the last
+// *flushed* id, but the engine hands out ids (register responses, notifications) up to a flush
+// period earlier. So the server reserves blocks of session and instance numbers in a small
+// sidecar file (`<db_path>-reservation.json`) and makes that reservation durable *before* any
+// event with an id inside a new block reaches the backend, and hence before any client can see
+// it. After a crash the engine starts above the reservation; after a clean stop the file holds
+// the exact last id, so numbering continues without a gap.
+import { open, readFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import type { Backend } from './backend.ts';
+import type { Event, EventId, QueryData } from '../common/types.ts';
+import { describeError } from '../common/describe-error.ts';
+
+/** Sessions reserved ahead; one fsync'd write per this many register requests. */
+export const SESSION_BLOCK = 10_000;
+/** Instances reserved ahead; one fsync'd write per this many events. */
+export const INSTANCE_BLOCK = 1_000_000;
+
+interface Reserved { session: number; instance: number }
+
+export function reservationFileOf(dbPath: string): string {
+  return `${dbPath}-reservation.json`;
+}
+
+/** The reservation stored for `serverId`, or null when there is none. */
+export async function readReservation(file: string, serverId: number): Promise<Reserved | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  const parsed = JSON.parse(text) as { servers?: Record<string, Reserved> };
+  const entry = parsed.servers?.[String(serverId)];
+  if (!entry || !Number.isSafeInteger(entry.session) || !Number.isSafeInteger(entry.instance))
+    return null;
+  return { session: entry.session, instance: entry.instance };
+}
+
+/** Atomic and durable: write a temporary file, fsync, rename over, fsync the folder. */
+async function writeReservation(file: string, serverId: number, reserved: Reserved): Promise<void> {
+  let servers: Record<string, Reserved> = {};
+  try {
+    servers = (JSON.parse(await readFile(file, 'utf8')) as { servers?: Record<string, Reserved> }).servers ?? {};
+  } catch {
+    // absent or unreadable: start afresh (only this server's entry matters to us)
+  }
+  servers[String(serverId)] = reserved;
+  const tmp = `${file}.tmp`;
+  const handle = await open(tmp, 'w');
+  try {
+    await handle.writeFile(`${JSON.stringify({ version: 1, servers })}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(tmp, file);
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * The backend as the engine sees it: `getLastEventId` starts above the reservation, and
+ * `register` waits for the reservation to cover its ids before passing them on.
+ */
+export class ReservingBackend implements Backend {
+  /** what the file durably covers */
+  #persisted: Reserved;
+  /** the highest session and instance passed to register (or started from) */
+  #highest: Reserved;
+  #writing: Promise<void> | null = null;
+  #writeError: Error | null = null;
+
+  private constructor(
+    readonly inner: Backend,
+    readonly file: string,
+    readonly serverId: number,
+    start: Reserved,
+  ) {
+    this.#persisted = { ...start };
+    this.#highest = { ...start };
+  }
+
+  static async open(inner: Backend, file: string, serverId: number): Promise<ReservingBackend> {
+    const last = await inner.getLastEventId(serverId);
+    const reserved = await readReservation(file, serverId);
+    const start = {
+      session: Math.max(last.session, reserved?.session ?? 0),
+      instance: Math.max(last.instance, reserved?.instance ?? 0),
+    };
+    return new ReservingBackend(inner, file, serverId, start);
+  }
+
+  async getLastEventId(serverId: number): Promise<EventId> {
+    const last = await this.inner.getLastEventId(serverId);
+    if (serverId !== this.serverId) return last;
+    // componentwise: above every id handed out before a crash in (session, instance) order
+    return {
+      server: serverId,
+      session: Math.max(last.session, this.#highest.session),
+      instance: Math.max(last.instance, this.#highest.instance),
+    };
+  }
+
+  async register(events: Event[]): Promise<(Event | null)[]> {
+    for (const e of events) {
+      if (e.id.server !== this.serverId) continue;
+      if (e.id.session > this.#highest.session) this.#highest.session = e.id.session;
+      if (e.id.instance > this.#highest.instance) this.#highest.instance = e.id.instance;
+    }
+    if (this.#writeError) throw this.#writeError;
+    // a write in progress may have started before these ids: wait until one covers them
+    while (!this.#covers(this.#persisted)) await this.#extend();
+    const p = this.#persisted;
+    if (this.#highest.session > p.session - SESSION_BLOCK / 2 || this.#highest.instance > p.instance - INSTANCE_BLOCK / 2)
+      void this.#extend().catch(() => undefined); // ahead of need, so the hot path rarely waits
+    return this.inner.register(events);
+  }
+
+  /** After a clean stop (everything flushed): store the exact last id, so no gap follows. */
+  async settle(): Promise<void> {
+    await this.#writing?.catch(() => undefined);
+    await writeReservation(this.file, this.serverId, { ...this.#highest });
+  }
+
+  query(data: QueryData): Promise<Event[]> {
+    return this.inner.query(data);
+  }
+
+  queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
+    return this.inner.queryFlushed(eventId);
+  }
+
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  onFlushed(cb: (events: Event[]) => void): () => void {
+    return this.inner.onFlushed(cb);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  get closed(): Promise<void> | undefined {
+    return this.inner.closed;
+  }
+
+  get failure(): Error | undefined {
+    return this.inner.failure;
+  }
+
+  get isOpen(): boolean | undefined {
+    return this.inner.isOpen;
+  }
+
+  #covers(reserved: Reserved): boolean {
+    return this.#highest.session <= reserved.session && this.#highest.instance <= reserved.instance;
+  }
+
+  /** One write at a time; each covers the highest ids seen when it starts, plus a block. */
+  #extend(): Promise<void> {
+    this.#writing ??= (async () => {
+      const target = {
+        session: this.#highest.session + SESSION_BLOCK,
+        instance: this.#highest.instance + INSTANCE_BLOCK,
+      };
+      try {
+        await writeReservation(this.file, this.serverId, target);
+        this.#persisted = target;
+      } catch (err) {
+        this.#writeError = new Error(`cannot persist the session reservation ${this.file}: ${describeError(err)}`, { cause: err });
+        throw this.#writeError;
+      } finally {
+        this.#writing = null;
+      }
+    })();
+    return this.#writing;
+  }
+}

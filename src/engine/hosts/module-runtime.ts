@@ -1,0 +1,59 @@
+// Runs one module instance: session hooks and `process` over a round's events. The same code serves
+// the main thread (workers: 0), a module's own worker thread and pooled threads, so every placement
+// behaves identically.
+import type { Event, EventType, RegisterEvent, Source } from '../../common/types.ts';
+import { Subscription } from '../../common/subscription.ts';
+import type { Module } from '../types.ts';
+
+export function toSubscription(subscription: Module['subscription']): Subscription {
+  return subscription instanceof Subscription ? subscription : new Subscription(subscription as readonly EventType[]);
+}
+
+export function checkModule(module: unknown): asserts module is Module {
+  if (typeof module !== 'object' || module === null) throw new Error('create did not return a module object');
+  const m = module as Partial<Module>;
+  if (typeof m.process !== 'function') throw new Error('module has no process function');
+  if (m.subscription === undefined || m.subscription === null) throw new Error('module has no subscription');
+  toSubscription(m.subscription);
+}
+
+export function hasSessionHooks(module: Module): boolean {
+  return typeof module.onSessionStart === 'function' || typeof module.onSessionStop === 'function';
+}
+
+/**
+ * Wraps a module with Hat's session protocol. The session start is implied by the first round or
+ * stop of a session, so a module's onSessionStart costs no message of its own.
+ */
+export class ModuleRuntime {
+  #session = 0;
+
+  constructor(readonly module: Module) {}
+
+  async round(sessionId: number, sources: readonly Source[], events: readonly Event[]): Promise<RegisterEvent[]> {
+    await this.#ensureStarted(sessionId);
+    const outputs: RegisterEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const produced = this.module.process(sources[i] as Source, events[i] as Event);
+      if (Symbol.iterator in produced) {
+        // Synchronous iterables (arrays, generators) cost no await per event.
+        for (const out of produced as Iterable<RegisterEvent>) outputs.push(out);
+      } else {
+        for await (const out of produced) outputs.push(out);
+      }
+    }
+    return outputs;
+  }
+
+  async stop(sessionId: number): Promise<void> {
+    await this.#ensureStarted(sessionId);
+    this.#session = 0;
+    await this.module.onSessionStop?.(sessionId);
+  }
+
+  async #ensureStarted(sessionId: number): Promise<void> {
+    if (this.#session === sessionId) return;
+    this.#session = sessionId;
+    await this.module.onSessionStart?.(sessionId);
+  }
+}

@@ -1,0 +1,85 @@
+// The thread-crossing batch form must carry every event exactly, including JSON payload text.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decodeRegisterEvents, decodeRound, encodeRegisterEvents, encodeRound } from '../../../src/engine/threads/event-batch-codec.ts';
+import { jsonPayloadFromText } from '../../../src/common/json-payload.ts';
+import type { Event, EventPayload, Source } from '../../../src/common/types.ts';
+
+const timestamp = fc.record({ s: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), us: fc.integer({ min: 0, max: 999999 }) });
+const payload: fc.Arbitrary<EventPayload | null> = fc.oneof(
+  fc.constant(null),
+  fc.uint8Array({ maxLength: 50 }).map((data) => ({ type: 'binary' as const, data })),
+  fc.jsonValue().map((data) => ({ type: 'json' as const, data: JSON.parse(JSON.stringify(data)) })),
+  fc.record({ module: fc.option(fc.string(), { nil: null }), type: fc.string(), data: fc.uint8Array({ maxLength: 20 }) }).map((data) => ({
+    type: 'sbs' as const,
+    data,
+  })),
+);
+const event: fc.Arbitrary<Event> = fc.record({
+  id: fc.record({ server: fc.nat(), session: fc.maxSafeNat(), instance: fc.maxSafeNat() }),
+  type: fc.array(fc.string({ unit: 'binary' }), { maxLength: 6 }),
+  timestamp,
+  sourceTimestamp: fc.option(timestamp, { nil: null }),
+  payload,
+});
+const source: fc.Arbitrary<Source> = fc.record({
+  type: fc.constantFrom('syncer' as const, 'eventer' as const, 'module' as const, 'engine' as const),
+  id: fc.nat(),
+});
+
+describe('event batch codec', () => {
+  it('round-trips random events with their sources', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(event, source), { maxLength: 40 }), (pairs) => {
+        const events = pairs.map(([e]) => e);
+        const sources = pairs.map(([, s]) => s);
+        const decoded = decodeRound(encodeRound(events, sources));
+        expect(decoded.events).toEqual(events);
+        expect(decoded.sources).toEqual(sources);
+      }),
+    );
+  });
+
+  it('round-trips register events (no ids)', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 20 }), (events) => {
+        const registerEvents = events.map(({ type, sourceTimestamp, payload }) => ({ type, sourceTimestamp, payload }));
+        expect(decodeRegisterEvents(encodeRegisterEvents(registerEvents))).toEqual(registerEvents);
+      }),
+    );
+  });
+
+  it('keeps the exact text of a JSON payload that has one', () => {
+    const text = '{"a": 1.0, "big": 123456789012345678901234567890}';
+    const [decoded] = decodeRegisterEvents(
+      encodeRegisterEvents([{ type: ['t'], sourceTimestamp: null, payload: jsonPayloadFromText(text) }]),
+    );
+    expect(decoded?.payload?.type).toBe('json');
+    expect((decoded?.payload as { text?: string }).text).toBe(text);
+  });
+
+  it('JSON numbers cross as numbers, exactly as on the main thread', () => {
+    const values = [0, -0, 1.5, -273.15, 2 ** 53 - 1, 1e-300, Number.MAX_VALUE];
+    const decoded = decodeRegisterEvents(
+      encodeRegisterEvents(values.map((data) => ({ type: ['m'], sourceTimestamp: null, payload: { type: 'json' as const, data } }))),
+    );
+    expect(decoded.map((e) => (e.payload?.type === 'json' ? e.payload.data : undefined))).toEqual(values);
+    expect(Object.is((decoded[1]?.payload as { data: number }).data, -0)).toBe(true);
+  });
+
+  it('copies only the viewed bytes of a payload that is a view into a larger buffer', () => {
+    const big = new Uint8Array(8192).fill(7);
+    const view = big.subarray(100, 103);
+    const bytes = encodeRegisterEvents([{ type: ['t'], sourceTimestamp: null, payload: { type: 'binary', data: view } }]);
+    expect(bytes.byteLength).toBeLessThan(100);
+    const [decoded] = decodeRegisterEvents(bytes);
+    expect(decoded?.payload).toEqual({ type: 'binary', data: new Uint8Array([7, 7, 7]) });
+  });
+
+  it('refuses corrupt input', () => {
+    const bytes = encodeRegisterEvents([{ type: ['t'], sourceTimestamp: null, payload: null }]);
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(() => decodeRegisterEvents(longer)).toThrow(/trailing bytes/);
+  });
+});
