@@ -6,7 +6,7 @@ import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
 import { prepareServerConf } from '../config/prepare.ts';
 import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 import { createLogger } from '../server/logger.ts';
-import { startServer } from '../server/run-server.ts';
+import { startServer, type RunningServer } from '../server/run-server.ts';
 import { packageVersion } from './version.ts';
 import { defaultIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
 import { parseCommand, UsageError, type Command, type Tool } from './args.ts';
@@ -76,20 +76,16 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   }
 
   const logger = createLogger(prepared.conf.log, { stream: io.stderr });
-  let server;
-  try {
-    server = await startServer(prepared, logger);
-  } catch (err) {
-    io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
-    return EXIT_FAILURE;
-  }
   const log = logger.child('cli');
+  // Handlers first: a signal during the start (or just after its last line) must not kill the
+  // process mid-way; the server stops as soon as it has started.
+  let server: RunningServer | null = null;
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
     if (signals === 1) {
-      log.info('signal received, stopping', { signal });
-      void server.close();
+      log.info(server === null ? 'signal received during the start, stopping once started' : 'signal received, stopping', { signal });
+      void server?.close();
     } else {
       log.warning('second signal, exiting without a clean stop', { signal });
       io.exit(EXIT_FAILURE);
@@ -98,6 +94,13 @@ async function runServerCommand(confFile: string | null, io: CliIo): Promise<num
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    try {
+      server = await startServer(prepared, logger);
+    } catch (err) {
+      io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
+      return EXIT_FAILURE;
+    }
+    if (signals > 0) void server.close();
     await server.closed;
     return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
   } finally {

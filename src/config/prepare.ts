@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
+import { parseHttpAddress } from '../metrics/http-server.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -50,6 +51,14 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
         problems.push({ path: '/eventer_server/pem_file', message: 'expected a PEM file for an ssl+sbs address' });
     } catch (err) {
       problems.push({ path: '/eventer_server/address', message: `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})` });
+    }
+  }
+  const metricsAddress = conf.metrics_server?.address;
+  if (typeof metricsAddress === 'string') {
+    try {
+      parseHttpAddress(metricsAddress);
+    } catch (err) {
+      problems.push({ path: '/metrics_server/address', message: describeError(err) });
     }
   }
   if (typeof conf.eventer_server?.pem_file === 'string') conf.eventer_server.pem_file = path.resolve(baseDir, conf.eventer_server.pem_file);

@@ -16,6 +16,13 @@ export interface BackendConf {
   [key: string]: unknown;
 }
 
+export interface MetricsServerConf {
+  /** http://host:port */
+  address: string;
+  /** seconds an event may wait for its flush before /healthz answers 503 (the schema's default: 30) */
+  max_flush_delay?: number;
+}
+
 export interface ServerConf {
   type?: 'event';
   version?: string;
@@ -23,6 +30,8 @@ export interface ServerConf {
   backend: BackendConf;
   engine: EngineConf;
   eventer_server: { address: string; pem_file?: string };
+  /** off when absent */
+  metrics_server?: MetricsServerConf;
   syncer_server?: { address: string; token?: string | null; subscriptions?: string[][] };
   syncer_token?: string;
   synced_restart_engine?: boolean;

@@ -11,11 +11,14 @@ import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import { noMetrics, type Metrics } from '../common/metrics.ts';
 
 /** Transport options but the SBS types: the eventer speaks hat-event's repository. */
 export interface EventerServerOptions extends Omit<TransportOptions, 'sbsTypes'> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
+  /** Where connections, notifications and slow readers dropped are counted. Default: nowhere. */
+  metrics?: Metrics;
 }
 
 /** A Resource: closing it closes the listener and every connection (DISCONNECTED registered first). */
@@ -27,7 +30,7 @@ export interface EventerServer extends Resource {
 
 export async function createEventerServer(engine: EventerEngine, address: string, opts: EventerServerOptions = {}): Promise<EventerServer> {
   const logger = opts.logger ?? silentLogger();
-  const server = new Server(engine, logger, opts.maxPendingRequests ?? 64);
+  const server = new Server(engine, logger, opts.maxPendingRequests ?? 64, opts.metrics ?? noMetrics());
   await server.listen(address, { ...opts, logger, sbsTypes: HAT_EVENT_TYPES });
   return server;
 }
@@ -43,15 +46,27 @@ class Server extends ResourceBase implements EventerServer {
   #listener: ChatterServer | null = null;
   #lastClientId = 0;
 
-  constructor(engine: EventerEngine, logger: Logger, maxPending: number) {
+  constructor(engine: EventerEngine, logger: Logger, maxPending: number, metrics: Metrics) {
     super();
     this.#engine = engine;
     this.#logger = logger;
     this.#maxPending = maxPending;
+    metrics.gauge('hat_event_eventer_connections', 'Open eventer client connections', () => this.connectionCount);
+    const notifications = metrics.counter('hat_event_eventer_notifications_total', 'Notify messages sent to subscribed clients (one per session and client)');
+    const dropped = metrics.counter(
+      'hat_event_eventer_slow_readers_dropped_total',
+      'Clients disconnected because the notifications they did not read passed the send queue limit (those notifications are dropped with them)',
+    );
     this.#unsubscribe = engine.onEvents((events: Event[]) => {
       let encoded: Uint8Array | null = null;
       const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
-      for (const c of this.#notified) c.notify(events, all);
+      let sent = 0;
+      for (const c of this.#notified) {
+        const outcome = c.notify(events, all);
+        if (outcome === 'sent') sent++;
+        else if (outcome === 'dropped') dropped.inc();
+      }
+      if (sent > 0) notifications.inc(sent);
     });
   }
 

@@ -14,6 +14,10 @@ import { ReservingBackend, reservationFileOf } from '../backends/session-reserva
 import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
+import type { Metrics } from '../common/metrics.ts';
+import { MetricsRegistry } from '../metrics/registry.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
+import { serverHealth } from './health.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -29,7 +33,8 @@ export interface RunServerOptions {
  * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
  */
 export interface RunningServer extends Resource {
-  readonly addresses: { eventer: string[] };
+  /** metrics: the metrics server's http://host:port, null when `metrics_server` is not configured */
+  readonly addresses: { eventer: string[]; metrics: string | null };
   /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
   readonly engine: Engine;
@@ -50,6 +55,9 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   const { dataPathKey } = prepared.backend;
   const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
+  // Only a configured metrics server gets figures: without one, every part counts into nothing.
+  const registry = conf.metrics_server !== undefined ? new MetricsRegistry() : null;
+  const metrics: Metrics | undefined = registry ?? undefined;
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
@@ -60,22 +68,35 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
       lock = await acquireDataLock(dataPath);
       undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dataPath, logger.child('backend'));
+    const inner = await openBackend(prepared, dataPath, logger.child('backend'), metrics);
     undo.push(() => inner.close());
     const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await startEngine(conf.engine.server_id, prepared.modules, backend, { logger: logger.child('engine') });
+    const engine = await startEngine(conf.engine.server_id, prepared.modules, backend, { logger: logger.child('engine'), metrics });
     undo.push(() => engine.close());
     const eventer = await createEventerServer(engine, conf.eventer_server.address, {
       logger: logger.child('eventer'),
       pemFile: conf.eventer_server.pem_file,
+      metrics,
     }).catch((err: NodeJS.ErrnoException) => {
       throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
     });
+    undo.push(() => eventer.close());
+    let metricsServer: MetricsServer | null = null;
+    if (registry !== null && conf.metrics_server !== undefined) {
+      const { address, max_flush_delay: maxFlushDelay = 30 } = conf.metrics_server;
+      metricsServer = await startMetricsServer(address, {
+        registry,
+        health: () => serverHealth({ engine, backend: inner, maxFlushDelay }),
+        logger: logger.child('metrics'),
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
+      });
+    }
 
-    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath, log });
+    const server = new Server({ engine, eventer, backend, inner, reserving, lock, metricsServer, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
@@ -84,6 +105,7 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     });
     // Listening is the last line of a start: whoever waits for it has seen the rest.
     if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
+    if (metricsServer !== null) log.info('metrics server listening', { address: metricsServer.address });
     for (const address of eventer.addresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
@@ -92,9 +114,9 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   }
 }
 
-async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger, metrics: Metrics | undefined): Promise<Backend> {
   try {
-    return await prepared.backend.create(prepared.conf.backend, { logger });
+    return await prepared.backend.create(prepared.conf.backend, { logger, metrics });
   } catch (err) {
     const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
@@ -121,7 +143,7 @@ function logFlushes(backend: Backend, log: Logger): void {
   });
 }
 
-/** What a started server is made of, closed in this order: eventer, engine, backend, lock. */
+/** What a started server is made of, closed in this order: eventer, engine, backend, lock, metrics server. */
 interface Parts {
   engine: Engine;
   eventer: EventerServer;
@@ -131,18 +153,20 @@ interface Parts {
   inner: Backend;
   reserving: ReservingBackend | null;
   lock: DataLock | null;
+  /** closed last, so /healthz answers 503 while the server stops */
+  metricsServer: MetricsServer | null;
   dataPath: string | null;
   log: Logger;
 }
 
 class Server extends ResourceBase implements RunningServer {
-  readonly addresses: { eventer: string[] };
+  readonly addresses: { eventer: string[]; metrics: string | null };
   readonly #parts: Parts;
 
   constructor(parts: Parts) {
     super();
     this.#parts = parts;
-    this.addresses = { eventer: [...parts.eventer.addresses] };
+    this.addresses = { eventer: [...parts.eventer.addresses], metrics: parts.metricsServer?.address ?? null };
     // closing on their own (a module failure, a failed background flush) stops the server
     this.lifecycle.adopt(parts.engine, (e) => e.failure ?? new Error('the engine closed on its own'));
     if (isResource(parts.inner)) this.lifecycle.adopt(parts.inner, (b) => b.failure ?? new Error('the backend closed on its own'));
@@ -173,7 +197,7 @@ class Server extends ResourceBase implements RunningServer {
 
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
-    const { eventer, engine, backend, reserving, lock, log } = this.#parts;
+    const { eventer, engine, backend, reserving, lock, metricsServer, log } = this.#parts;
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;
@@ -198,6 +222,7 @@ class Server extends ResourceBase implements RunningServer {
       await step('session reservation', () => reserving.settle());
     }
     await lock?.close();
+    await metricsServer?.close();
     const reason = failure ?? errors[0];
     log.info('stopped', { clean: reason === undefined });
     if (failure === undefined && reason !== undefined) throw reason;

@@ -109,6 +109,22 @@ describe('hat-event-ts server (child process)', () => {
     expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: false });
   });
 
+  it('a signal during the start stops the server cleanly once it has started (exit 0, not killed)', async () => {
+    const dir = await tempDir();
+    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('slow-create.ts'), workers: 0 }] }));
+    const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    await server.waitForLog((l) => l.msg === 'creating');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const order = server.logs.map((l) => l.msg).filter((m) => ['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped'].includes(m));
+    expect(order).toEqual(['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped']);
+    expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+    // the stop was a real one: STOPPED is in the file, and a restart finds it
+    const again = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    const client = await connect(await again.address());
+    expect((await engineEvents(client)).map(payloadOf)).toEqual(['STARTED', 'STOPPED', 'STARTED']);
+  });
+
   it('a second signal forces the exit (status 1) when the stop cannot finish', async () => {
     const dir = await tempDir();
     const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('hangs-on-hang.ts'), workers: 0 }] }));

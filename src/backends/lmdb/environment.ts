@@ -47,6 +47,7 @@ const MAX_GROWTHS_PER_COMMIT = 6;
 export class Environment {
   readonly path: string;
   #mapSize: number;
+  #usedBytes = 0;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
 
@@ -72,6 +73,17 @@ export class Environment {
 
   get mapSize(): number {
     return this.#mapSize;
+  }
+
+  /** Bytes of the map in use (its pages up to the highest written); the last answer while closed or reopening. */
+  usedBytes(): number {
+    try {
+      const stats = this.#root.getStats() as { lastPageNumber?: number; pageSize?: number };
+      if (stats.lastPageNumber !== undefined && stats.pageSize !== undefined) this.#usedBytes = (stats.lastPageNumber + 1) * stats.pageSize;
+    } catch {
+      // closed (the server is stopping) or between the close and reopen of a growth
+    }
+    return this.#usedBytes;
   }
 
   close(): Promise<void> {
