@@ -16,7 +16,7 @@ export interface HealthParts {
 export function serverHealth({ engine, backend, maxFlushDelay }: HealthParts): HealthReport {
   const reasons: string[] = [];
   if (!engine.isOpen) {
-    reasons.push(engine.failure ? `the engine stopped: ${describeError(engine.failure)}` : 'the engine is stopping (the server is shutting down)');
+    reasons.push(engine.failure ? `the engine stopped: ${describeError(engine.failure)}` : 'the engine is not running: the server is stopping');
   }
   if (backend.isOpen === false) {
     reasons.push(backend.failure ? `the backend closed: ${describeError(backend.failure)}` : 'the backend is closed');

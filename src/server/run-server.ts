@@ -16,7 +16,7 @@ import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
 import type { Metrics } from '../common/metrics.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
-import { startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
+import { parseHttpAddress, startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
 import { serverHealth } from './health.ts';
 
 export interface RunServerOptions {
@@ -51,12 +51,14 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
+  if (conf.metrics_server !== undefined) await checkPortFree(conf.metrics_server.address, parseHttpAddress(conf.metrics_server.address));
 
   const { dataPathKey } = prepared.backend;
   const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
   // Only a configured metrics server gets figures: without one, every part counts into nothing.
-  const registry = conf.metrics_server !== undefined ? new MetricsRegistry() : null;
+  const metricsConf = conf.metrics_server;
+  const registry = metricsConf !== undefined ? new MetricsRegistry() : null;
   const metrics: Metrics | undefined = registry ?? undefined;
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
@@ -85,8 +87,8 @@ export async function startServer(prepared: PreparedConf, logger: Logger): Promi
     });
     undo.push(() => eventer.close());
     let metricsServer: MetricsServer | null = null;
-    if (registry !== null && conf.metrics_server !== undefined) {
-      const { address, max_flush_delay: maxFlushDelay = 30 } = conf.metrics_server;
+    if (registry !== null && metricsConf !== undefined) {
+      const { address, max_flush_delay: maxFlushDelay = 30 } = metricsConf;
       metricsServer = await startMetricsServer(address, {
         registry,
         health: () => serverHealth({ engine, backend: inner, maxFlushDelay }),
