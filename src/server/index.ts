@@ -13,3 +13,6 @@ export { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 export { createLogger } from './logger.ts';
 export type { Logger, LogFields, LevelName } from './logger.ts';
 export type { LogConf } from '../config/server-conf.ts';
+export type { MetricsServerConf } from '../config/server-conf.ts';
+export type { Metrics, Counter, Histogram, Labels } from '../common/metrics.ts';
+export { MetricsRegistry } from '../metrics/registry.ts';
