@@ -3,8 +3,9 @@
 // plain fields that the registry reads when scraped (the collect hook), so counting costs an
 // addition and a histogram observation a short bucket scan (prom-client's own Histogram costs
 // about a microsecond per observation here, too much for one per register request). The
-// process' own figures (CPU, memory, event loop, GC) come from prom-client's default collectors.
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+// process' own figures (CPU, memory, event loop delay) are process.ts's.
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { registerProcessMetrics } from './process.ts';
 import type { Counter as CounterHandle, Histogram as HistogramHandle, Labels, Metrics } from '../common/metrics.ts';
 
 interface CountChild {
@@ -27,7 +28,7 @@ export class MetricsRegistry implements Metrics {
   readonly #families = new Map<string, Family>();
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
   }
 
   get contentType(): string {
