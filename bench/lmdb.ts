@@ -20,7 +20,7 @@ import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, systemValue, TIMESTAMP_SIZE, writeEven
 import { typeHash } from '../src/backends/lmdb/type-index.ts';
 import { pythonJsonText } from '../src/common/json-payload.ts';
 import type { Event, QueryData } from '../src/common/types.ts';
-import { fmt, median, percentile } from './stats.ts';
+import { fmt, median, percentile } from '../src/bench/stats.ts';
 import { backendWrite, benchLmdbConf, makeEvent, removeTempDbs, SESSION, tempDb, TYPES, typeOf } from './lmdb-data.ts';
 
 const args = process.argv.slice(2);

@@ -23,7 +23,7 @@ import { connectEventer } from '../src/eventer/client.ts';
 import { runServer } from '../src/server/run-server.ts';
 import { createSyncerClient } from '../src/syncer/client.ts';
 import { staticPeers } from '../src/syncer/peers.ts';
-import { fmt, median, percentile } from './stats.ts';
+import { fmt, median, percentile } from '../src/bench/stats.ts';
 import { backendWrite, benchLmdbConf, makeEvent, removeTempDbs, SESSION, tempDb, TYPES } from './lmdb-data.ts';
 
 const { values: args } = parseArgs({

@@ -11,7 +11,7 @@ export type { LmdbBackendConf } from './backends/lmdb/conf.ts';
 
 export * from './engine/index.ts';
 
-export { connectEventer } from './eventer/client.ts';
+export { connectEventer, EncodedRegisterRequest } from './eventer/client.ts';
 export type { EventerClient, EventerClientOptions } from './eventer/client.ts';
 export { createEventerServer } from './eventer/server.ts';
 export type { EventerServer, EventerServerOptions } from './eventer/server.ts';

@@ -6,7 +6,7 @@ const functions = [
   'matchesQueryType', 'compareEventIds', 'compareTimestamps', 'now', 'timestampToDate', 'timestampFromDate',
   'timestampToFloat', 'timestampFromFloat', 'timestampAdd',
   'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend',
-  'createEngine', 'connectEventer', 'createEventerServer', 'runServer',
+  'createEngine', 'connectEventer', 'createEventerServer', 'runServer', 'MetricsRegistry',
   'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower',
   'connectSyncer', 'createSyncerServer', 'createSyncerClient', 'staticPeers', 'flushedOnRegister',
 ];

@@ -2,6 +2,7 @@
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';
+import type { Metrics } from '../common/metrics.ts';
 
 /**
  * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
@@ -24,12 +25,23 @@ export interface Backend extends Partial<Resource> {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
+  /** A backend that holds registered events until a flush: what waits now (the server's health reads it). */
+  flushStatus?(): FlushStatus;
+}
+
+export interface FlushStatus {
+  /** registered events not yet durable (including those of a flush in progress) */
+  pendingEvents: number;
+  /** how long the oldest of them has waited; 0 when none */
+  oldestSeconds: number;
 }
 
 /** What a backend gets besides its configuration. */
 export interface BackendDeps {
   /** Where it reports what goes wrong in the background and why it refused an event. Default: nowhere. */
   logger?: Logger;
+  /** Where it reports its own figures (flushes, pending events, file size). Default: nowhere. */
+  metrics?: Metrics;
 }
 
 /** What a backend module (built in or loaded by path) exports. */

@@ -88,6 +88,7 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
   readonly #socket: Socket;
   readonly #input: BudgetShare | undefined;
   readonly #output: BudgetShare | undefined;
+  #drain: Promise<void> | null = null;
 
   constructor(socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
     super();
@@ -133,20 +134,6 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
     return this.#socket.writableLength;
   }
 
-  /** Resolves once the send buffer has emptied, or the connection closed (back-pressure for a sender). */
-  drained(): Promise<void> {
-    if (this.closeReason !== null || this.#socket.writableLength === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.#socket.off('drain', done);
-        this.#socket.off('close', done);
-        resolve();
-      };
-      this.#socket.on('drain', done);
-      this.#socket.on('close', done);
-    });
-  }
-
   /** Stops reading from the socket (back-pressure for a busy service layer). */
   pause(): void {
     this.#socket.pause();
@@ -187,6 +174,25 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
   /** BudgetOwner: closed for a shared ceiling. */
   evict(reason: string): void {
     this.abort(reason);
+  }
+
+  /**
+   * Resolves once the socket's send buffer is back under its high-water mark (at once when it
+   * is, or when the connection is closed): a sender that awaits it never outruns its peer.
+   */
+  drained(): Promise<void> {
+    if (!this.#socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
+    this.#drain ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        this.#drain = null;
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+    return this.#drain;
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
+import { parseHttpAddress } from '../metrics/http-server.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -47,6 +48,14 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   if (isObject(conf.eventer_server)) problems.push(...checkEventerServer(conf.eventer_server, baseDir));
   if (isObject(conf.syncer_server)) problems.push(...checkSyncerServer(conf.syncer_server, baseDir));
   checkPeers(conf, problems);
+  const metricsAddress = conf.metrics_server?.address;
+  if (typeof metricsAddress === 'string') {
+    try {
+      parseHttpAddress(metricsAddress);
+    } catch (err) {
+      problems.push({ path: '/metrics_server/address', message: describeError(err) });
+    }
+  }
 
   const backend = await checkBackend(conf, baseDir, problems);
   const modules = await checkModules(conf, baseDir, problems);

@@ -71,11 +71,12 @@ export class EventerServerConnection {
 
   /**
    * Sends the events this connection subscribed to, as one MsgNotify. A connection that takes the
-   * whole session sends `all()`: the session encoded once for every such connection.
+   * whole session sends `all()`: the session encoded once for every such connection. 'dropped':
+   * the message passed the connection's send queue limit, so the connection closed (a slow reader).
    */
-  notify(events: Event[], all: () => Uint8Array): void {
+  notify(events: Event[], all: () => Uint8Array): 'sent' | 'dropped' | 'none' {
     const sub = this.#subscription;
-    if (sub === null || !this.conn.isOpen) return;
+    if (sub === null || !this.conn.isOpen) return 'none';
     let matching = events;
     for (let i = 0; i < events.length; i++) {
       if (!sub.matches(events[i]!.type)) {
@@ -83,13 +84,15 @@ export class EventerServerConnection {
         break;
       }
     }
-    if (matching.length === 0) return;
+    if (matching.length === 0) return 'none';
     if (matching === events) {
       const body = all();
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => w.raw(body), { sizeHint: body.length });
     } else {
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => writeEvents(w, matching), { sizeHint: matching.length * EVENT_SIZE_HINT });
     }
+    // send() closes the connection at once only when its send queue is over the limit
+    return this.conn.isOpen ? 'sent' : 'dropped';
   }
 
   #onMessage(msg: ChatterMessage): void {

@@ -5,6 +5,7 @@
 import type { Backend } from '../backends/backend.ts';
 import type { Event, RegisterEvent, Source } from '../common/types.ts';
 import type { Logger } from '../common/logger.ts';
+import { noMetrics, reusableMetrics, type Metrics } from '../common/metrics.ts';
 import { ResourceBase } from '../common/resource.ts';
 import { startEngine } from '../engine/engine.ts';
 import { EngineClosedError } from '../engine/errors.ts';
@@ -21,6 +22,8 @@ export interface EngineRunnerOptions {
   eventer: { address: string; options: Omit<EventerServerOptions, 'logger'> };
   /** the server's logger: the engine logs as its child 'engine', the eventer server as 'eventer' */
   logger: Logger;
+  /** where the engine and eventer server count (the same series across restarts); default nowhere */
+  metrics?: Metrics;
 }
 
 /**
@@ -41,7 +44,8 @@ export class EngineRunner extends ResourceBase implements StatusRegistrar {
 
   /** Starts the engine; the eventer server follows with `listen()`. */
   static async start(opts: EngineRunnerOptions): Promise<EngineRunner> {
-    return new EngineRunner(opts, await startRunnerEngine(opts));
+    const withMetrics = { ...opts, metrics: reusableMetrics(opts.metrics ?? noMetrics()) };
+    return new EngineRunner(withMetrics, await startRunnerEngine(withMetrics));
   }
 
   private constructor(opts: EngineRunnerOptions, engine: Engine) {
@@ -72,9 +76,9 @@ export class EngineRunner extends ResourceBase implements StatusRegistrar {
 
   /** Starts the eventer server on the engine now running. */
   async listen(): Promise<void> {
-    const { eventer, logger } = this.#opts;
+    const { eventer, logger, metrics } = this.#opts;
     const address = this.#eventerAddress;
-    this.#eventer = await createEventerServer(this.#engine, address, { ...eventer.options, logger: logger.child('eventer') })
+    this.#eventer = await createEventerServer(this.#engine, address, { ...eventer.options, logger: logger.child('eventer'), metrics })
       .catch((err: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
       });
@@ -136,5 +140,5 @@ export class EngineRunner extends ResourceBase implements StatusRegistrar {
 }
 
 function startRunnerEngine(opts: EngineRunnerOptions): Promise<Engine> {
-  return startEngine(opts.serverId, opts.modules, opts.backend, { logger: opts.logger.child('engine') });
+  return startEngine(opts.serverId, opts.modules, opts.backend, { logger: opts.logger.child('engine'), metrics: opts.metrics });
 }

@@ -1,7 +1,7 @@
 // The server, started in this order: backend -> engine -> Syncer server -> eventer server ->
 // Syncer client. The stop: eventer server (DISCONNECTED registered), Syncer client, engine
 // (STOPPED), backend flush and every Syncer client's confirmation that it holds all of it, Syncer
-// server, backend (final flush), session reservation, data lock.
+// server, backend (final flush), session reservation, data lock, metrics server (last, so /healthz answers 503 while the server stops).
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import type { Engine } from '../engine/types.ts';
@@ -21,6 +21,10 @@ import { createSyncerServer, type SyncerServer } from '../syncer/server.ts';
 import { createSyncerClient, type SyncerClient } from '../syncer/client.ts';
 import { staticPeers } from '../syncer/peers.ts';
 import { flushedOnRegister } from '../syncer/flushed-on-register.ts';
+import type { Metrics } from '../common/metrics.ts';
+import { MetricsRegistry } from '../metrics/registry.ts';
+import { parseHttpAddress, startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
+import { serverHealth } from './health.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -36,8 +40,8 @@ export interface RunServerOptions {
  * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
  */
 export interface RunningServer extends Resource {
-  /** bound addresses; `syncer` is empty without `syncer_server` */
-  readonly addresses: { eventer: string[]; syncer: string[] };
+  /** bound addresses; `syncer` is empty without `syncer_server`, `metrics` (http://host:port) null without `metrics_server` */
+  readonly addresses: { eventer: string[]; syncer: string[]; metrics: string | null };
   /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
   /** the engine running now (a new one after a `synced_restart_engine` restart) */
@@ -63,10 +67,15 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
   if (conf.syncer_server) await checkPortFree(conf.syncer_server.address);
+  if (conf.metrics_server !== undefined) await checkPortFree(conf.metrics_server.address, parseHttpAddress(conf.metrics_server.address));
 
   const { dataPathKey } = prepared.backend;
   const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
+  // Only a configured metrics server gets figures: without one, every part counts into nothing.
+  const metricsConf = conf.metrics_server;
+  const registry = metricsConf !== undefined ? new MetricsRegistry() : null;
+  const metrics: Metrics | undefined = registry ?? undefined;
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
@@ -77,7 +86,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       lock = await acquireDataLock(dataPath);
       undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dataPath, logger.child('backend'));
+    const inner = await openBackend(prepared, dataPath, logger.child('backend'), metrics);
     undo.push(() => inner.close());
     const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
     const stored: Backend = reserving ?? inner;
@@ -92,6 +101,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       backend,
       eventer: { address: conf.eventer_server.address, options: eventerServerOptions(conf.eventer_server) },
       logger,
+      metrics,
     });
     undo.push(() => runner.close());
     const syncerServer = conf.syncer_server ? await startSyncerServer(conf.syncer_server, backend, runner, logger) : null;
@@ -117,7 +127,19 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       });
     }
 
-    const server = new Server({ runner, syncerServer, syncerClient, backend, inner, reserving, lock, dataPath, log });
+    let metricsServer: MetricsServer | null = null;
+    if (registry !== null && metricsConf !== undefined) {
+      const { address, max_flush_delay: maxFlushDelay = 30 } = metricsConf;
+      metricsServer = await startMetricsServer(address, {
+        registry,
+        health: () => serverHealth({ engine: runner, backend: inner, maxFlushDelay }),
+        logger: logger.child('metrics'),
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
+      });
+    }
+
+    const server = new Server({ runner, syncerServer, syncerClient, backend, inner, reserving, lock, metricsServer, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
@@ -126,6 +148,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     });
     // Listening is the last line of a start: whoever waits for it has seen the rest.
     if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
+    if (metricsServer !== null) log.info('metrics server listening', { address: metricsServer.address });
     for (const address of runner.eventerAddresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
@@ -142,9 +165,9 @@ async function startSyncerServer(conf: NonNullable<ServerConf['syncer_server']>,
   }
 }
 
-async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger): Promise<Backend> {
+async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger, metrics: Metrics | undefined): Promise<Backend> {
   try {
-    return await prepared.backend.create(prepared.conf.backend, { logger });
+    return await prepared.backend.create(prepared.conf.backend, { logger, metrics });
   } catch (err) {
     const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
@@ -181,7 +204,7 @@ function logFlushes(backend: Backend, log: Logger): void {
   });
 }
 
-/** What a started server is made of (closed in the order of the file's header). */
+/** What a started server is made of (closed in the order of the file's header; the metrics server last). */
 interface Parts {
   runner: EngineRunner;
   syncerServer: SyncerServer | null;
@@ -192,18 +215,20 @@ interface Parts {
   inner: Backend;
   reserving: ReservingBackend | null;
   lock: DataLock | null;
+  /** closed last, so /healthz answers 503 while the server stops */
+  metricsServer: MetricsServer | null;
   dataPath: string | null;
   log: Logger;
 }
 
 class Server extends ResourceBase implements RunningServer {
-  readonly addresses: { eventer: string[]; syncer: string[] };
+  readonly addresses: { eventer: string[]; syncer: string[]; metrics: string | null };
   readonly #parts: Parts;
 
   constructor(parts: Parts) {
     super();
     this.#parts = parts;
-    this.addresses = { eventer: parts.runner.eventerAddresses, syncer: parts.syncerServer?.addresses ?? [] };
+    this.addresses = { eventer: parts.runner.eventerAddresses, syncer: parts.syncerServer?.addresses ?? [], metrics: parts.metricsServer?.address ?? null };
     // closing on their own (a module failure, a failed background flush, a Syncer listener that
     // failed) stops the server, as Hat binds each part to the server's group
     this.lifecycle.adopt(parts.runner, (r) => r.failure ?? new Error('the engine closed on its own'));
@@ -245,7 +270,7 @@ class Server extends ResourceBase implements RunningServer {
 
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
-    const { runner, syncerServer, syncerClient, backend, reserving, lock, log } = this.#parts;
+    const { runner, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;
@@ -276,6 +301,7 @@ class Server extends ResourceBase implements RunningServer {
       await step('session reservation', () => reserving.settle());
     }
     await lock?.close();
+    await metricsServer?.close();
     const reason = failure ?? errors[0];
     log.info('stopped', { clean: reason === undefined });
     if (failure === undefined && reason !== undefined) throw reason;

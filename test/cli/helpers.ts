@@ -35,13 +35,16 @@ const running = new Set<ChildProcess>();
 const groups = new WeakSet<ChildProcess>();
 const tempDirs: string[] = [];
 
-/** `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node). */
-export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number }): CliProcess {
+/**
+ * `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node).
+ * `input`: written to the command's stdin, which then ends (no input: stdin is closed).
+ */
+export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number; input?: string }): CliProcess {
   const [command, argv] = opts.openFiles === undefined
     ? [process.execPath, [BIN, ...args]]
     : ['/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
   // the sources, never a dist/ that an earlier build left
-  return spawnCommand(command, argv, { cwd: opts.cwd, env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' } });
+  return spawnCommand(command, argv, { cwd: opts.cwd, env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, input: opts.input });
 }
 
 /**
@@ -49,8 +52,13 @@ export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number
  * npx does not reach: spawn such a command as its own process group (`group: true`) and signal
  * the group, as a terminal's Ctrl-C does.
  */
-export function spawnCommand(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; group?: boolean }): CliProcess {
-  const child = spawn(command, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env, detached: opts.group === true });
+export function spawnCommand(
+  command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; group?: boolean; input?: string },
+): CliProcess {
+  const child = spawn(command, args, {
+    cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env, detached: opts.group === true,
+  });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   running.add(child);
   if (opts.group === true) groups.add(child);
   let out = '';
@@ -109,6 +117,24 @@ export function spawnCommand(command: string, args: string[], opts: { cwd: strin
       return line['address'] as string;
     },
   };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end. */
+export async function runCli(args: string[], opts: { cwd: string; input?: string }): Promise<CliResult> {
+  const run = spawnCli(args, opts);
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** stdout as JSON values, one per line. */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
 }
 
 /** For afterEach: no child outlives its test, no temp folder stays behind. */

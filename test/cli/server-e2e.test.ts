@@ -132,6 +132,43 @@ describe('hat-event-ts server (child process)', () => {
     expect(server.logs).toHaveLength(lines.length);
   });
 
+  it('serves /metrics and /healthz when metrics_server is configured (its line before the eventer line, the last of a start)', async () => {
+    const dir = await tempDir();
+    const confFile = await writeConf(dir, { ...lmdbConf(), metrics_server: { address: 'http://127.0.0.1:0' } });
+    const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    const client = await connect(await server.address());
+    const listening = server.logs.filter((l) => l.msg.endsWith('listening')).map((l) => l.msg);
+    expect(listening).toEqual(['metrics server listening', 'eventer server listening']);
+    const metrics = server.logs.find((l) => l.msg === 'metrics server listening')!['address'] as string;
+    await client.registerWithResponse([json(['a'], 1), json(['b'], 2)]);
+    const text = await (await fetch(`${metrics}/metrics`)).text();
+    // CONNECTED and the two events; STARTED is the engine's
+    expect(text).toContain('\nhat_event_events_total{source_type="eventer"} 3\n');
+    expect(text).toContain('\nhat_event_events_total{source_type="engine"} 1\n');
+    expect(text).toMatch(/\nprocess_resident_memory_bytes \d+\n/);
+    const health = await fetch(`${metrics}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', engine: 'running' });
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
+  it('a signal during the start stops the server cleanly once it has started (exit 0, not killed)', async () => {
+    const dir = await tempDir();
+    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('slow-create.ts'), workers: 0 }] }));
+    const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    await server.waitForLog((l) => l.msg === 'creating');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const order = server.logs.map((l) => l.msg).filter((m) => ['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped'].includes(m));
+    expect(order).toEqual(['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped']);
+    expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+    // the stop was a real one: STOPPED is in the file, and a restart finds it
+    const again = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    const client = await connect(await again.address());
+    expect((await engineEvents(client)).map(payloadOf)).toEqual(['STARTED', 'STOPPED', 'STARTED']);
+  });
+
   it('a second signal forces the exit (status 1) when the stop cannot finish', async () => {
     const dir = await tempDir();
     const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('hangs-on-hang.ts'), workers: 0 }] }));

@@ -236,6 +236,22 @@ describe('unknown keys in the server configuration', () => {
   });
 });
 
+describe('metrics_server', () => {
+  it('metrics_server: off when absent; max_flush_delay defaults to 30 s; a bad address, key or delay is named', async () => {
+    const base = { backend: { module: 'memory' }, engine: { server_id: 1 }, eventer_server: { address: 'tcp+sbs://127.0.0.1:0' } };
+    expect((await prepareServerConf(base)).conf.metrics_server).toBeUndefined();
+    const on = await prepareServerConf({ ...base, metrics_server: { address: 'http://127.0.0.1:23080' } });
+    expect(on.conf.metrics_server).toEqual({ address: 'http://127.0.0.1:23080', max_flush_delay: 30 });
+    expect(on.warnings).toEqual([]);
+    expect(await problemsOf({ ...base, metrics_server: { address: 'tcp+sbs://127.0.0.1:23080', port: 1, max_flush_delay: 0 } })).toEqual([
+      '/metrics_server/port: unknown key (known keys: address, max_flush_delay)',
+      '/metrics_server/max_flush_delay: expected a number > 0',
+      '/metrics_server/address: invalid metrics address "tcp+sbs://127.0.0.1:23080": expected http://host:port',
+    ]);
+    expect(await problemsOf({ ...base, metrics_server: {} })).toEqual(["/metrics_server: missing required property 'address'"]);
+  });
+});
+
 describe('loadConfigFile', () => {
   it('reads YAML and JSON by extension; baseDir is the file folder', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hat-event-ts-conf-'));

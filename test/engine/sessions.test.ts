@@ -38,6 +38,18 @@ describe('engine sessions', () => {
     expect(stopped[0]?.id).toEqual({ server: 123, session: 1, instance: 2 });
   });
 
+  it('a close right after the start still stores STARTED, then STOPPED (the loop had not run yet)', async () => {
+    const backend = await recordingBackend();
+    engine = await createEngine({ server_id: 5, modules: [] }, backend);
+    await engine.close();
+    expect(engine.failure).toBeUndefined();
+    expect(backend.calls.map((events) => events.map(payloadValue))).toEqual([['STARTED'], ['STOPPED']]);
+    expect(backend.calls.flat().map((e) => e.id)).toEqual([
+      { server: 5, session: 1, instance: 1 },
+      { server: 5, session: 1, instance: 2 },
+    ]);
+  });
+
   it('59: ids continue after the backend last event id', async () => {
     const backend = await recordingBackend({ server: 3, session: 7, instance: 100 });
     engine = await createEngine({ server_id: 3, modules: [] }, backend);

@@ -3,8 +3,10 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend, BackendDeps, BackendModule } from '../backend.ts';
+import type { Backend, BackendDeps, BackendModule, FlushStatus } from '../backend.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
+import { noMetrics, type Histogram } from '../../common/metrics.ts';
+import { reportLmdbMetrics } from './metrics.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { assertLmdbConf, confSchema, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
@@ -24,6 +26,13 @@ export class LmdbBackend extends ResourceBase implements Backend {
   readonly #periodMs: number;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   readonly #logger: Logger;
+  readonly #flushDuration: Histogram;
+  /** events taken by the flush in progress */
+  #flushing = 0;
+  /** performance.now() when the oldest unflushed event was registered (at most), null when none waits */
+  #pendingSince: number | null = null;
+  /** performance.now() of the last flush that wrote events (the open, before the first) */
+  #lastFlushAt = performance.now();
   #lock: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
   #envClosed = false;
@@ -32,6 +41,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
     super();
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
+    this.#flushDuration = reportLmdbMetrics(options.metrics ?? noMetrics(), this);
     this.#periodMs = conf.flush_period * 1000;
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
@@ -50,6 +60,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
   async register(events: Event[]): Promise<(Event | null)[]> {
     this.#assertOpen('register');
     const results = this.store.register(events);
+    if (this.#pendingSince === null && this.store.hasPending) this.#pendingSince = performance.now();
     if (this.#periodMs === 0 && this.store.hasPending) await this.flush();
     return results;
   }
@@ -69,7 +80,18 @@ export class LmdbBackend extends ResourceBase implements Backend {
   flush(): Promise<void> {
     return this.#serial(async () => {
       if (!this.store.hasPending) return;
-      const sessions = await flushPending(this.store);
+      const started = performance.now();
+      this.#flushing = this.store.pendingCount;
+      let sessions;
+      try {
+        sessions = await flushPending(this.store);
+      } finally {
+        this.#flushing = 0; // a failed flush gives its events back to the store
+      }
+      this.#lastFlushAt = performance.now();
+      this.#flushDuration.observe((this.#lastFlushAt - started) / 1000);
+      // what was registered during the commit waits since no earlier than its start
+      this.#pendingSince = this.store.hasPending ? started : null;
       for (const session of sessions) {
         for (const cb of this.#flushedCbs) {
           try {
@@ -80,6 +102,19 @@ export class LmdbBackend extends ResourceBase implements Backend {
         }
       }
     });
+  }
+
+  flushStatus(): FlushStatus {
+    const since = this.#pendingSince;
+    return {
+      pendingEvents: this.#flushing + this.store.pendingCount,
+      oldestSeconds: since === null ? 0 : (performance.now() - since) / 1000,
+    };
+  }
+
+  /** Seconds since the last flush that wrote events (since the open before the first). */
+  get lastFlushAgeSeconds(): number {
+    return (performance.now() - this.#lastFlushAt) / 1000;
   }
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */

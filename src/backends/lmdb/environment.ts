@@ -18,7 +18,7 @@ export const DbType = {
   REF: 6,
 } as const;
 
-type DbName = keyof typeof DbType;
+export type DbName = keyof typeof DbType;
 
 /** Our own sub-dbs beside Hat's seven (Hat opens only its own by name and never sees these). */
 const EXTRA_DB_NAMES = ['HAT_EVENT_TS_TYPE_INDEX'] as const;
@@ -58,6 +58,7 @@ interface LmdbStats {
 export class Environment {
   readonly path: string;
   #mapSize: number;
+  #usedBytes = 0;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
   readonly #logger: Logger;
@@ -87,6 +88,17 @@ export class Environment {
 
   get mapSize(): number {
     return this.#mapSize;
+  }
+
+  /** Bytes of the map in use (its pages up to the highest written); the last answer while closed or reopening. */
+  usedBytes(): number {
+    try {
+      const stats = this.#root.getStats() as { lastPageNumber?: number; pageSize?: number };
+      if (stats.lastPageNumber !== undefined && stats.pageSize !== undefined) this.#usedBytes = (stats.lastPageNumber + 1) * stats.pageSize;
+    } catch {
+      // closed (the server is stopping) or between the close and reopen of a growth
+    }
+    return this.#usedBytes;
   }
 
   close(): Promise<void> {
@@ -160,19 +172,10 @@ export class Environment {
 
   #openHandles(): void {
     for (;;) {
-      const root = open<Buffer, Buffer>({
-        path: this.path,
-        mapSize: this.#mapSize,
-        noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
-        maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-      });
+      const root = openRoot(this.path, { mapSize: this.#mapSize });
       try {
         const dbs = {} as Record<AnyDbName, BinaryDb>;
-        for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
-          dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-        }
+        for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
         this.#root = root;
         this.#dbs = dbs;
         return;
@@ -188,4 +191,22 @@ export class Environment {
 
 const MDB_MAP_FULL = -30792;
 
+export const DB_NAMES = Object.keys(DbType) as DbName[];
+const ALL_DB_NAMES: readonly AnyDbName[] = [...DB_NAMES, ...EXTRA_DB_NAMES];
 
+/** The file as Hat opens it: one file (subdir=False, whatever its name), raw bytes. */
+export function openRoot(path: string, options: { mapSize?: number; readOnly?: boolean }): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path,
+    ...options,
+    noSubdir: true,
+    maxDbs: ALL_DB_NAMES.length,
+    encoding: 'binary',
+    keyEncoding: 'binary',
+  });
+}
+
+/** A named sub-db; read-only, one the file does not have is undefined (lmdb-js does not throw). */
+export function openSubDb(root: RootDatabase<Buffer, Buffer>, name: AnyDbName): BinaryDb {
+  return root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+}

@@ -109,6 +109,11 @@ export class LmdbStore implements FlushState {
     return this.#events.length > 0;
   }
 
+  /** events registered since the last flush took them */
+  get pendingCount(): number {
+    return this.#events.length;
+  }
+
   takeAccepted(): AcceptedEvents {
     const taken = { events: this.#events, values: this.#values, base: this.#base };
     this.#base += this.#events.length;

@@ -16,6 +16,8 @@ export interface ModuleHost extends Resource {
   readonly subscription: Subscription;
   /** Whether the session stop needs a call (modules without hooks skip it). */
   readonly hasSessionHooks: boolean;
+  /** Worker threads alive now (0 for a module on the main thread). */
+  readonly threads: number;
   /**
    * Runs the module on one round's events (all match its subscription). Output batches come in
    * input order; the iterator throws a ModuleError if the module fails.

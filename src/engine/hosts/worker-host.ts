@@ -116,6 +116,11 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     );
   }
 
+  /** Until the thread exits, crashes or is closed. */
+  get threads(): number {
+    return this.#gone === null ? 1 : 0;
+  }
+
   ready(subscription: Subscription, hasSessionHooks: boolean): void {
     this.subscription = subscription;
     this.hasSessionHooks = hasSessionHooks;
