@@ -19,6 +19,8 @@ Options:
 export const SERVER_HELP = `Usage: hat-event-ts server [--conf FILE]
 
 Runs the event server: backend, engine and eventer server, until SIGINT or SIGTERM.
+With a monitor section it is a member of a Hat Monitor redundancy group: the engine and
+eventer server run only while the monitor blesses it, else it waits in standby and syncs.
 
 Options:
   -c, --conf FILE         configuration file, YAML (.yaml, .yml) or JSON (.json), in the
@@ -45,6 +47,10 @@ Exit status:
      a failed flush, a forced exit)
   2  invalid command line or configuration (one line per problem: file, JSON path,
      what was expected); nothing was opened or written
+  3  with monitor: the Hat Monitor connection was lost (monitor stopped or crashed,
+     network) or the monitor could not be reached at start; a blessed engine was
+     stopped first (STOPPED stored, flushed). Start the server again once the
+     monitor is back (Hat exits with 0 here)
 `;
 
 export const LMDB_HELP = `Usage: hat-event-ts lmdb query --db PATH <what> [options]

@@ -5,6 +5,8 @@ import { LEVELS, type Logger } from '../common/logger.ts';
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** The server lost its Hat Monitor (or could not reach it at start): a supervisor should start it again. */
+export const EXIT_MONITOR_LOST = 3;
 
 export interface CliIo {
   stdout: Writable;

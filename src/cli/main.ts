@@ -1,6 +1,6 @@
 // The CLI: the command word picks the server (read and check the configuration, run until a
 // signal) or an operator command (lmdb.ts, eventer.ts, bench.ts); the outcome becomes an exit
-// status (0 clean stop, 1 failure, 2 bad usage/config).
+// status (0 clean stop, 1 failure, 2 bad usage/config, 3 the Hat Monitor lost or unreachable).
 import { ConfigError } from '../config/errors.ts';
 import { loadConfigFile, type LoadedConfig } from '../config/file.ts';
 import { prepareServerConf } from '../config/prepare.ts';
@@ -8,7 +8,8 @@ import { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 import { createLogger } from '../server/logger.ts';
 import { startServer, type RunningServer } from '../server/run-server.ts';
 import { packageVersion } from './version.ts';
-import { defaultIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { defaultIo, EXIT_FAILURE, EXIT_MONITOR_LOST, EXIT_OK, EXIT_USAGE, type CliIo } from './io.ts';
+import { MonitorLostError } from '../server/monitor-member.ts';
 import { parseCommand, UsageError, type Command, type Tool } from './args.ts';
 import { runBenchCommand } from './bench.ts';
 import { runEventerCommand } from './eventer.ts';
@@ -112,11 +113,12 @@ async function serve(confFile: string | null, io: CliIo, useLogger: (logger: Log
       server = await startServer(prepared, logger);
     } catch (err) {
       io.stderr.write(`hat-event-ts: error: ${describeError(err)}\n`);
-      return EXIT_FAILURE;
+      return err instanceof MonitorLostError ? EXIT_MONITOR_LOST : EXIT_FAILURE;
     }
     if (signals > 0) void server.close();
     await server.closed;
-    return server.failure === undefined ? EXIT_OK : EXIT_FAILURE;
+    if (server.failure === undefined) return EXIT_OK;
+    return server.failure instanceof MonitorLostError ? EXIT_MONITOR_LOST : EXIT_FAILURE;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

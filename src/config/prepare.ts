@@ -3,7 +3,7 @@
 // confSchema, its placement). Every problem is reported, not just the first.
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
-import { parseAddress } from '../chatter/address.ts';
+import { parseAddress, type ChatterAddress } from '../chatter/address.ts';
 import { parseHttpAddress } from '../metrics/http-server.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
@@ -25,7 +25,7 @@ export interface PreparedConf {
   /** 'lmdb' etc. for a built-in backend */
   backendName: string | undefined;
   baseDir: string;
-  /** things that are accepted but not acted on (e.g. monitor) */
+  /** things that are accepted but not acted on (e.g. mariner_server), or that may not do what was meant */
   warnings: string[];
 }
 
@@ -48,6 +48,9 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   if (isObject(conf.eventer_server)) problems.push(...checkEventerServer(conf.eventer_server, baseDir));
   if (isObject(conf.syncer_server)) problems.push(...checkSyncerServer(conf.syncer_server, baseDir));
   checkPeers(conf, problems);
+  const warnings: string[] = [];
+  if (isObject(conf.monitor)) checkMonitor(conf, problems, warnings);
+  else checkAdvertised(conf, problems);
   const metricsAddress = conf.metrics_server?.address;
   if (typeof metricsAddress === 'string') {
     try {
@@ -61,10 +64,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   const modules = await checkModules(conf, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
 
-  const warnings: string[] = [];
-  for (const key of ['monitor', 'mariner_server'] as const) {
-    if (conf[key] !== undefined) warnings.push(`'${key}' is not supported by this server yet and is ignored`);
-  }
+  if (conf.mariner_server !== undefined) warnings.push("'mariner_server' is not supported by this server and is ignored");
   for (const key of ['token', 'subscriptions'] as const) {
     if (conf.syncer_server?.[key] !== undefined) warnings.push(`'syncer_server.${key}' belongs to the Syncer of Hat 0.8.6 and later and is ignored`);
   }
@@ -111,6 +111,72 @@ function checkListenAddress(conf: { address?: unknown; pem_file?: unknown }, at:
   }
   if (tls && conf.pem_file === undefined) at('pem_file', 'expected a PEM file for an ssl+sbs address');
   return tls;
+}
+
+/** The listeners whose addresses a monitor member publishes. */
+const PUBLISHED = ['eventer_server', 'syncer_server'] as const;
+
+/**
+ * `monitor`: its address, and what the member publishes: the eventer address is published before
+ * the server listens on it (only while blessed), so its port must be fixed; a listen address
+ * other hosts cannot reach is published only with a warning (Hat publishes it as it is).
+ */
+function checkMonitor(conf: ServerConf, problems: ConfigProblem[], warnings: string[]): void {
+  const monitorAddress = conf.monitor?.monitor_address;
+  if (typeof monitorAddress === 'string') {
+    try {
+      parseAddress(monitorAddress);
+    } catch (err) {
+      problems.push({ path: '/monitor/monitor_address', message: describeError(err) });
+    }
+  }
+  if (conf.syncer_peers !== undefined)
+    problems.push({ path: '/syncer_peers', message: 'expected no list with monitor: the Syncer client finds its peers in the monitor group' });
+  for (const key of PUBLISHED) {
+    const listener = conf[key];
+    if (!isObject(listener) || typeof listener.address !== 'string') continue;
+    const listen = parseOrNull(listener.address);
+    const advertised = checkAdvertisedAddress(key, listener, listen, problems);
+    if (key === 'eventer_server' && listen?.port === 0)
+      problems.push({ path: '/eventer_server/address', message: 'expected a fixed port with monitor: the address is published before the server listens on it' });
+    if (listen !== null && advertised === undefined && UNREACHABLE_HOSTS.has(listen.host))
+      warnings.push(`'${key}.address' ${listener.address} is published to the monitor group as it is; set '${key}.advertised_address' to the address other hosts reach it at`);
+  }
+}
+
+/** Hosts a published address cannot point other hosts to. */
+const UNREACHABLE_HOSTS = new Set(['0.0.0.0', '::', 'localhost']);
+
+/** Without a monitor nothing is published: an advertised address has no use. */
+function checkAdvertised(conf: ServerConf, problems: ConfigProblem[]): void {
+  for (const key of PUBLISHED) {
+    if (isObject(conf[key]) && conf[key].advertised_address !== undefined)
+      problems.push({ path: `/${key}/advertised_address`, message: 'expected only with monitor (it is the address published to the monitor group)' });
+  }
+}
+
+/** The advertised address (undefined when absent): a chatter address of the listener's protocol. */
+function checkAdvertisedAddress(
+  key: (typeof PUBLISHED)[number], listener: { advertised_address?: string }, listen: ChatterAddress | null, problems: ConfigProblem[],
+): string | undefined {
+  const advertised = listener.advertised_address;
+  if (typeof advertised !== 'string') return undefined;
+  const at = `/${key}/advertised_address`;
+  try {
+    const parsed = parseAddress(advertised);
+    if (listen !== null && parsed.protocol !== listen.protocol) problems.push({ path: at, message: `expected a ${listen.protocol}+sbs address, as ${key}.address` });
+  } catch (err) {
+    problems.push({ path: at, message: describeError(err) });
+  }
+  return advertised;
+}
+
+function parseOrNull(address: string): ChatterAddress | null {
+  try {
+    return parseAddress(address);
+  } catch {
+    return null; // reported by the listener's own check
+  }
 }
 
 /** `syncer_peers`: what the schema cannot say (an id listed twice, an address that does not parse). */

@@ -1,5 +1,6 @@
 // The server configuration (Hat's server.yaml structure; its schema is server.schema.json, beside).
 import type { EngineConf } from '../engine/types.ts';
+import type { MonitorClientConf } from '../monitor/client.ts';
 
 /** Python logging's dictConfig as Hat has it, plus `level` and `format` (server/logger.ts reads it). */
 export interface LogConf {
@@ -29,6 +30,8 @@ export interface EventerServerConf {
   max_input_bytes?: number;
   max_output_bytes?: number;
   max_json_depth?: number;
+  /** with monitor: published instead of `address` (our extension) */
+  advertised_address?: string;
 }
 
 export interface MetricsServerConf {
@@ -45,14 +48,15 @@ export interface ServerConf {
   backend: BackendConf;
   engine: EngineConf;
   eventer_server: EventerServerConf;
-  syncer_server?: { address: string; pem_file?: string; token?: string | null; subscriptions?: string[][] };
+  syncer_server?: { address: string; pem_file?: string; advertised_address?: string; token?: string | null; subscriptions?: string[][] };
   /** Our extension: the servers to sync from (Hat finds them through Hat Monitor). */
   syncer_peers?: SyncerPeerConf[];
   /** off when absent */
   metrics_server?: MetricsServerConf;
   syncer_token?: string;
   synced_restart_engine?: boolean;
-  monitor?: Record<string, unknown>;
+  /** Hat Monitor: run as a member of a redundancy group (server/monitor-member.ts) */
+  monitor?: MonitorClientConf;
   mariner_server?: Record<string, unknown>;
 }
 

@@ -4,6 +4,7 @@
 // one when the monitor says so.
 // [Q13] Unlike Hat's, a server that is no longer active is let go at once: with nobody active we
 // hold no connection and try no address until the monitor announces one.
+import { untilAborted } from '../common/abort.ts';
 import type { JsonValue } from '../common/types.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -157,7 +158,7 @@ class Follower extends ResourceBase implements EventerFollower {
 
   async #connectLoop(server: ActiveServer, signal: AbortSignal): Promise<void> {
     let failures = 0;
-    const stopped = aborted(signal);
+    const stopped = untilAborted(signal);
     while (!signal.aborted) {
       let client: EventerClient;
       try {
@@ -223,13 +224,6 @@ function activeServerOf(info: ComponentInfo): ActiveServer | string {
   }
   const serverId = data['server_id'];
   return { mid: info.mid, cid: info.cid, serverId: typeof serverId === 'number' ? serverId : null, address };
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }
 
 /** Waits `ms`, or less when `signal` aborts first. */

@@ -132,7 +132,6 @@ class Component extends ResourceBase implements MonitorComponent {
       this.#setState('idle');
     } else if (requested === null) {
       this.client.setBlessingRes({ token: null, ready: true });
-      if (this.#state !== 'waiting') this.#logger.info('standby: ready, waiting for the blessing');
       this.#setState('waiting');
     } else {
       this.#start(requested);
@@ -187,6 +186,8 @@ class Component extends ResourceBase implements MonitorComponent {
   #setState(state: ComponentState): void {
     if (state === this.#state) return;
     this.#state = state;
+    // at start and after each run: the next blessing may come at any time
+    if (state === 'waiting') this.#logger.info('standby: ready, waiting for the blessing');
     for (const listener of [...this.#listeners]) {
       try {
         listener(state);

@@ -1,4 +1,5 @@
-// What GET /healthz says of a running server: healthy while its engine runs, its backend is open
+// What GET /healthz says of a running server: healthy while its engine runs (or it is a standby
+// member of a monitor group), its backend is open
 // and no registered event has waited longer than `max_flush_delay` for its flush to disk.
 import type { Backend } from '../backends/backend.ts';
 import { describeError } from '../common/describe-error.ts';
@@ -6,7 +7,8 @@ import type { Resource } from '../common/resource.ts';
 import type { HealthReport } from '../metrics/http-server.ts';
 
 export interface HealthParts {
-  engine: Resource;
+  /** null: a standby member of a monitor group, healthy without an engine */
+  engine: Resource | null;
   /** the backend module's own backend (flushStatus is optional: a volatile one has nothing to flush) */
   backend: Backend;
   /** seconds */
@@ -15,7 +17,7 @@ export interface HealthParts {
 
 export function serverHealth({ engine, backend, maxFlushDelay }: HealthParts): HealthReport {
   const reasons: string[] = [];
-  if (!engine.isOpen) {
+  if (engine !== null && !engine.isOpen) {
     reasons.push(engine.failure ? `the engine stopped: ${describeError(engine.failure)}` : 'the engine is not running: the server is stopping');
   }
   if (backend.isOpen === false) {
@@ -33,7 +35,7 @@ export function serverHealth({ engine, backend, maxFlushDelay }: HealthParts): H
     body: {
       status: reasons.length === 0 ? 'ok' : 'unhealthy',
       reasons,
-      engine: engine.isOpen ? 'running' : 'stopped',
+      engine: engine === null ? 'standby' : engine.isOpen ? 'running' : 'stopped',
       ...(flush && { pending_events: flush.pendingEvents, unflushed_seconds: Number(flush.oldestSeconds.toFixed(3)) }),
     },
   };

@@ -2,11 +2,17 @@
 // Syncer client. The stop: eventer server (DISCONNECTED registered), Syncer client, engine
 // (STOPPED), backend flush and every Syncer client's confirmation that it holds all of it, Syncer
 // server, backend (final flush), session reservation, data lock, metrics server (last, so /healthz answers 503 while the server stops).
+// With `monitor` (a redundancy group member, monitor-member.ts) the start is backend -> Syncer
+// server -> monitor client -> Syncer client (peers from the monitor) -> ready; the engine and
+// eventer server start when blessed and stop (eventer server, engine, backend flush, Syncer
+// clients flush) before the blessing is released. The stop begins with the member: a blessed
+// engine stops so, the token is released, the monitor connection closed; then the rest as above.
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
 import type { Engine } from '../engine/types.ts';
 import type { EventerServerOptions } from '../eventer/server.ts';
-import type { Event } from '../common/types.ts';
+import type { Event, JsonValue } from '../common/types.ts';
+import type { StatusRegistrar } from '../syncer/status.ts';
 import type { EventerServerConf, ServerConf } from '../config/server-conf.ts';
 import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
 import { acquireDataLock, type DataLock } from '../backends/data-lock.ts';
@@ -16,10 +22,12 @@ import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
 import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
-import { EngineRunner } from './engine-runner.ts';
+import { EngineRunner, type EngineRunnerOptions } from './engine-runner.ts';
 import { createSyncerServer, type SyncerServer } from '../syncer/server.ts';
 import { createSyncerClient, type SyncerClient } from '../syncer/client.ts';
-import { staticPeers } from '../syncer/peers.ts';
+import { staticPeers, type PeerDiscovery } from '../syncer/peers.ts';
+import { monitorPeerDiscovery } from '../monitor/peer-discovery.ts';
+import { joinMonitorGroup, RunnerSlot, type MonitorMember } from './monitor-member.ts';
 import { flushedOnRegister } from '../syncer/flushed-on-register.ts';
 import type { Metrics } from '../common/metrics.ts';
 import { MetricsRegistry } from '../metrics/registry.ts';
@@ -40,14 +48,19 @@ export interface RunServerOptions {
  * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
  */
 export interface RunningServer extends Resource {
-  /** bound addresses; `syncer` is empty without `syncer_server`, `metrics` (http://host:port) null without `metrics_server` */
+  /**
+   * bound addresses; `syncer` is empty without `syncer_server`, `metrics` (http://host:port) null
+   * without `metrics_server`; with `monitor`, `eventer` is the address listened on while blessed
+   */
   readonly addresses: { eventer: string[]; syncer: string[]; metrics: string | null };
   /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
-  /** the engine running now (a new one after a `synced_restart_engine` restart) */
-  readonly engine: Engine;
+  /** the engine running now (a new one after a `synced_restart_engine` restart); with `monitor`, null in standby */
+  readonly engine: Engine | null;
+  /** with `monitor`: the monitor client and the Component that runs the engine while blessed */
+  readonly member: MonitorMember | null;
   readonly syncerServer: SyncerServer | null;
-  /** runs when `syncer_peers` lists a peer */
+  /** runs when `syncer_peers` lists a peer, and always with `monitor` */
   readonly syncerClient: SyncerClient | null;
 }
 
@@ -95,35 +108,49 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     const backend = conf.syncer_server && prepared.backend.volatile ? flushedOnRegister(stored) : stored;
     logFlushes(backend, logger.child('backend'));
 
-    const runner = await EngineRunner.start({
+    const runnerOptions: EngineRunnerOptions = {
       serverId: conf.engine.server_id,
       modules: prepared.modules,
       backend,
       eventer: { address: conf.eventer_server.address, options: eventerServerOptions(conf.eventer_server) },
       logger,
       metrics,
-    });
-    undo.push(() => runner.close());
-    const syncerServer = conf.syncer_server ? await startSyncerServer(conf.syncer_server, backend, runner, logger) : null;
+    };
+    // Without a monitor the engine runs from the start; with one, only while blessed (in the slot).
+    const runner = conf.monitor === undefined ? await EngineRunner.start(runnerOptions) : null;
+    if (runner !== null) undo.push(() => runner.close());
+    const slot = runner === null ? new RunnerSlot(log) : null;
+    /** where the Syncer registers its status events, and what `synced_restart_engine` restarts */
+    const current: EngineRunner | RunnerSlot = runner ?? slot!;
+    const syncerServer = conf.syncer_server ? await startSyncerServer(conf.syncer_server, backend, current, logger) : null;
     if (syncerServer !== null) {
       undo.push(() => syncerServer.close());
-      runner.onEngineStart(() => syncerServer.publishStatus());
+      current.onEngineStart(() => syncerServer.publishStatus());
     }
-    await runner.listen();
-    const peers = conf.syncer_peers ?? [];
-    const syncerClient = peers.length === 0 ? null : createSyncerClient(
-      conf.engine.server_id,
-      backend,
-      runner,
-      staticPeers(peers.map((p) => ({ serverId: p.server_id, address: p.address }))),
-      { logger },
-    );
+    let member: MonitorMember | null = null;
+    if (runner !== null) await runner.listen();
+    else {
+      member = await joinMonitorGroup({
+        conf: conf.monitor!,
+        data: memberData(conf, syncerServer),
+        slot: slot!,
+        startRunner: () => startListening(runnerOptions),
+        afterStop: async () => {
+          await backend.flush();
+          await syncerServer?.flushClients();
+        },
+        logger,
+      });
+      const joined = member;
+      undo.push(() => joined.close());
+    }
+    const syncerClient = createServerSyncerClient(conf, backend, current, member, logger);
     if (syncerClient !== null) undo.push(() => syncerClient.close());
     if (syncerClient !== null && conf.synced_restart_engine) {
       // Hat's meaning: once a peer's backlog that brought events is synced, modules start afresh
       // on a backend that now holds them.
       syncerClient.onState((peer, state, backlogEvents) => {
-        if (state === 'synced' && backlogEvents > 0) void runner.restart(`synced ${backlogEvents} events from server ${peer.serverId}`);
+        if (state === 'synced' && backlogEvents > 0) void current.restart(`synced ${backlogEvents} events from server ${peer.serverId}`);
       });
     }
 
@@ -132,14 +159,15 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       const { address, max_flush_delay: maxFlushDelay = 30 } = metricsConf;
       metricsServer = await startMetricsServer(address, {
         registry,
-        health: () => serverHealth({ engine: runner, backend: inner, maxFlushDelay }),
+        health: () => serverHealth({ engine: runner ?? slot!.runner, backend: inner, maxFlushDelay }),
         logger: logger.child('metrics'),
       }).catch((err: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
       });
     }
 
-    const server = new Server({ runner, syncerServer, syncerClient, backend, inner, reserving, lock, metricsServer, dataPath, log });
+    const eventerAddresses = runner?.eventerAddresses ?? [conf.eventer_server.address];
+    const server = new Server({ runner, member, eventerAddresses, syncerServer, syncerClient, backend, inner, reserving, lock, metricsServer, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
@@ -149,7 +177,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     // Listening is the last line of a start: whoever waits for it has seen the rest.
     if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
     if (metricsServer !== null) log.info('metrics server listening', { address: metricsServer.address });
-    for (const address of runner.eventerAddresses) log.info('eventer server listening', { address });
+    for (const address of runner?.eventerAddresses ?? []) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
     await unwind();
@@ -157,12 +185,60 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
   }
 }
 
-async function startSyncerServer(conf: NonNullable<ServerConf['syncer_server']>, backend: Backend, runner: EngineRunner, logger: Logger): Promise<SyncerServer> {
+async function startSyncerServer(conf: NonNullable<ServerConf['syncer_server']>, backend: Backend, status: StatusRegistrar, logger: Logger): Promise<SyncerServer> {
   try {
-    return await createSyncerServer(conf.address, backend, runner, { logger, pemFile: conf.pem_file });
+    return await createSyncerServer(conf.address, backend, status, { logger, pemFile: conf.pem_file });
   } catch (err) {
     throw new StartupError(`cannot listen on ${conf.address}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, { cause: err });
   }
+}
+
+/** An engine and its eventer server, listening (a member's, each time it is blessed). */
+async function startListening(opts: EngineRunnerOptions): Promise<EngineRunner> {
+  const runner = await EngineRunner.start(opts);
+  try {
+    await runner.listen();
+  } catch (err) {
+    await runner.close();
+    throw err;
+  }
+  return runner;
+}
+
+/**
+ * What a member publishes to its group, in Hat's keys and order: the advertised addresses where
+ * configured ([Q6]), else the eventer address as configured and the Syncer server's bound one.
+ */
+function memberData(conf: ServerConf, syncerServer: SyncerServer | null): JsonValue {
+  const data: { [key: string]: JsonValue } = {
+    server_id: conf.engine.server_id,
+    eventer_server_address: conf.eventer_server.advertised_address ?? conf.eventer_server.address,
+  };
+  if (syncerServer !== null) data['syncer_server_address'] = conf.syncer_server?.advertised_address ?? syncerServer.addresses[0]!;
+  if (conf.syncer_token !== undefined) data['syncer_token'] = conf.syncer_token;
+  return data;
+}
+
+/**
+ * The Syncer client: with a monitor always, its peers the group's members (docs/protocol.md,
+ * "Syncer peers"); without one when `syncer_peers` lists any (the two never come together: the
+ * configuration check refuses both).
+ */
+function createServerSyncerClient(
+  conf: ServerConf, backend: Backend, status: StatusRegistrar, member: MonitorMember | null, logger: Logger,
+): SyncerClient | null {
+  const serverId = conf.engine.server_id;
+  const peers = conf.syncer_peers ?? [];
+  let discovery: PeerDiscovery;
+  if (member !== null) {
+    const rules = { group: conf.monitor!.group, serverId, syncerToken: conf.syncer_token };
+    discovery = monitorPeerDiscovery(member.client, rules, logger.child('monitor'));
+  } else if (peers.length > 0) {
+    discovery = staticPeers(peers.map((p) => ({ serverId: p.server_id, address: p.address })));
+  } else {
+    return null;
+  }
+  return createSyncerClient(serverId, backend, status, discovery, { logger });
 }
 
 async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger, metrics: Metrics | undefined): Promise<Backend> {
@@ -206,7 +282,11 @@ function logFlushes(backend: Backend, log: Logger): void {
 
 /** What a started server is made of (closed in the order of the file's header; the metrics server last). */
 interface Parts {
-  runner: EngineRunner;
+  /** without a monitor */
+  runner: EngineRunner | null;
+  /** with a monitor: it runs an engine while blessed */
+  member: MonitorMember | null;
+  eventerAddresses: string[];
   syncerServer: SyncerServer | null;
   syncerClient: SyncerClient | null;
   /** what the engine stores into (the reservation's wrapper or the flushed-on-register view, if any) */
@@ -228,17 +308,22 @@ class Server extends ResourceBase implements RunningServer {
   constructor(parts: Parts) {
     super();
     this.#parts = parts;
-    this.addresses = { eventer: parts.runner.eventerAddresses, syncer: parts.syncerServer?.addresses ?? [], metrics: parts.metricsServer?.address ?? null };
+    this.addresses = { eventer: parts.eventerAddresses, syncer: parts.syncerServer?.addresses ?? [], metrics: parts.metricsServer?.address ?? null };
     // closing on their own (a module failure, a failed background flush, a Syncer listener that
     // failed) stops the server, as Hat binds each part to the server's group
-    this.lifecycle.adopt(parts.runner, (r) => r.failure ?? new Error('the engine closed on its own'));
+    if (parts.runner) this.lifecycle.adopt(parts.runner, (r) => r.failure ?? new Error('the engine closed on its own'));
+    if (parts.member) this.lifecycle.adopt(parts.member, (m) => m.failure ?? new Error('the monitor member closed on its own'));
     if (isResource(parts.inner)) this.lifecycle.adopt(parts.inner, (b) => b.failure ?? new Error('the backend closed on its own'));
     if (parts.syncerServer) this.lifecycle.adopt(parts.syncerServer, (s) => s.failure ?? new Error('the syncer server closed on its own'));
     if (parts.syncerClient) this.lifecycle.adopt(parts.syncerClient, (c) => c.failure ?? new Error('the syncer client closed on its own'));
   }
 
-  get engine(): Engine {
-    return this.#parts.runner.engine;
+  get engine(): Engine | null {
+    return this.#parts.runner?.engine ?? this.#parts.member?.engine ?? null;
+  }
+
+  get member(): MonitorMember | null {
+    return this.#parts.member;
   }
 
   get syncerServer(): SyncerServer | null {
@@ -270,7 +355,7 @@ class Server extends ResourceBase implements RunningServer {
 
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
-    const { runner, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
+    const { runner, member, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;
@@ -288,9 +373,11 @@ class Server extends ResourceBase implements RunningServer {
       errors.push(error);
       log.error(`closing the ${what} failed`, { error });
     };
-    await step('eventer server', () => runner.stopEventer());
+    // A blessed engine stops as on a lost blessing, then the token is released and the monitor left.
+    if (member) await step('monitor member', () => member.close(), member);
+    if (runner) await step('eventer server', () => runner.stopEventer());
     if (syncerClient) await step('syncer client', () => syncerClient.close(), syncerClient);
-    await step('engine', () => runner.close(), runner);
+    if (runner) await step('engine', () => runner.close(), runner);
     if (syncerServer) {
       // Every peer holds every event (STOPPED included) before the switchover.
       await step('syncer clients flush', () => syncerServer.flushClients());

@@ -40,7 +40,7 @@ describe('prepareServerConf', () => {
     expect(prepared.warnings).toEqual([]);
   });
 
-  it("accepts Hat's Python backend names and its Syncer keys, and warns about parts it does not run", async () => {
+  it("accepts Hat's Python backend names, its Syncer and monitor keys, and warns about parts it does not run", async () => {
     const prepared = await prepareServerConf({
       type: 'event',
       log: { version: 1, root: { level: 'INFO' }, handlers: {}, formatters: {}, disable_existing_loggers: false },
@@ -51,9 +51,57 @@ describe('prepareServerConf', () => {
       syncer_token: 'secret',
       synced_restart_engine: false,
       monitor: { name: 'event1', group: 'event', monitor_address: 'tcp+sbs://127.0.0.1:23010' },
+      mariner_server: { address: 'tcp+sbs://127.0.0.1:23014' },
     });
     expect(prepared.backendName).toBe('memory');
-    expect(prepared.warnings).toEqual(["'monitor' is not supported by this server yet and is ignored"]);
+    expect(prepared.conf.monitor).toEqual({ name: 'event1', group: 'event', monitor_address: 'tcp+sbs://127.0.0.1:23010' });
+    expect(prepared.warnings).toEqual(["'mariner_server' is not supported by this server and is ignored"]);
+  });
+
+  it('monitor: the keys of Hat\'s client.yaml named when wrong; published addresses checked; no syncer_peers beside it', async () => {
+    const base = { backend: { module: 'memory' }, engine: { server_id: 1 }, syncer_server: { address: 'tcp+sbs://0.0.0.0:0' } };
+    const monitor = { name: 'event1', group: 'event', monitor_address: 'tcp+sbs://127.0.0.1:23010' };
+    // Listening everywhere, published where other hosts reach it ([Q6]): no warning.
+    const advertised = await prepareServerConf({
+      ...base, monitor,
+      eventer_server: { address: 'tcp+sbs://0.0.0.0:23012', advertised_address: 'tcp+sbs://10.0.0.5:23012' },
+      syncer_server: { address: 'tcp+sbs://0.0.0.0:0', advertised_address: 'tcp+sbs://10.0.0.5:23013' },
+    });
+    expect(advertised.warnings).toEqual([]);
+    expect(advertised.conf.eventer_server.advertised_address).toBe('tcp+sbs://10.0.0.5:23012');
+    // Without them, Hat's behaviour (published as they are) with a warning each.
+    const verbatim = await prepareServerConf({ ...base, monitor, eventer_server: { address: 'tcp+sbs://localhost:23012' } });
+    expect(verbatim.warnings).toEqual([
+      "'eventer_server.address' tcp+sbs://localhost:23012 is published to the monitor group as it is; set 'eventer_server.advertised_address' to the address other hosts reach it at",
+      "'syncer_server.address' tcp+sbs://0.0.0.0:0 is published to the monitor group as it is; set 'syncer_server.advertised_address' to the address other hosts reach it at",
+    ]);
+    expect(await problemsOf({
+      ...base,
+      monitor: { name: 1, monitor_adress: 'tcp+sbs://127.0.0.1:23010' },
+      eventer_server: { address: 'tcp+sbs://127.0.0.1:23012' },
+    })).toEqual([
+      "/monitor: missing required property 'group'",
+      "/monitor: missing required property 'monitor_address'",
+      '/monitor/monitor_adress: unknown key (did you mean monitor_address?)',
+      '/monitor/name: expected string',
+    ]);
+    expect(await problemsOf({
+      ...base,
+      monitor: { ...monitor, monitor_address: '127.0.0.1:23010' },
+      eventer_server: { address: 'tcp+sbs://127.0.0.1:0', advertised_address: 'ssl+sbs://10.0.0.5:23012' },
+      syncer_server: { address: 'tcp+sbs://127.0.0.1:0', advertised_address: 'nowhere' },
+      syncer_peers: [{ server_id: 2, address: 'tcp+sbs://127.0.0.1:24013' }],
+    })).toEqual([
+      expect.stringMatching(/^\/monitor\/monitor_address: invalid chatter address "127.0.0.1:23010"/),
+      '/syncer_peers: expected no list with monitor: the Syncer client finds its peers in the monitor group',
+      '/eventer_server/advertised_address: expected a tcp+sbs address, as eventer_server.address',
+      '/eventer_server/address: expected a fixed port with monitor: the address is published before the server listens on it',
+      '/syncer_server/advertised_address: invalid chatter address "nowhere"',
+    ]);
+    // Without a monitor nothing is published.
+    expect(await problemsOf({ ...base, eventer_server: { address: 'tcp+sbs://127.0.0.1:0', advertised_address: 'tcp+sbs://10.0.0.5:23012' } })).toEqual([
+      '/eventer_server/advertised_address: expected only with monitor (it is the address published to the monitor group)',
+    ]);
   });
 
   it('Syncer: the default address, peers checked entry by entry, keys of later Hat versions warned about', async () => {

@@ -316,7 +316,7 @@ describe('fuzzing the eventer edge (real server, LMDB, TCP)', () => {
     expect(tally.ok).toBeGreaterThan(20);
     expect(outcomes.reply).toBeGreaterThan(10); // the fuzz reached the engine, not only the decoder
     expect(serverDown).toBe(false);
-    expect(server.engine.failure).toBeUndefined();
+    expect(server.engine!.failure).toBeUndefined();
     expect(log.lines.filter((l) => l.level === 'error' || l.level === 'critical')).toEqual([]);
   }, 60_000 + 3 * RUN_OPTIONS.interruptAfterTimeLimit);
 

@@ -10,6 +10,7 @@ import { createEventerServer } from '../../src/eventer/server.ts';
 import { connectMonitorClient, type MonitorClient } from '../../src/monitor/client.ts';
 import { createMonitorComponent, type ComponentRun, type MonitorComponent } from '../../src/monitor/component.ts';
 import type { JsonValue } from '../../src/common/types.ts';
+import { untilAborted } from '../../src/common/abort.ts';
 
 export interface EventServerMember {
   readonly client: MonitorClient;
@@ -38,12 +39,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
+export { untilAborted } from '../../src/common/abort.ts';
 
 export async function startEventServerMember(monitorAddress: string, serverId: number, opts: EventServerMemberOptions = {}): Promise<EventServerMember> {
   const address = `tcp+sbs://127.0.0.1:${await freePort()}`;

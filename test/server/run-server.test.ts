@@ -60,7 +60,7 @@ describe('runServer', () => {
 
   it('stops on its own, not clean, when a module fails', async () => {
     const server = await start(memoryConf([{ module: '../cli/fixtures/fails-on-boom.ts', workers: 0 }]), here);
-    await expect(server.engine.register({ type: 'eventer', id: 1 }, [{ type: ['boom'], sourceTimestamp: null, payload: null }])).rejects.toThrow();
+    await expect(server.engine!.register({ type: 'eventer', id: 1 }, [{ type: ['boom'], sourceTimestamp: null, payload: null }])).rejects.toThrow();
     await server.closed;
     expect(server.failure).toBeInstanceOf(ModuleError);
     expect(server.failure?.message).toContain('fails-on-boom.ts');

@@ -95,7 +95,7 @@ describe('runServer with the Syncer', () => {
     const b = await start(conf(2, 'memory', { ...peer(a), synced_restart_engine: true }), logs);
     const before = b.engine;
     const eventer = b.addresses.eventer[0]!;
-    await until(() => b.engine !== before && b.engine.isOpen);
+    await until(() => b.engine !== before && b.engine!.isOpen);
     expect(logs.filter((l) => l.message === 'restarting the engine').map((l) => l.fields['reason'])).toEqual([
       expect.stringMatching(/^synced \d+ events from server 1$/),
     ]);
