@@ -7,7 +7,7 @@ const functions = [
   'timestampToFloat', 'timestampFromFloat', 'timestampAdd',
   'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend',
   'createEngine', 'connectEventer', 'createEventerServer', 'runServer', 'MetricsRegistry',
-  'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower',
+  'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower', 'MonitorLostError',
   'connectSyncer', 'createSyncerServer', 'createSyncerClient', 'staticPeers', 'flushedOnRegister',
 ];
 

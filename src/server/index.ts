@@ -8,6 +8,8 @@ export type { LoadedConfig } from '../config/file.ts';
 export { ConfigError } from '../config/errors.ts';
 export type { ConfigProblem } from '../config/errors.ts';
 export { StartupError } from './startup-checks.ts';
+export { MonitorLostError } from './monitor-member.ts';
+export type { MonitorMember } from './monitor-member.ts';
 export { DataLockedError } from '../backends/data-lock.ts';
 export { defaultServerConf, defaultServerConfYaml } from '../config/default.ts';
 export { createLogger } from './logger.ts';

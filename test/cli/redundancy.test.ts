@@ -63,13 +63,25 @@ async function queryAll(address: string, serverId: number): Promise<Event[]> {
   return (await client(address)).query({ serverId, order: 'ascending', maxResults: 1_000_000 });
 }
 
+/** A member that the monitor has blessed: its engine runs and its eventer server listens. */
+async function startActive(m: MonitorStandIn, serverId: number): Promise<MemberProcess> {
+  const member = await startMember({ serverId, monitorAddress: m.address });
+  await untilLogged(member.proc, 'eventer server listening');
+  return member;
+}
+
+/** Server 1 blessed, then server 2 in standby. */
+async function activeAndStandby(m: MonitorStandIn): Promise<[MemberProcess, MemberProcess]> {
+  const one = await startActive(m, 1);
+  const two = await startMember({ serverId: 2, monitorAddress: m.address });
+  await untilLogged(two.proc, 'standby: ready, waiting for the blessing');
+  return [one, two];
+}
+
 describe('two servers in a BLESS_ONE group', () => {
   it('only the blessed one listens; its events reach the standby; SIGKILL: the standby serves every flushed event; the old one comes back as standby and catches up', { timeout: 120_000 }, async () => {
     const m = await monitor();
-    const one = await startMember({ serverId: 1, monitorAddress: m.address });
-    await untilLogged(one.proc, 'eventer server listening');
-    const two = await startMember({ serverId: 2, monitorAddress: m.address });
-    await untilLogged(two.proc, 'standby: ready, waiting for the blessing');
+    const [one, two] = await activeAndStandby(m);
     expect(await listening(one.eventer)).toBe(true);
     expect(await listening(two.eventer)).toBe(false);
     await untilLogged(two.proc, 'syncer peer joined');
@@ -86,6 +98,8 @@ describe('two servers in a BLESS_ONE group', () => {
     await one.proc.exited;
     await untilLogged(two.proc, 'eventer server listening');
     expect(await listening(two.eventer)).toBe(true);
+    // [Q9] The peer that left the group is let go, not retried for ever.
+    expect(await untilLogged(two.proc, 'syncer peer left')).toMatchObject({ server_id: 1, address: one.syncer });
     const onTwo = await queryAll(two.eventer, 1);
     expect(keys(onTwo)).toEqual(expect.arrayContaining([...keys(first), eventIdKey(lastFlushed(one, 1)!)]));
 
@@ -93,6 +107,7 @@ describe('two servers in a BLESS_ONE group', () => {
     const again = await startMember(one.again());
     await untilLogged(again.proc, 'standby: ready, waiting for the blessing');
     expect(await listening(again.eventer)).toBe(false);
+    expect(await untilLogged(two.proc, 'syncer peer joined', 2)).toMatchObject({ server_id: 1, address: again.syncer });
     // Every event it had flushed before the kill (all its file holds of server 1) is on the new active one.
     expect(keys(await heldBy(again, 1))).toEqual(keys(onTwo));
     const later = (await (await client(two.eventer)).registerWithResponse(test(7, 10))).map((e) => e!);
@@ -104,8 +119,7 @@ describe('two servers in a BLESS_ONE group', () => {
 
   it('a better rank takes over: the old active stops its engine cleanly (STOPPED stored and synced before the release) and stays up in standby', { timeout: 60_000 }, async () => {
     const m = await monitor({ ranks: [{ name: 'event-2', group: 'event', rank: 0 }] });
-    const one = await startMember({ serverId: 1, monitorAddress: m.address });
-    await untilLogged(one.proc, 'eventer server listening');
+    const one = await startActive(m, 1);
     await (await client(one.eventer)).registerWithResponse(test(1, 10));
     const two = await startMember({ serverId: 2, monitorAddress: m.address });
     await untilLogged(two.proc, 'eventer server listening');
@@ -123,10 +137,7 @@ describe('two servers in a BLESS_ONE group', () => {
 
   it('the monitor stopping (MsgClose) stops both servers with exit status 3, the active one after storing STOPPED', { timeout: 60_000 }, async () => {
     const m = await monitor();
-    const one = await startMember({ serverId: 1, monitorAddress: m.address });
-    await untilLogged(one.proc, 'eventer server listening');
-    const two = await startMember({ serverId: 2, monitorAddress: m.address });
-    await untilLogged(two.proc, 'standby: ready, waiting for the blessing');
+    const [one, two] = await activeAndStandby(m);
     await m.close();
     for (const member of [one, two]) {
       expect(await member.proc.exited).toEqual({ code: 3, signal: null });
@@ -138,8 +149,7 @@ describe('two servers in a BLESS_ONE group', () => {
 
   it('the monitor crashing stops the server with exit status 3; a monitor not there at start: exit status 3 at once', { timeout: 60_000 }, async () => {
     const m = await monitor();
-    const one = await startMember({ serverId: 1, monitorAddress: m.address });
-    await untilLogged(one.proc, 'eventer server listening');
+    const one = await startActive(m, 1);
     await m.kill();
     expect(await one.proc.exited).toEqual({ code: 3, signal: null });
     expect(await engineStatusIn(one)).toBe('STOPPED');
@@ -151,8 +161,7 @@ describe('two servers in a BLESS_ONE group', () => {
 
   it('a following client keeps registering across two switchovers (SIGTERM) and loses nothing it was told was registered', { timeout: 120_000 }, async () => {
     const m = await monitor();
-    const one = await startMember({ serverId: 1, monitorAddress: m.address });
-    await untilLogged(one.proc, 'eventer server listening');
+    const one = await startActive(m, 1);
     const two = await startMember({ serverId: 2, monitorAddress: m.address });
     await untilLogged(two.proc, 'synced with syncer peer');
     const app = await connectMonitorClient({ name: 'app', group: 'apps', monitor_address: m.address });
