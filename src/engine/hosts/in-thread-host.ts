@@ -7,6 +7,7 @@ import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from './m
 import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
 import { ResourceBase } from '../../common/resource.ts';
+import { CollectingSink } from '../threads/output-stream.ts';
 
 export async function createInThreadHost(opts: HostOptions, exports: ModuleExports): Promise<ModuleHost> {
   let module;
@@ -39,7 +40,9 @@ class InThreadHost extends ResourceBase implements ModuleHost {
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     try {
-      yield await this.#runtime.round(sessionId, sources, events);
+      const out = new CollectingSink();
+      await this.#runtime.round(sessionId, sources, events, out);
+      yield out.events;
     } catch (error) {
       throw new ModuleError(this.label, `process failed: ${describeError(error)}`, { cause: error });
     }

@@ -23,11 +23,35 @@ export interface ModuleHost extends Resource {
   stopSession(sessionId: number): Promise<void>;
 }
 
-/** All of a host's output batches for a round (started at once, so modules work concurrently). */
-export async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
-  const all: RegisterEvent[][] = [];
-  for await (const batch of batches) all.push(batch);
-  return all;
+/**
+ * Reads every host's output batches at once (so modules work, and their chunks are decoded,
+ * concurrently) and gives them to `take` in host order: the first host's as they come, a later
+ * host's once those before it have ended (held until then). Settles when every host has ended;
+ * if any failed, rejects with the first failure in host order.
+ */
+export async function inOrder<T>(sources: readonly AsyncIterable<T>[], take: (index: number, value: T) => void): Promise<void> {
+  const held: T[][] = sources.map(() => []);
+  const ended: boolean[] = sources.map(() => false);
+  const failures: unknown[] = [];
+  let current = 0; // the host whose batches go out as they come
+  const read = async (source: AsyncIterable<T>, index: number): Promise<void> => {
+    try {
+      for await (const value of source) {
+        if (index === current) take(index, value);
+        else (held[index] as T[]).push(value);
+      }
+    } catch (error) {
+      failures[index] = error;
+    }
+    ended[index] = true;
+    while (current < sources.length && ended[current]) {
+      current++;
+      for (const value of held[current] ?? []) take(current, value);
+      held[current] = [];
+    }
+  };
+  await Promise.all(sources.map(read));
+  for (let i = 0; i < sources.length; i++) if (i in failures) throw failures[i];
 }
 
 export interface HostOptions {

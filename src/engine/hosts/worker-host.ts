@@ -12,6 +12,7 @@ import { Doorbell, RequestKind } from '../threads/doorbell.ts';
 import { QUIET_STATUS_BYTES, QuietAnswer } from '../threads/round-barrier.ts';
 import type { QuietMember, RoundBarrier } from '../threads/round-barrier.ts';
 import { SharedBatch, decodeRegisterEvents, encodeRound } from '../threads/event-batch-codec.ts';
+import { OutputArea, type ChunkPlace } from '../threads/output-stream.ts';
 import { postableEngine } from '../threads/worker-protocol.ts';
 import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
@@ -24,6 +25,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const engine = new MessageChannel();
   const bell = new Doorbell();
   const quietStatus = new SharedArrayBuffer(QUIET_STATUS_BYTES);
+  const output = new OutputArea();
   const workerData: HostWorkerData = {
     control: control.port2,
     stream: stream.port2,
@@ -32,6 +34,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
     watch: opts.watch,
     roundCounter: opts.barrier.counter,
     quietStatus,
+    output: output.buffer,
   };
   const worker = new Worker(workerEntry('module-worker'), {
     workerData,
@@ -47,6 +50,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
     bell,
     barrier: opts.barrier,
     quietStatus: new Int32Array(quietStatus),
+    output,
     otherPorts: [control.port1, engine.port1],
   });
   try {
@@ -74,25 +78,25 @@ interface Thread {
   barrier: RoundBarrier;
   /** This thread's quiet answer words (round-barrier.ts). */
   quietStatus: Int32Array;
+  /** Where the thread leaves its outputs (output-stream.ts). */
+  output: OutputArea;
   /** Closed with the host. */
   otherPorts: MessagePort[];
 }
 
-/** What a request gets back: its thread's answer (a wake-up only prompts collecting quiet answers). */
-type Answer = Exclude<FromWorker, { t: 'wake' }>;
+/** What a request gets back: chunks, then its thread's answer (a wake-up only prompts collecting quiet answers). */
+type Reply = Exclude<FromWorker, { t: 'wake' }>;
 
 class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   subscription = new Subscription([]);
   hasSessionHooks = false;
   readonly label: string;
   readonly #thread: Thread;
-  #current: QueuedIterator<Answer> | null = null;
+  #current: QueuedIterator<Reply> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
   readonly #input = new SharedBatch();
   /** The input buffer the thread last got in a message: the doorbell can only point into that one. */
   #threadInput: ArrayBufferLike | null = null;
-  /** The thread's output buffer, as its last posted batch showed it: quiet answers are in there. */
-  #threadOutput: ArrayBufferLike | null = null;
   /** Set once the thread takes no more requests: why the pending and later ones fail. */
   #gone: Error | null = null;
 
@@ -102,8 +106,8 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     this.#thread = thread;
     const { stream, barrier, worker } = thread;
     stream.on('message', (message: FromWorker) => {
+      if (message.t === 'chunk') return this.#current?.push(message); // the thread works on
       if (message.t !== 'wake') {
-        if (message.t === 'end') this.#threadOutput = message.batch.buffer;
         barrier.leave(this);
         this.#current?.push(message);
       }
@@ -122,10 +126,11 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     const batch = encodeRound(events, sources, this.#input);
+    // Each chunk is decoded and its slot freed as it comes, while the thread fills the next.
     for await (const reply of this.#request({ t: 'round', session: sessionId, batch })) {
       if (reply.t === 'error') throw this.#moduleError('process failed', reply);
-      if (reply.batch.length > 0) yield decodeRegisterEvents(reply.batch);
-      return;
+      if (reply.length > 0) yield this.#take(reply);
+      if (reply.t === 'end') return;
     }
   }
 
@@ -150,8 +155,8 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     await worker.terminate();
   }
 
-  #request(message: ToWorker): QueuedIterator<Answer> {
-    const replies = new QueuedIterator<Answer>();
+  #request(message: ToWorker): QueuedIterator<Reply> {
+    const replies = new QueuedIterator<Reply>();
     if (this.#gone) {
       replies.fail(this.#gone);
       return replies;
@@ -171,8 +176,15 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   takeQuiet(): boolean {
     const length = QuietAnswer.take(this.#thread.quietStatus);
     if (length < 0) return false;
-    this.#current?.push({ t: 'end', batch: new Uint8Array(this.#threadOutput as ArrayBuffer, 0, length) });
+    this.#current?.push({ t: 'end', slot: 0, length, waits: 0 }); // a quiet answer is the only chunk
     return true;
+  }
+
+  #take(chunk: ChunkPlace): RegisterEvent[] {
+    const { output } = this.#thread;
+    const events = decodeRegisterEvents(output.bytes(chunk));
+    output.release(chunk);
+    return events;
   }
 
   #moduleError(what: string, reply: Extract<FromWorker, { t: 'error' }>): ModuleError {
