@@ -5,7 +5,8 @@ import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
-import { createHosts } from './hosts/placement.ts';
+import { clocksNeeded, createHosts } from './hosts/placement.ts';
+import { Watchdog } from './watchdog.ts';
 import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError } from './errors.ts';
@@ -56,17 +57,22 @@ async function launch(
   opts: EngineOptions,
   modules: () => Promise<readonly PreparedModule[]>,
 ): Promise<Engine> {
-  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger());
+  const logger = opts.logger ?? silentLogger();
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), logger);
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine));
+    const prepared = await modules();
+    const watchdog = new Watchdog(logger, clocksNeeded(prepared));
+    engine.start(await createHosts(prepared, { engine: engine.moduleEngine, watchdog, logger }), watchdog);
+    await watchdog.start(); // before any session, so none goes unwatched
   } catch (error) {
     await engine.fail(error);
     throw error;
   }
+  engine.run();
   return engine;
 }
 
@@ -81,6 +87,7 @@ class SessionEngine extends ResourceBase implements Engine {
   readonly #queue: Request[] = [];
   readonly #callbacks = new Set<(events: Event[]) => void>();
   #hosts: readonly ModuleHost[] = [];
+  #watchdog: Watchdog | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   /** The store in flight (settles true/false, never rejects). */
@@ -115,13 +122,22 @@ class SessionEngine extends ResourceBase implements Engine {
   }
 
   /** The hosts are the engine's from now on: one closing on its own closes the engine. */
-  start(hosts: readonly ModuleHost[]): void {
+  start(hosts: readonly ModuleHost[], watchdog: Watchdog): void {
     this.#hosts = hosts;
+    this.#watchdog = this.lifecycle.adopt(watchdog);
     for (const host of hosts) this.lifecycle.adopt(host, true);
+  }
+
+  /** Sessions start running. */
+  run(): void {
     // After createEngine resolves, so callbacks added right away still see STARTED.
     setImmediate(() => {
       if (this.isOpen) this.#loop = this.#runLoop();
     });
+  }
+
+  beginStop(): void {
+    this.#watchdog?.beginStop();
   }
 
   /** The engine closes on its own: a module failed or closed, or the backend failed. */
@@ -207,7 +223,10 @@ class SessionEngine extends ResourceBase implements Engine {
     const closedError = new EngineClosedError(this.failure);
     for (const request of this.#queue.splice(0)) request.reject(closedError);
     this.#wake?.();
-    await this.#loop; // a normal close lets the session in progress finish; a failure has ended it
+    this.beginStop();
+    // A normal close lets the session in progress finish, but for a module thread stuck in it (the
+    // watchdog terminates it); a failure has ended it.
+    await this.#loop;
     const last = this.#last;
     const stopped: Event = {
       id: { server: last.server, session: last.session, instance: last.instance + 1 },
@@ -217,5 +236,7 @@ class SessionEngine extends ResourceBase implements Engine {
       payload: { type: 'json', data: 'STOPPED' },
     };
     await this.#backend.register([stopped]);
+    const interrupted = this.#watchdog?.interrupted;
+    if (interrupted) throw interrupted; // STOPPED is stored, but the stop was not clean
   }
 }

@@ -4,6 +4,9 @@ import type { Subscription } from '../../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import type { RoundBarrier } from '../threads/round-barrier.ts';
 import type { Resource } from '../../common/resource.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { ProcessLimits } from '../modules.ts';
+import type { Watchdog } from '../watchdog.ts';
 
 /**
  * A Resource: it closes on its own when its module does (its thread died, it closed itself), with
@@ -65,4 +68,8 @@ export interface HostOptions {
   watch: boolean;
   /** The engine's barrier: its module threads wake the main thread once per round (round-barrier.ts). */
   barrier: RoundBarrier;
+  /** Each place the module runs takes a clock of the engine's watchdog. */
+  limits: ProcessLimits;
+  watchdog: Watchdog;
+  logger: Logger;
 }

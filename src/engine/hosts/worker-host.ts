@@ -18,6 +18,8 @@ import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
 import { workerEntry } from '../threads/worker-entry.ts';
 import { ResourceBase } from '../../common/resource.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { BusyClock } from '../watchdog.ts';
 
 export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const control = new MessageChannel();
@@ -43,7 +45,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   });
   Comlink.expose(postableEngine(opts.engine), engine.port1 as unknown as Comlink.Endpoint);
   const remote = Comlink.wrap<WorkerControl>(control.port1 as unknown as Comlink.Endpoint);
-  const host = new WorkerHost(opts.label, {
+  const host = new WorkerHost(opts, {
     worker,
     remote,
     stream: stream.port1,
@@ -92,6 +94,8 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   hasSessionHooks = false;
   readonly label: string;
   readonly #thread: Thread;
+  readonly #logger: Logger;
+  readonly #clock: BusyClock;
   #current: QueuedIterator<Reply> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
   readonly #input = new SharedBatch();
@@ -100,14 +104,19 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   /** Set once the thread takes no more requests: why the pending and later ones fail. */
   #gone: Error | null = null;
 
-  constructor(label: string, thread: Thread) {
+  constructor(opts: HostOptions, thread: Thread) {
     super();
+    const label = opts.label;
     this.label = label;
     this.#thread = thread;
+    this.#logger = opts.logger;
+    // Past process_timeout, or a stop that will not wait, the thread goes as if it had died.
+    this.#clock = opts.watchdog.clock(label, opts.limits, (reason) => this.#fail(reason));
     const { stream, barrier, worker } = thread;
     stream.on('message', (message: FromWorker) => {
       if (message.t === 'chunk') return this.#current?.push(message); // the thread works on
       if (message.t !== 'wake') {
+        this.#clock.end();
         barrier.leave(this);
         this.#current?.push(message);
       }
@@ -130,7 +139,10 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     for await (const reply of this.#request({ t: 'round', session: sessionId, batch })) {
       if (reply.t === 'error') throw this.#moduleError('process failed', reply);
       if (reply.length > 0) yield this.#take(reply);
-      if (reply.t === 'end') return;
+      if (reply.t !== 'end') continue;
+      if (reply.waits > 0)
+        this.#logger.debug('module outputs waited for the engine to take them', { module: this.label, session: sessionId, waits: reply.waits });
+      return;
     }
   }
 
@@ -163,6 +175,7 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     }
     this.#current = replies;
     const { barrier, bell, stream } = this.#thread;
+    this.#clock.begin(message.session);
     barrier.enter(this);
     if (message.t === 'stop') {
       if (!bell.ring(RequestKind.Stop, message.session, 0)) stream.postMessage(message);
@@ -176,6 +189,7 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   takeQuiet(): boolean {
     const length = QuietAnswer.take(this.#thread.quietStatus);
     if (length < 0) return false;
+    this.#clock.end();
     this.#current?.push({ t: 'end', slot: 0, length, waits: 0 }); // a quiet answer is the only chunk
     return true;
   }
@@ -202,6 +216,7 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   #abandon(reason: Error): void {
     if (this.#gone) return;
     this.#gone = reason;
+    this.#clock.end();
     this.#thread.barrier.abandon(this);
     this.#current?.fail(reason);
     this.#current = null;

@@ -393,11 +393,8 @@ export function decodeRound(bytes: Uint8Array): DecodedBatch {
   return decode(bytes) as DecodedBatch;
 }
 
-/** Module outputs (no ids yet), written into `into` (a fresh buffer by default). */
-export function encodeRegisterEvents(events: readonly RegisterEvent[], into = new SharedBatch()): Uint8Array {
-  return encode(into, events, false);
-}
-
+/** Module outputs (a chunk of RegisterEventChunk; an empty chunk has none). */
 export function decodeRegisterEvents(bytes: Uint8Array): RegisterEvent[] {
+  if (bytes.length === 0) return [];
   return decode(bytes).events;
 }
