@@ -5,8 +5,10 @@
 
 const WORDS = 2; // per clock: [since (0: idle), session]
 
+const ORIGIN = performance.timeOrigin;
+
 export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
+  return ORIGIN + performance.now();
 }
 
 export class BusyClocks {
