@@ -21,6 +21,9 @@ import { ResourceBase } from '../../common/resource.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { BusyClock } from '../watchdog.ts';
 
+/** Input buffers up to this size are reused; a larger one (a large round's) is let go after use. */
+const INPUT_KEPT_BYTES = 1024 * 1024;
+
 export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
   const control = new MessageChannel();
   const stream = new MessageChannel();
@@ -98,7 +101,7 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
   readonly #clock: BusyClock;
   #current: QueuedIterator<Reply> | null = null;
   /** Round input, written here and read by the worker (one round in flight per host). */
-  readonly #input = new SharedBatch();
+  #input = new SharedBatch();
   /** The input buffer the thread last got in a message: the doorbell can only point into that one. */
   #threadInput: ArrayBufferLike | null = null;
   /** Set once the thread takes no more requests: why the pending and later ones fail. */
@@ -135,6 +138,8 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
     const batch = encodeRound(events, sources, this.#input);
+    // A round's input crosses whole; a buffer a large round grew is not kept for the small ones.
+    if (this.#input.bytes.length > INPUT_KEPT_BYTES) this.#input = new SharedBatch();
     // Each chunk is decoded and its slot freed as it comes, while the thread fills the next.
     for await (const reply of this.#request({ t: 'round', session: sessionId, batch })) {
       if (reply.t === 'error') throw this.#moduleError('process failed', reply);
