@@ -271,6 +271,7 @@ class Server extends ResourceBase implements RunningServer {
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
     const { runner, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
+    runner.beginStop(); // a stuck module thread must not hold the stop (nor the clients' DISCONNECTED)
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;
