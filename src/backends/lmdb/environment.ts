@@ -26,6 +26,19 @@ type ExtraDbName = (typeof EXTRA_DB_NAMES)[number];
 
 export type AnyDbName = DbName | ExtraDbName;
 
+/** Every sub-db the environment opens, Hat's and ours. */
+export const DB_NAMES: readonly AnyDbName[] = [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES];
+
+/**
+ * Told about writes (readers/reader-pool.ts: threads that read the file outside LMDB's lock
+ * table must not start a snapshot during a commit, nor hold one while the map is reopened).
+ */
+export interface CommitObserver {
+  beforeCommit(): Promise<void>;
+  afterCommit(): void;
+  beforeReopen(): Promise<void>;
+}
+
 export type BinaryDb = Database<Buffer, Buffer>;
 
 /** One write: a put when `value` is a buffer, a delete when it is null. */
@@ -49,6 +62,7 @@ export class Environment {
   #mapSize: number;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
+  commitObserver: CommitObserver | null = null;
 
   private constructor(path: string, mapSize: number) {
     this.path = path;
@@ -85,6 +99,16 @@ export class Environment {
   async commit(ops: WriteOp[] | RowBatch): Promise<void> {
     const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
     if (rows.length === 0) return;
+    const observer = this.commitObserver;
+    await observer?.beforeCommit();
+    try {
+      await this.#commitRows(rows);
+    } finally {
+      observer?.afterCommit();
+    }
+  }
+
+  async #commitRows(rows: RowBatch): Promise<void> {
     for (let growths = 0; ; growths++) {
       try {
         await this.#write(rows);
@@ -111,6 +135,7 @@ export class Environment {
   /** Reopens with room for at least twice what `rows` carry on top of the current map. */
   async #grow(rows: RowBatch): Promise<void> {
     const bytes = rows.bytes + 64 * rows.length;
+    await this.commitObserver?.beforeReopen();
     await this.#root.close();
     this.#mapSize = Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes);
     this.#openHandles();
@@ -128,7 +153,7 @@ export class Environment {
       });
       try {
         const dbs = {} as Record<AnyDbName, BinaryDb>;
-        for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
+        for (const name of DB_NAMES) {
           dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
         }
         this.#root = root;

@@ -15,7 +15,7 @@ import { SharedBatch, decodeRegisterEvents, encodeRound } from '../threads/event
 import { postableEngine } from '../threads/worker-protocol.ts';
 import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
-import { workerEntry } from '../threads/worker-entry.ts';
+import { workerEntry } from '../../common/worker-entry.ts';
 import { ResourceBase } from '../../common/resource.ts';
 
 export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {

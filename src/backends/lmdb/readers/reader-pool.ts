@@ -1,0 +1,91 @@
+// The main thread's side of the reader threads: a piscina pool (started on first use) whose
+// tasks scan the LMDB file, each in a snapshot of its own (MVCC: they never block the writer
+// or each other, and the main thread stays free for sessions). Per task the main thread
+// holds a read transaction of its own, in the lock table, from before the task's snapshot
+// starts until the task ends: LMDB then keeps every page of that snapshot (lock-free-env.ts
+// says why the reader's own snapshot cannot do this). It is also the environment's commit
+// observer, working the snapshot gate (snapshot-gate.ts).
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { ResourceBase } from '../../../common/resource.ts';
+import { workerEntry } from '../../../common/worker-entry.ts';
+import type { LmdbBackendConf } from '../conf.ts';
+import type { CommitObserver, Environment } from '../environment.ts';
+import type { ScanPlan, ScanResult } from '../scan.ts';
+import type { ReadReply, ReadTask } from './reader-thread.ts';
+import { SnapshotGate } from './snapshot-gate.ts';
+
+/** Reader threads run below the main thread's priority: a session never waits for a scan. */
+const NICE_INCREMENT = 5;
+
+export class ReaderPool extends ResourceBase implements CommitObserver {
+  readonly #env: Environment;
+  readonly #conditions: LmdbBackendConf['conditions'];
+  readonly #threads: number;
+  readonly #gate = new SnapshotGate();
+  #pool: Piscina<ReadTask, ReadReply> | null = null;
+  #inFlight = 0;
+
+  constructor(env: Environment, conditions: LmdbBackendConf['conditions'], threads = availableParallelism()) {
+    super();
+    this.#env = env;
+    this.#conditions = conditions;
+    this.#threads = Math.max(1, threads);
+  }
+
+  /** Scans in a reader thread; `query` is the SBS-encoded query the plan was made from. */
+  async scan(plan: ScanPlan, query: Uint8Array): Promise<ScanResult> {
+    for (;;) {
+      if (!this.isOpen) throw new Error('lmdb reader threads are closed');
+      const task: ReadTask = {
+        dbPath: this.#env.path,
+        mapSize: this.#env.mapSize,
+        gate: this.#gate.buffer,
+        generation: this.#gate.generation,
+        plan,
+        query,
+        conditions: this.#conditions,
+      };
+      const pin = this.#env.root.useReadTransaction();
+      this.#inFlight++;
+      let reply: ReadReply;
+      try {
+        reply = await this.#piscina().run(task);
+      } finally {
+        this.#inFlight--;
+        // A pin taken before the map grew went with the old environment.
+        if (this.#gate.generation === task.generation) pin.done();
+      }
+      if (reply !== null) return reply;
+      // Sent before the map grew (its pin went with the old environment): again, pinned anew.
+    }
+  }
+
+  beforeCommit(): Promise<void> {
+    return this.#gate.close();
+  }
+
+  afterCommit(): void {
+    this.#gate.open();
+  }
+
+  beforeReopen(): Promise<void> {
+    return this.#gate.drain(() => this.#inFlight > 0);
+  }
+
+  protected override async teardown(): Promise<void> {
+    await this.#pool?.destroy();
+  }
+
+  #piscina(): Piscina<ReadTask, ReadReply> {
+    this.#pool ??= new Piscina<ReadTask, ReadReply>({
+      filename: workerEntry('lmdb-reader').href,
+      name: 'default',
+      minThreads: this.#threads,
+      maxThreads: this.#threads,
+      idleTimeout: 60_000,
+      niceIncrement: NICE_INCREMENT,
+    });
+    return this.#pool;
+  }
+}
