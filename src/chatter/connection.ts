@@ -5,7 +5,7 @@ import { SbsReader } from '../sbs/reader.ts';
 import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
 import { CHATTER_TYPES, type SbsTypes } from '../sbs/modules.ts';
 import { PING_MODULE, PingMsg } from '../sbs/ping-messages.ts';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodeFrameParts, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase } from '../common/resource.ts';
@@ -50,6 +50,8 @@ export interface SendOptions {
   token?: boolean;
   /** Expected size of the inner data, to size the buffer once. */
   sizeHint?: number;
+  /** Inner data already encoded, sent as is after what `write` writes. */
+  tail?: readonly Uint8Array[];
 }
 
 export class ConnectionClosedError extends Error {
@@ -134,7 +136,14 @@ export class ChatterConnection extends ResourceBase {
     const id = ++this.#lastId;
     const conversation = opts.conversation ?? { first: id, owner: true };
     const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
-    this.#socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+    if (opts.tail === undefined) {
+      this.#socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+    } else {
+      // One frame in several writes: nothing else is written in between (all synchronous).
+      this.#socket.cork();
+      for (const part of encodeFrameParts(header, module, type, write, opts.sizeHint ?? 64, opts.tail)) this.#socket.write(part);
+      this.#socket.uncork();
+    }
     if (this.#socket.writableLength > this.#maxSendQueue) {
       this.abort(`send queue of ${this.#socket.writableLength} bytes exceeds the limit of ${this.#maxSendQueue} (peer not reading)`);
     }
