@@ -25,6 +25,9 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
   readonly #gate = new SnapshotGate();
   #pool: Piscina<ReadTask, ReadReply> | null = null;
   #inFlight = 0;
+  /** settles when no task is in flight any more */
+  #idle: Promise<void> = Promise.resolve();
+  #becomeIdle: () => void = () => {};
 
   constructor(env: Environment, conditions: LmdbBackendConf['conditions'], threads = availableParallelism()) {
     super();
@@ -47,12 +50,12 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
         conditions: this.#conditions,
       };
       const pin = this.#env.root.useReadTransaction();
-      this.#inFlight++;
+      if (this.#inFlight++ === 0) this.#idle = new Promise((resolve) => (this.#becomeIdle = resolve));
       let reply: ReadReply;
       try {
         reply = await this.#piscina().run(task);
       } finally {
-        this.#inFlight--;
+        if (--this.#inFlight === 0) this.#becomeIdle();
         // A pin taken before the map grew went with the old environment.
         if (this.#gate.generation === task.generation) pin.done();
       }
@@ -73,7 +76,12 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
     return this.#gate.drain(() => this.#inFlight > 0);
   }
 
+  /**
+   * Waits for the tasks in flight (each is one bounded scan) before the threads end: ending a
+   * thread inside lmdb-js's native code aborts the process.
+   */
   protected override async teardown(): Promise<void> {
+    await this.#idle;
     await this.#pool?.destroy();
   }
 
