@@ -97,7 +97,9 @@ export function scanPartition(view: ReadView, plan: ScanPlan, filter: ScanFilter
   const decode = check !== null || !conditions.empty;
   let visited = 0;
   let capped = false;
-  for (const entry of mergeSorted(sources(view, plan), plan.descending)) {
+  const streams = sources(view, plan);
+  const entries: Iterable<KeyValue> = streams.length === 1 ? streams[0]! : mergeSorted(streams.map(asEntries), plan.descending);
+  for (const entry of entries) {
     if (++visited > budget) return null;
     const value = entry.value;
     let type: EventType | null = null;
@@ -124,15 +126,24 @@ export function scanPartition(view: ReadView, plan: ScanPlan, filter: ScanFilter
   return out.result(capped);
 }
 
-function sources(view: ReadView, plan: ScanPlan): Iterable<Entry>[] {
+/** A stored entry as lmdb-js yields it. */
+interface KeyValue {
+  key: Buffer;
+  value: Uint8Array;
+}
+
+const asEntries = (stream: Iterable<KeyValue>): Iterable<Entry> =>
+  ({ *[Symbol.iterator]() { for (const { key, value } of stream) yield { key, event: null, value }; } });
+
+/** Key-sorted streams of stored entries (one, unless the index is read for several types). */
+function sources(view: ReadView, plan: ScanPlan): Iterable<KeyValue>[] {
   const lo = Buffer.from(plan.lo.buffer, plan.lo.byteOffset, plan.lo.length);
   const hi = Buffer.from(plan.hi.buffer, plan.hi.byteOffset, plan.hi.length);
   if (plan.ids !== null) return [idEntries(view, plan.ids, plan.partitionId, lo, hi, plan.descending)];
   if (plan.indexTypes !== null) return indexedSources(view, plan.indexTypes, lo, hi, plan.descending);
-  const range = view.dbs.ORDERED_DATA.getRange(plan.descending
+  return [view.dbs.ORDERED_DATA.getRange(plan.descending
     ? { start: hi, end: lo, reverse: true, inclusiveEnd: true, transaction: view.txn }
-    : { start: lo, end: hi, transaction: view.txn });
-  return [range.map(({ key, value }): Entry => ({ key, event: null, value }))];
+    : { start: lo, end: hi, transaction: view.txn })];
 }
 
 /**
