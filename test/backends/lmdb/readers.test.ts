@@ -105,6 +105,20 @@ describe('LMDB queries on reader threads', () => {
     expect(flushes).toBeGreaterThan(0);
     expect(ids(await backend.query({ order: 'ascending' }))).toEqual(ids(registered));
   }, 60_000);
+
+  it('keep answering while the map grows under them', async () => {
+    // A map far too small: commits grow it (the environment is reopened) again and again.
+    const backend = await openBackend(c0({ max_db_size: 64 * 1024 }), ALL_ON_READERS);
+    const startSize = backend.store.env.mapSize;
+    const registered: Event[] = [];
+    const writing = registerSessions(backend, 100, 40, registered, () => {
+      if (registered.length % 200 === 0) void backend.flush();
+    });
+    expect(await checkPrefixes(backend, registered, writing)).toBeGreaterThan(0);
+    await backend.flush();
+    expect(backend.store.env.mapSize).toBeGreaterThan(startSize);
+    expect(ids(await backend.query({ order: 'ascending' }))).toEqual(ids(registered));
+  }, 60_000);
 });
 
 describe('LMDB query answers', () => {
