@@ -100,6 +100,18 @@ export function mergeAnswer(scan: ScanResult, unflushed: readonly PendingEntry[]
   };
   while (taken < max && (i < count || j < unflushed.length)) {
     const entry = unflushed[j];
+    if (seen === null && i < count) {
+      // The scan's matches before the next held entry, at once: the main thread's work follows
+      // the held entries, not the size of the answer.
+      const before = entry === undefined ? count : firstNotBefore(keys, i, count, entry.key, sign);
+      const n = Math.min(before - i, max - taken);
+      if (n > 0) {
+        if (run < 0) run = i;
+        i += n;
+        taken += n;
+        continue;
+      }
+    }
     const c = entry === undefined ? 1
       : i >= count ? -1
       : sign * entry.key.compare(keys, i * ORDERED_KEY_SIZE, (i + 1) * ORDERED_KEY_SIZE);
@@ -124,6 +136,18 @@ export function mergeAnswer(scan: ScanResult, unflushed: readonly PendingEntry[]
   }
   endRun();
   return new QueryAnswer(parts);
+}
+
+/** The first index in from..to whose key is not before `key` in the answer's order. */
+function firstNotBefore(keys: Buffer, from: number, to: number, key: Buffer, sign: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sign * key.compare(keys, mid * ORDERED_KEY_SIZE, (mid + 1) * ORDERED_KEY_SIZE) > 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function firstOfType(seen: Set<string>, type: readonly string[]): boolean {
