@@ -18,6 +18,9 @@ import { SnapshotGate } from './snapshot-gate.ts';
 /** Reader threads run below the main thread's priority: a session never waits for a scan. */
 const NICE_INCREMENT = 5;
 
+/** Scans waiting for a thread; one more fails its query (each client has one query at a time). */
+export const MAX_WAITING_SCANS = 1024;
+
 export class ReaderPool extends ResourceBase implements CommitObserver {
   readonly #env: Environment;
   readonly #conditions: LmdbBackendConf['conditions'];
@@ -53,7 +56,9 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
       if (this.#inFlight++ === 0) this.#idle = new Promise((resolve) => (this.#becomeIdle = resolve));
       let reply: ReadReply;
       try {
-        reply = await this.#piscina().run(task);
+        const pool = this.#piscina();
+        if (pool.queueSize >= MAX_WAITING_SCANS) throw new Error(`lmdb reader threads: ${MAX_WAITING_SCANS} queries wait already (the bound of their queue)`);
+        reply = await pool.run(task);
       } finally {
         if (--this.#inFlight === 0) this.#becomeIdle();
         // A pin taken before the map grew went with the old environment.
@@ -92,6 +97,7 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
       minThreads: this.#threads,
       maxThreads: this.#threads,
       idleTimeout: 60_000,
+      maxQueue: MAX_WAITING_SCANS,
       niceIncrement: NICE_INCREMENT,
     });
     return this.#pool;
