@@ -41,7 +41,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
     this.#periodMs = conf.flush_period * 1000;
-    this.#readers = new ReaderPool(store.env, conf.conditions, options.readerThreads);
+    this.#readers = new ReaderPool(store.env, conf.conditions, this.#logger, options.readerThreads);
     store.env.commitObserver = this.#readers;
     this.#queries = new LmdbQueries(store, this.#readers, {
       maxResults: conf.max_query_results ?? DEFAULT_MAX_QUERY_RESULTS,

@@ -7,6 +7,7 @@
 // observer, working the snapshot gate (snapshot-gate.ts).
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import type { Logger } from '../../../common/logger.ts';
 import { ResourceBase } from '../../../common/resource.ts';
 import { workerEntry } from '../../../common/worker-entry.ts';
 import type { LmdbBackendConf } from '../conf.ts';
@@ -32,10 +33,13 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
   #idle: Promise<void> = Promise.resolve();
   #becomeIdle: () => void = () => {};
 
-  constructor(env: Environment, conditions: LmdbBackendConf['conditions'], threads = availableParallelism()) {
+  readonly #logger: Logger;
+
+  constructor(env: Environment, conditions: LmdbBackendConf['conditions'], logger: Logger, threads = availableParallelism()) {
     super();
     this.#env = env;
     this.#conditions = conditions;
+    this.#logger = logger;
     this.#threads = Math.max(1, threads);
   }
 
@@ -91,6 +95,10 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
   }
 
   #piscina(): Piscina<ReadTask, ReadReply> {
+    if (this.#pool === null) {
+      this.#logger.info(`lmdb: ${this.#threads} query reader threads start; they read the file without LMDB's lock table ` +
+        '(lmdb-js says so on stderr: "You chose to use MDB_NOLOCK"), see docs/queries.md');
+    }
     this.#pool ??= new Piscina<ReadTask, ReadReply>({
       filename: workerEntry('lmdb-reader').href,
       name: 'default',
