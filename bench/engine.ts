@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { SharedBatch, decodeRound, encodeRound } from '../src/engine/threads/event-batch-codec.ts';
 import { calibrate } from './modules/cpu-work.ts';
 import { measureCeiling } from './thread-ceiling.ts';
-import { median } from './stats.ts';
+import { median } from '../src/bench/stats.ts';
 import type { Ceiling } from './thread-ceiling.ts';
 
 const { values: args } = parseArgs({

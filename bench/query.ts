@@ -21,7 +21,7 @@ import { connectEventer, type EventerClient } from '../src/eventer/client.ts';
 import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.ts';
 import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
 import type { Event, QueryData } from '../src/common/types.ts';
-import { fmt, median, percentile } from './stats.ts';
+import { fmt, median, percentile } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,8 +1,9 @@
-// The storage contract every backend implements (spec/backend.md section 2).
+// The storage contract every backend implements (docs/api.md, "Backends").
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';
 import type { EncodedEvents } from './encoded-events.ts';
+import type { Metrics } from '../common/metrics.ts';
 
 /**
  * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
@@ -12,7 +13,11 @@ import type { EncodedEvents } from './encoded-events.ts';
 export interface Backend extends Partial<Resource> {
   /** Last accepted id of that server, `(serverId, 0, 0)` when there is none. */
   getLastEventId(serverId: number): Promise<EventId>;
-  /** Same length and order as the input; `null` marks an event that was not accepted. */
+  /**
+   * Same length and order as the input; `null` marks an event that was not accepted, including one
+   * the backend cannot store (it says why in its log). Rejecting means the backend is broken: the
+   * engine stops on it, so a bad event must never make it reject.
+   */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
   /**
@@ -26,12 +31,23 @@ export interface Backend extends Partial<Resource> {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
+  /** A backend that holds registered events until a flush: what waits now (the server's health reads it). */
+  flushStatus?(): FlushStatus;
+}
+
+export interface FlushStatus {
+  /** registered events not yet durable (including those of a flush in progress) */
+  pendingEvents: number;
+  /** how long the oldest of them has waited; 0 when none */
+  oldestSeconds: number;
 }
 
 /** What a backend gets besides its configuration. */
 export interface BackendDeps {
-  /** Where it reports what goes wrong in the background. Default: nowhere. */
+  /** Where it reports what goes wrong in the background and why it refused an event. Default: nowhere. */
   logger?: Logger;
+  /** Where it reports its own figures (flushes, pending events, file size). Default: nowhere. */
+  metrics?: Metrics;
 }
 
 /** What a backend module (built in or loaded by path) exports. */
@@ -45,6 +61,12 @@ export interface BackendModule {
    * beside it (session-reservation.ts), because such a backend remembers only flushed ids.
    */
   dataPathKey?: string;
+  /**
+   * True for a backend that keeps nothing durable (memory, dummy): it never reports a flush, so a
+   * server gives its engine and its Syncer a view that counts registering as flushing
+   * (syncer/flushed-on-register.ts); without it, Syncer clients would get nothing.
+   */
+  volatile?: boolean;
 }
 
 /**

@@ -1,4 +1,4 @@
-// One chatter connection (spec/protocol.md 2.2-2.4): message ids, conversations, ping/pong,
+// One chatter connection (docs/protocol.md, "Chatter"): message ids, conversations, ping/pong,
 // close. Service layers (eventer, syncer) see decoded envelopes and send with `send`.
 import type { Socket } from 'node:net';
 import { SbsReader } from '../sbs/reader.ts';
@@ -10,6 +10,7 @@ import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase } from '../common/resource.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import type { BudgetOwner, BudgetShare, SharedBudget } from './budget.ts';
 
 /** A conversation from our point of view: `owner` is true when we opened it. */
 export interface Conversation {
@@ -41,6 +42,10 @@ export interface ConnectionOptions {
   logger?: Logger;
   /** The SBS types the peer may send: the service's repository. Default: chatter's own (Hat, HatPing). */
   sbsTypes?: SbsTypes;
+  /** Shared ceiling on bytes received and not yet handled (partial frames, queued requests). */
+  inputBudget?: SharedBudget;
+  /** Shared ceiling on bytes written and not yet taken by the peers. */
+  outputBudget?: SharedBudget;
 }
 
 export interface SendOptions {
@@ -65,7 +70,7 @@ export class ConnectionClosedError extends Error {
  * A Resource: `closed` settles when the socket is closed, whoever closed it; `failure` is undefined
  * after our own `close()`, else a ConnectionClosedError with the reason (the peer left, bad input).
  */
-export class ChatterConnection extends ResourceBase {
+export class ChatterConnection extends ResourceBase implements BudgetOwner {
   readonly localAddress: string;
   readonly remoteAddress: string;
   /** Why the connection closed (null while open, 'closed' for a normal close). */
@@ -83,11 +88,16 @@ export class ChatterConnection extends ResourceBase {
   readonly #logger: Logger;
   readonly #sbsTypes: SbsTypes;
   readonly #socket: Socket;
+  readonly #input: BudgetShare | undefined;
+  readonly #output: BudgetShare | undefined;
+  #drain: Promise<void> | null = null;
 
   constructor(socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
     super();
     this.#socket = socket;
-    this.#decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.#input = opts.inputBudget?.share(this);
+    this.#output = opts.outputBudget?.share(this);
+    this.#decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE, this.#input);
     this.#maxSendQueue = opts.maxSendQueue ?? 128 * 1024 * 1024;
     this.#logger = opts.logger ?? silentLogger();
     this.#sbsTypes = opts.sbsTypes ?? CHATTER_TYPES;
@@ -121,6 +131,11 @@ export class ChatterConnection extends ResourceBase {
     else this.#closeCallbacks.push(cb);
   }
 
+  /** Bytes handed to `send` that the socket has not yet passed to the OS. */
+  get pendingSendBytes(): number {
+    return this.#socket.writableLength;
+  }
+
   /** Stops reading from the socket (back-pressure for a busy service layer). */
   pause(): void {
     this.#socket.pause();
@@ -137,17 +152,61 @@ export class ChatterConnection extends ResourceBase {
     const conversation = opts.conversation ?? { first: id, owner: true };
     const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
     if (opts.tail === undefined) {
-      this.#socket.write(encodeFrame(header, module, type, write, opts.sizeHint));
+      const frame = encodeFrame(header, module, type, write, opts.sizeHint);
+      if (this.#output === undefined) this.#socket.write(frame);
+      else if (this.#output.take(frame.length)) this.#socket.write(frame, () => this.#output!.release(frame.length));
+      else return conversation; // closed for it: the newest slow reader past the shared ceiling
     } else {
       // One frame in several writes: nothing else is written in between (all synchronous).
+      const parts = encodeFrameParts(header, module, type, write, opts.sizeHint ?? 64, opts.tail);
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      if (this.#output !== undefined && !this.#output.take(bytes)) return conversation;
+      const output = this.#output;
       this.#socket.cork();
-      for (const part of encodeFrameParts(header, module, type, write, opts.sizeHint ?? 64, opts.tail)) this.#socket.write(part);
+      parts.forEach((part, i) => this.#socket.write(part, output !== undefined && i === parts.length - 1 ? () => output.release(bytes) : undefined));
       this.#socket.uncork();
     }
     if (this.#socket.writableLength > this.#maxSendQueue) {
       this.abort(`send queue of ${this.#socket.writableLength} bytes exceeds the limit of ${this.#maxSendQueue} (peer not reading)`);
     }
     return conversation;
+  }
+
+  /**
+   * Counts bytes a service layer holds for this connection (a decoded request waiting its turn)
+   * against the shared input ceiling; false when the connection was closed for it.
+   */
+  holdInput(bytes: number): boolean {
+    return this.#input === undefined || this.#input.take(bytes);
+  }
+
+  releaseInput(bytes: number): void {
+    this.#input?.release(bytes);
+  }
+
+  /** BudgetOwner: closed for a shared ceiling. */
+  evict(reason: string): void {
+    this.abort(reason);
+  }
+
+  /**
+   * Resolves once the socket's send buffer is back under its high-water mark (at once when it
+   * is, or when the connection is closed): a sender that awaits it never outruns its peer.
+   */
+  drained(): Promise<void> {
+    if (!this.#socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
+    this.#drain ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        this.#drain = null;
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+    return this.#drain;
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */
@@ -163,7 +222,8 @@ export class ChatterConnection extends ResourceBase {
   /** Closes at once because of a protocol or I/O problem, logging why. */
   abort(reason: string): void {
     if (this.closeReason !== null) return;
-    this.#logger.warning(`chatter ${this.remoteAddress}: closing connection: ${reason}`);
+    // one message for every reason, so that a flood of bad clients is one kind of line (rate limits)
+    this.#logger.warning('connection closed', { remote: this.remoteAddress, reason });
     this.#finish(reason);
     this.#socket.destroy();
   }
@@ -176,6 +236,8 @@ export class ChatterConnection extends ResourceBase {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
     void (reason === 'closed' ? this.lifecycle.close() : this.lifecycle.fail(new ConnectionClosedError(reason)));
+    this.#input?.releaseAll();
+    this.#output?.releaseAll();
     if (this.#pingLoop) clearInterval(this.#pingLoop);
     for (const timer of this.#pingTimers.values()) clearTimeout(timer);
     this.#pingTimers.clear();

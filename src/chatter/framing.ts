@@ -1,4 +1,4 @@
-// TCP framing (spec/protocol.md 2.1): `[m][len: m bytes big-endian][body]`. Encoding builds
+// TCP framing (docs/protocol.md, "Framing"): `[m][len: m bytes big-endian][body]`. Encoding builds
 // the whole frame in one buffer; decoding refuses a length over the maximum before allocating.
 import { SbsWriter } from '../sbs/writer.ts';
 import { writeHatMsgHead, type HatMsgHeader } from '../sbs/hat-messages.ts';
@@ -60,7 +60,18 @@ function encodeFrameHead(h: HatMsgHeader, module: string | null, type: string, w
   return buf.subarray(start, w.pos);
 }
 
-/** Splits a byte stream into frame bodies. Bodies inside one chunk are views, not copies. */
+/** Where the bytes of a partly received frame are counted (a connection's input share). */
+export interface PartialFrameBudget {
+  /** false: the connection was closed for it (stop) */
+  take(bytes: number): boolean;
+  release(bytes: number): void;
+}
+
+/**
+ * Splits a byte stream into frame bodies. Bodies inside one chunk are views, not copies. A body
+ * that spans chunks is copied into a buffer of its full length, whose untouched pages cost no
+ * memory: the budget is charged for the bytes received, as they arrive.
+ */
 export class FrameDecoder {
   #state: 'size' | 'length' | 'body' = 'size';
   #lengthLeft = 0;
@@ -68,9 +79,12 @@ export class FrameDecoder {
   #body: Buffer | null = null;
   #filled = 0;
   readonly #maxFrameSize;
+  readonly #budget: PartialFrameBudget | undefined;
 
-  constructor(maxFrameSize = DEFAULT_MAX_FRAME_SIZE) {
-    this.#maxFrameSize = maxFrameSize;}
+  constructor(maxFrameSize = DEFAULT_MAX_FRAME_SIZE, budget?: PartialFrameBudget) {
+    this.#maxFrameSize = maxFrameSize;
+    this.#budget = budget;
+  }
 
   /** True when no partial frame is buffered. */
   get idle(): boolean {
@@ -107,8 +121,12 @@ export class FrameDecoder {
         if (!onFrame(body)) return;
         continue;
       }
-      this.#body ??= Buffer.allocUnsafe(len);
       const take = Math.min(len - this.#filled, n - i);
+      if (this.#budget !== undefined && !this.#budget.take(take)) {
+        this.#body = null;
+        return;
+      }
+      this.#body ??= Buffer.allocUnsafe(len);
       this.#body.set(chunk.subarray(i, i + take), this.#filled);
       this.#filled += take;
       i += take;
@@ -116,6 +134,7 @@ export class FrameDecoder {
       const body = this.#body;
       this.#body = null;
       this.#state = 'size';
+      this.#budget?.release(len);
       if (!onFrame(body)) return;
     }
   }

@@ -1,4 +1,4 @@
-// JSON payloads that remember the exact text they arrived as (spec/protocol.md 3.2), and the
+// JSON payloads that remember the exact text they arrived as (docs/protocol.md, "JSON payloads"), and the
 // Python-compatible text form (`json.dumps` defaults) for payloads built in JS.
 import type { JsonPayload, JsonValue } from './types.ts';
 
@@ -62,42 +62,61 @@ export function jsonPayloadText(p: JsonPayload): string {
  * `json.dumps(value)` with Python's defaults: `", "` and `": "` separators, non-ASCII as
  * `\uXXXX` (surrogate pairs for astral characters), float repr, NaN/Infinity refused.
  * JS numbers that are integers within 2^53 print as integers, other numbers as Python floats.
+ * Written with an explicit stack, so no nesting depth can overflow the call stack; a cyclic value
+ * is refused like JSON.stringify refuses it.
  */
 export function pythonJsonText(value: JsonValue): string {
-  const parts: string[] = [];
-  writeValue(value, parts);
-  return parts.join('');
+  const out: string[] = [];
+  /** Pending work, last first: a value to write, or literal text (separators, closing brackets). */
+  const todo: (JsonValue | Literal)[] = [value];
+  const open = new Set<object>();
+  while (todo.length > 0) {
+    const item = todo.pop()!;
+    if (item instanceof Literal) {
+      out.push(item.text);
+      if (item.closes !== null) open.delete(item.closes);
+      continue;
+    }
+    if (item === null) out.push('null');
+    else if (item === true) out.push('true');
+    else if (item === false) out.push('false');
+    else if (typeof item === 'number') out.push(pythonNumberText(item));
+    else if (typeof item === 'string') out.push(pythonStringText(item));
+    else if (typeof item === 'object') {
+      if (open.has(item)) throw new TypeError('cyclic value: not JSON');
+      open.add(item);
+      if (Array.isArray(item)) {
+        out.push('[');
+        todo.push(new Literal(']', item));
+        for (let i = item.length - 1; i >= 0; i--) {
+          todo.push(item[i] as JsonValue);
+          if (i > 0) todo.push(COMMA);
+        }
+      } else {
+        out.push('{');
+        todo.push(new Literal('}', item));
+        const keys = Object.keys(item).filter((key) => item[key] !== undefined);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          todo.push(item[keys[i]!] as JsonValue);
+          todo.push(new Literal(`${i > 0 ? ', ' : ''}${pythonStringText(keys[i]!)}: `, null));
+        }
+      }
+    } else {
+      throw new TypeError(`not a JSON value: ${typeof item}`);
+    }
+  }
+  return out.join('');
 }
 
-function writeValue(value: JsonValue, out: string[]): void {
-  if (value === null) out.push('null');
-  else if (value === true) out.push('true');
-  else if (value === false) out.push('false');
-  else if (typeof value === 'number') out.push(pythonNumberText(value));
-  else if (typeof value === 'string') out.push(pythonStringText(value));
-  else if (Array.isArray(value)) {
-    out.push('[');
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(', ');
-      writeValue(value[i] as JsonValue, out);
-    }
-    out.push(']');
-  } else if (typeof value === 'object') {
-    out.push('{');
-    let first = true;
-    for (const key of Object.keys(value)) {
-      const item = value[key];
-      if (item === undefined) continue;
-      if (!first) out.push(', ');
-      first = false;
-      out.push(pythonStringText(key), ': ');
-      writeValue(item, out);
-    }
-    out.push('}');
-  } else {
-    throw new TypeError(`not a JSON value: ${typeof value}`);
-  }
+class Literal {
+  constructor(
+    readonly text: string,
+    /** the container this text closes */
+    readonly closes: object | null,
+  ) {}
 }
+
+const COMMA = new Literal(', ', null);
 
 export function pythonNumberText(n: number): string {
   if (!Number.isFinite(n)) throw new RangeError(`JSON cannot represent ${n} (allow_nan=False)`);

@@ -1,4 +1,4 @@
-// Payload equality: same type and deep-equal data (spec/backend.md 1.2). JSON equality is strict
+// Payload equality: same type and deep-equal data (docs/api.md, "Data model"). JSON equality is strict
 // (`true` is not `1`, unlike Python); bytes compare by content.
 import type { EventPayload, JsonValue } from './types.ts';
 
@@ -26,20 +26,25 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Strict deep equality of JSON values; object key order does not matter. */
+/** Strict deep equality of JSON values; object key order does not matter. No recursion. */
 export function jsonEqual(a: JsonValue, b: JsonValue): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] as JsonValue, b[i] as JsonValue)) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.hasOwn(b, key) || !jsonEqual(a[key] as JsonValue, b[key] as JsonValue)) return false;
+  const pairs: [JsonValue, JsonValue][] = [[a, b]];
+  while (pairs.length > 0) {
+    const [x, y] = pairs.pop()!;
+    if (x === y) continue;
+    if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) pairs.push([x[i] as JsonValue, y[i] as JsonValue]);
+      continue;
+    }
+    if (Array.isArray(y)) return false;
+    const keys = Object.keys(x);
+    if (keys.length !== Object.keys(y).length) return false;
+    for (const key of keys) {
+      if (!Object.hasOwn(y, key)) return false;
+      pairs.push([x[key] as JsonValue, y[key] as JsonValue]);
+    }
   }
   return true;
 }

@@ -1,4 +1,4 @@
-// Subscription: a set of query types kept as a trie (spec/backend.md 1.5).
+// Subscription: a set of query types kept as a trie (docs/api.md, "Data model").
 // A node's '*' child means "any suffix, including none"; it absorbs every sibling, so a node
 // with a '*' child has no other children.
 import { assertEventType } from './event-type.ts';
@@ -22,13 +22,13 @@ export class Subscription {
   }
 
   matches(eventType: EventType): boolean {
-    return matchesFrom(this.#root, eventType, 0);
+    return matchesFrom(this.#root, eventType);
   }
 
   /** The sanitised query types (redundant ones absorbed); order unspecified. */
   getQueryTypes(): EventType[] {
     const out: EventType[] = [];
-    collect(this.#root, [], out);
+    collect(this.#root, out);
     return out;
   }
 
@@ -39,13 +39,19 @@ export class Subscription {
 
   /** Matches exactly the event types matched by this and by every one of `others`. */
   intersection(...others: Subscription[]): Subscription {
-    let node: Node | null = this.#root;
+    // Intersection distributes over the union of query types: pair them up.
+    let types = this.getQueryTypes();
     for (const other of others) {
-      if (node === null) break;
-      node = intersect(node, other.#root);
+      const theirs = other.getQueryTypes();
+      const next: EventType[] = [];
+      for (const a of types) {
+        for (const b of theirs) {
+          const both = intersectQueryTypes(a, b);
+          if (both !== null) next.push(both);
+        }
+      }
+      types = next;
     }
-    const types: EventType[] = [];
-    if (node !== null) collect(node, [], types);
     return new Subscription(types);
   }
 
@@ -79,27 +85,44 @@ function insert(root: Node, type: EventType): void {
   if (!node.children.has('*')) node.leaf = true;
 }
 
-function matchesFrom(node: Node, eventType: EventType, i: number): boolean {
-  if (node.children.has('*')) return true;
-  if (i === eventType.length) return node.leaf;
-  const segment = eventType[i] as string;
-  const child = node.children.get(segment);
-  if (child && matchesFrom(child, eventType, i + 1)) return true;
-  if (segment === '?') return false; // the '?' child was just tried as the literal
-  const any = node.children.get('?');
-  return any !== undefined && matchesFrom(any, eventType, i + 1);
+// The walks below use explicit stacks: a type may have any number of segments, and no input
+// may overflow the call stack.
+
+function matchesFrom(root: Node, eventType: EventType): boolean {
+  /** Other branches to try (a '?' child beside a literal one), taken when a walk ends without a match. */
+  let branches: [Node, number][] | null = null;
+  let node: Node | undefined = root;
+  let i = 0;
+  for (;;) {
+    while (node !== undefined) {
+      if (node.children.has('*')) return true;
+      if (i === eventType.length) {
+        if (node.leaf) return true;
+        break;
+      }
+      const segment = eventType[i++] as string;
+      const child: Node | undefined = node.children.get(segment);
+      const any: Node | undefined = segment === '?' ? undefined : node.children.get('?'); // a literal '?' was just tried
+      if (child !== undefined && any !== undefined) (branches ??= []).push([any, i]);
+      node = child ?? any;
+    }
+    const next = branches?.pop();
+    if (next === undefined) return false;
+    [node, i] = next;
+  }
 }
 
-function collect(node: Node, prefix: string[], out: EventType[]): void {
-  if (node.children.has('*')) {
-    out.push([...prefix, '*']);
-    return;
-  }
-  if (node.leaf) out.push([...prefix]);
-  for (const [segment, child] of node.children) {
-    prefix.push(segment);
-    collect(child, prefix, out);
-    prefix.pop();
+function collect(root: Node, out: EventType[]): void {
+  const stack: [Node, string[]][] = [[root, []]];
+  while (stack.length > 0) {
+    const [node, prefix] = stack.pop()!;
+    if (node.children.has('*')) {
+      out.push([...prefix, '*']);
+      continue;
+    }
+    if (node.leaf) out.push(prefix);
+    const children = [...node.children];
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]![1], [...prefix, children[i]![0]]]);
   }
 }
 
@@ -109,51 +132,51 @@ function matchesSomething(node: Node): boolean {
 }
 
 function disjoint(a: Node, b: Node): boolean {
-  if (a.leaf && b.leaf) return false; // the empty suffix
-  if (a.children.has('*')) return !matchesSomething(b);
-  if (b.children.has('*')) return !matchesSomething(a);
-  for (const [ka, ca] of a.children) {
-    for (const [kb, cb] of b.children) {
-      // Some segment reaches both children: equal keys, or a '?' on either side.
-      if ((ka === kb || ka === '?' || kb === '?') && !disjoint(ca, cb)) return false;
+  const pairs: [Node, Node][] = [[a, b]];
+  while (pairs.length > 0) {
+    const [x, y] = pairs.pop()!;
+    if (x.leaf && y.leaf) return false; // the empty suffix
+    if (x.children.has('*')) {
+      if (matchesSomething(y)) return false;
+      continue;
+    }
+    if (y.children.has('*')) {
+      if (matchesSomething(x)) return false;
+      continue;
+    }
+    for (const [kx, cx] of x.children) {
+      for (const [ky, cy] of y.children) {
+        // Some segment reaches both children: equal keys, or a '?' on either side.
+        if (kx === ky || kx === '?' || ky === '?') pairs.push([cx, cy]);
+      }
     }
   }
   return true;
 }
 
-/** A trie matching what both match, or null when that is nothing. Inputs are not modified. */
-function intersect(a: Node, b: Node): Node | null {
-  if (a.children.has('*')) return matchesSomething(b) ? copy(b) : null;
-  if (b.children.has('*')) return matchesSomething(a) ? copy(a) : null;
-  const out: Node = { leaf: a.leaf && b.leaf, children: new Map() };
-  for (const [ka, ca] of a.children) {
-    for (const [kb, cb] of b.children) {
-      if (!(ka === kb || ka === '?' || kb === '?')) continue;
-      const child = intersect(ca, cb);
-      if (child === null) continue;
-      // '?' ∩ literal is that literal; several pairs may land on the same key: merge them.
-      const key = ka === '?' ? kb : ka;
-      const existing = out.children.get(key);
-      out.children.set(key, existing ? merge(existing, child) : child);
-    }
+/** The query type matching what both match (null: nothing); '?' ∩ literal is that literal. */
+function intersectQueryTypes(a: EventType, b: EventType): EventType | null {
+  const aAny = a[a.length - 1] === '*';
+  const bAny = b[b.length - 1] === '*';
+  const aLen = aAny ? a.length - 1 : a.length;
+  const bLen = bAny ? b.length - 1 : b.length;
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(aLen, bLen); i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y || y === '?') out.push(x);
+    else if (x === '?') out.push(y);
+    else return null;
   }
-  return matchesSomething(out) ? out : null;
-}
-
-function copy(node: Node): Node {
-  const out: Node = { leaf: node.leaf, children: new Map() };
-  for (const [k, c] of node.children) out.children.set(k, copy(c));
+  // The longer one's extra segments must fall in the shorter one's trailing '*'.
+  if (aLen < bLen) {
+    if (!aAny) return null;
+    out.push(...b.slice(aLen));
+  } else if (bLen < aLen) {
+    if (!bAny) return null;
+    out.push(...a.slice(bLen));
+  } else if (aAny && bAny) {
+    out.push('*');
+  }
   return out;
-}
-
-/** Union of two tries built by `intersect` (owned, so `into` may be changed in place). */
-function merge(into: Node, from: Node): Node {
-  if (into.children.has('*')) return into;
-  if (from.children.has('*')) return from;
-  into.leaf ||= from.leaf;
-  for (const [k, c] of from.children) {
-    const existing = into.children.get(k);
-    into.children.set(k, existing ? merge(existing, c) : c);
-  }
-  return into;
 }

@@ -12,7 +12,10 @@ import { runSession } from './session.ts';
 import { EngineClosedError } from './errors.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
+import { registerEventProblem, sift } from '../common/event-check.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import { noMetrics, type Metrics } from '../common/metrics.ts';
+import { EngineMetrics, type RoundMetrics } from './engine-metrics.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
@@ -22,6 +25,8 @@ interface Request {
   events: RegisterEvent[];
   resolve: (result: (Event | null)[]) => void;
   reject: (error: Error) => void;
+  /** performance.now() when it was queued */
+  at: number;
 }
 
 /** A session whose modules are done, waiting to be stored. */
@@ -33,8 +38,10 @@ interface Finished {
 export interface EngineOptions {
   /** Folder that relative module paths resolve against (the config file's folder). */
   baseDir?: string;
-  /** Where a failing events callback is reported. Default: nowhere. */
+  /** Where refused events and a failing events callback are reported. Default: nowhere. */
   logger?: Logger;
+  /** Where sessions, events, latency, the queue and the modules' rounds are counted. Default: nowhere. */
+  metrics?: Metrics;
 }
 
 export async function createEngine(conf: EngineConf, backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
@@ -57,13 +64,13 @@ async function launch(
   opts: EngineOptions,
   modules: () => Promise<readonly PreparedModule[]>,
 ): Promise<Engine> {
-  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger());
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger(), opts.metrics ?? noMetrics());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine));
+    engine.start(await createHosts(await modules(), engine.moduleEngine, opts.logger ?? silentLogger()));
   } catch (error) {
     await engine.fail(error);
     throw error;
@@ -81,25 +88,35 @@ class SessionEngine extends ResourceBase implements Engine {
   readonly #logger: Logger;
   readonly #queue: Request[] = [];
   readonly #callbacks = new Set<(events: Event[]) => void>();
+  readonly #metrics: EngineMetrics;
   #hosts: readonly ModuleHost[] = [];
+  #rounds: readonly RoundMetrics[] = [];
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   /** The store in flight (settles true/false, never rejects). */
   #storing: Promise<boolean> = Promise.resolve(true);
 
-  constructor(backend: Backend, last: EventId, logger: Logger) {
+  constructor(backend: Backend, last: EventId, logger: Logger, metrics: Metrics) {
     super();
     this.#backend = backend;
     this.#last = last;
     this.#logger = logger;
+    this.#metrics = new EngineMetrics(metrics, () => this.#queue.length);
   }
 
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]> {
     if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
     if (!Array.isArray(events)) return Promise.reject(new TypeError('register expects an array of events'));
     if (events.length === 0) return Promise.resolve([]);
+    // An invalid event is refused on its own (null); it must not fail the session or the backend.
+    const sifted = sift(events, registerEventProblem);
+    if (sifted.refused.length > 0) {
+      for (const { index, reason } of sifted.refused) this.#logger.warning('event refused', { source: `${source.type} ${source.id}`, index, reason });
+      const registered = sifted.kept.length > 0 ? this.register(source, sifted.kept) : Promise.resolve([]);
+      return registered.then((results) => sifted.spread(results));
+    }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ source, events, resolve, reject });
+      this.#queue.push({ source, events, resolve, reject, at: performance.now() });
       this.#wake?.();
     });
   }
@@ -124,6 +141,7 @@ class SessionEngine extends ResourceBase implements Engine {
   /** The hosts are the engine's from now on: one closing on its own closes the engine. */
   start(hosts: readonly ModuleHost[]): void {
     this.#hosts = hosts;
+    this.#rounds = this.#metrics.modules(hosts);
     for (const host of hosts) this.lifecycle.adopt(host, true);
     // After createEngine resolves, so callbacks added right away still see STARTED.
     setImmediate(() => {
@@ -156,7 +174,7 @@ class SessionEngine extends ResourceBase implements Engine {
         continue;
       }
       // The rounds go out first (runSession posts them synchronously), then the store starts.
-      const session = runSession(this.#hosts, this.#last, request.source, request.events);
+      const session = runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
       const storing = done ? this.#store(done) : null;
       done = null;
       try {
@@ -194,11 +212,28 @@ class SessionEngine extends ResourceBase implements Engine {
     return stored;
   }
 
+  /** One session outside the loop; a module failing in it is logged, the close goes on. */
+  async #runAlone(request: Request): Promise<void> {
+    let events;
+    try {
+      events = await runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
+    } catch (error) {
+      this.#logger.warning(`engine: the session of the engine's STARTED failed while closing: ${describeError(error)}`);
+      request.reject(new EngineClosedError(asError(error)));
+      return;
+    }
+    await this.#store({ request, events });
+  }
+
   #answer(request: Request, results: (Event | null)[]): void {
-    request.resolve(results.slice(0, request.events.length));
+    const own = request.events.length;
+    request.resolve(results.slice(0, own));
     // Synchronously after resolving: the caller's continuation runs after the callbacks (as in Hat),
     // so an eventer client gets its notification before its register response.
     const registered = results.filter((e): e is Event => e !== null);
+    let ownRegistered = 0;
+    for (let i = 0; i < own; i++) if (results[i] !== null) ownRegistered++;
+    this.#metrics.registered(request.source.type, ownRegistered, registered.length - ownRegistered, (performance.now() - request.at) / 1000);
     if (registered.length === 0) return;
     for (const cb of this.#callbacks) {
       try {
@@ -210,11 +245,16 @@ class SessionEngine extends ResourceBase implements Engine {
   }
 
   /** Runs once, on close or failure; the hosts close after it (they are adopted). */
-  protected override async teardown(): Promise<void> {
+  protected override async teardown(failure: Error | undefined): Promise<void> {
     const closedError = new EngineClosedError(this.failure);
-    for (const request of this.#queue.splice(0)) request.reject(closedError);
+    const queued = this.#queue.splice(0);
+    // Closed before its loop first ran (a stop asked for during the start): its own STARTED is
+    // still stored before STOPPED, as after any other clean start.
+    const started = failure === undefined && this.#loop === null ? queued.find((r) => r.source === ENGINE_SOURCE) : undefined;
+    for (const request of queued) if (request !== started) request.reject(closedError);
     this.#wake?.();
     await this.#loop; // a normal close lets the session in progress finish; a failure has ended it
+    if (started) await this.#runAlone(started);
     const last = this.#last;
     const stopped: Event = {
       id: { server: last.server, session: last.session, instance: last.instance + 1 },

@@ -43,8 +43,8 @@ export function checkModuleEntry(index: number, entry: ModuleConf): void {
 /** Imports an entry's module file; a ModuleError names the module when it cannot. */
 export async function loadModule(index: number, entry: ModuleConf, baseDir: string): Promise<LoadedModule> {
   const label = moduleLabel(index, entry);
-  const specifier = resolveSpecifier(entry.module, baseDir);
   try {
+    const specifier = resolveSpecifier(entry.module, baseDir);
     return { index, label, specifier, exports: (await loadPlugin('module', specifier)) as ModuleExports };
   } catch (error) {
     throw new ModuleError(label, describeError(error), { cause: error });
@@ -61,7 +61,7 @@ export function prepareModule(loaded: LoadedModule, entry: ModuleConf): Prepared
   const workers = entry.workers ?? 1;
   if (workers > 1 && !loaded.exports.stateless)
     problems.push({ path: '/workers', message: 'expected 0 or 1: only modules exporting stateless = true can be pooled' });
-  if (loaded.exports.confSchema) problems.push(...validateWithSchema(loaded.exports.confSchema, entry));
+  if (loaded.exports.confSchema) problems.push(...validateWithSchema(loaded.exports.confSchema, entry, { ownerKeys: ['module', 'workers'] }));
   return problems.length > 0 ? problems : { ...loaded, conf: entry, workers };
 }
 

@@ -4,6 +4,7 @@
 import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
 import { collect, type ModuleHost } from './hosts/module-host.ts';
+import { countedStop, timedRound, type RoundMetrics } from './engine-metrics.ts';
 
 function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
   last.instance += 1;
@@ -16,9 +17,13 @@ function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event
   };
 }
 
-/** Runs a session; `last` is advanced in place (ids are consumed even if the session fails). */
+/**
+ * Runs a session; `last` is advanced in place (ids are consumed even if the session fails).
+ * `rounds[m]` times host m's rounds and counts its failures.
+ */
 export async function runSession(
   hosts: readonly ModuleHost[],
+  rounds: readonly RoundMetrics[],
   last: EventId,
   source: Source,
   registerEvents: readonly RegisterEvent[],
@@ -30,7 +35,7 @@ export async function runSession(
   let sources: Source[] = events.map(() => source);
 
   while (events.length > 0 && hosts.length > 0) {
-    const work = hosts.map((host) => {
+    const work = hosts.map((host, m) => {
       // Copies start at the first event the module does not take: a '*' module gets the round's
       // arrays themselves.
       let matched: Event[] | null = null;
@@ -50,7 +55,7 @@ export async function runSession(
         }
       }
       if (count === 0) return Promise.resolve([]);
-      return collect(host.process(last.session, matched ? matchedSources : sources, matched ?? events));
+      return timedRound(collect(host.process(last.session, matched ? matchedSources : sources, matched ?? events)), rounds[m]!);
     });
     const outcomes = await Promise.allSettled(work);
     const nextEvents: Event[] = [];
@@ -72,7 +77,7 @@ export async function runSession(
     sources = nextSources;
   }
 
-  const stops = hosts.filter((host) => host.hasSessionHooks).map((host) => host.stopSession(last.session));
+  const stops = hosts.flatMap((host, m) => (host.hasSessionHooks ? [countedStop(host.stopSession(last.session), rounds[m]!)] : []));
   for (const outcome of await Promise.allSettled(stops)) if (outcome.status === 'rejected') throw outcome.reason;
   return session;
 }

@@ -1,4 +1,4 @@
-// What the engine exposes and what a module file provides (API.md "Engine and modules").
+// What the engine exposes and what a module file provides (docs/api.md "Engine and modules", docs/modules.md).
 import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
 import type { Resource } from '../common/resource.ts';

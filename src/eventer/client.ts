@@ -1,4 +1,4 @@
-// The eventer client of API.md: subscribe at any time, register with or without response,
+// The eventer client (docs/api.md, "Eventer client and server"): subscribe at any time, register with or without response,
 // query, and receive notifications by `receive()` or `for await`.
 import type { Event, EventType, QueryData, RegisterEvent } from '../common/types.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
@@ -6,6 +6,7 @@ import { connect, type TransportOptions } from '../chatter/transport.ts';
 import type { DataWriter } from '../chatter/framing.ts';
 import { ConnectionClosedError, type ChatterConnection, type ChatterMessage } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
+import { encodeAlone } from '../sbs/writer.ts';
 import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { readEvents } from '../sbs/event-codec.ts';
 import { writeQueryData } from '../sbs/query-codec.ts';
@@ -31,8 +32,9 @@ export interface EventerClientOptions extends Omit<TransportOptions, 'sbsTypes'>
 /** A Resource: `closed` settles when the connection closed, from either side; `failure` says why. */
 export interface EventerClient extends Resource {
   subscribe(types: EventType[]): void;
-  register(events: RegisterEvent[]): Promise<void>;
-  registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]>;
+  /** Resolves once the request is handed to the socket, waiting while its send buffer is full. */
+  register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void>;
+  registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
   /**
    * The answer to `data` in pages of at most `pageSize` events, each page one query starting
@@ -45,6 +47,31 @@ export interface EventerClient extends Resource {
 }
 
 const EVENT_SIZE_HINT = 64;
+
+/**
+ * A register request encoded once, to be sent any number of times: a load generator builds
+ * its requests before it starts the clock, so it measures the server, not its own encoding.
+ */
+export class EncodedRegisterRequest {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+
+  constructor(events: readonly RegisterEvent[]) {
+    this.bytes = encodeAlone(events, writeMsgRegisterReq, events.length * EVENT_SIZE_HINT);
+    this.count = events.length;
+  }
+}
+
+function registerWriter(events: RegisterEvent[] | EncodedRegisterRequest): DataWriter {
+  if (events instanceof EncodedRegisterRequest) {
+    const { bytes } = events;
+    return (w) => w.raw(bytes);
+  }
+  return (w) => writeMsgRegisterReq(w, events);
+}
+
+const countOf = (events: RegisterEvent[] | EncodedRegisterRequest): number =>
+  events instanceof EncodedRegisterRequest ? events.count : events.length;
 
 export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
   const limit = opts.maxUnreadNotificationBytes ?? 128 * 1024 * 1024;
@@ -68,7 +95,10 @@ interface Notification {
   bytes: number;
 }
 
-/** Lives as long as its connection: adopted, so the connection closing closes the client, with its failure. */
+/**
+ * Lives as long as its connection: it starts closing when the connection does (with its failure),
+ * so `isOpen` turns false before anyone is handed a client that can no longer send.
+ */
 class Client extends ResourceBase implements EventerClient {
   readonly #pending = new Map<number, Pending>();
   readonly #notifications = new QueuedIterator<Notification>();
@@ -83,9 +113,10 @@ class Client extends ResourceBase implements EventerClient {
     super();
     this.#conn = conn;
     this.#maxUnreadBytes = maxUnreadBytes;
-    this.lifecycle.adopt(conn, true);
+    this.lifecycle.adopt(conn);
     conn.setHandler((msg) => this.#onMessage(msg));
     conn.onClose((reason) => {
+      void (conn.failure ? this.lifecycle.fail(conn.failure) : this.close());
       const err = new ConnectionClosedError(reason);
       for (const p of this.#pending.values()) p.reject(err);
       this.#pending.clear();
@@ -97,14 +128,15 @@ class Client extends ResourceBase implements EventerClient {
     this.#conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
   }
 
-  async register(events: RegisterEvent[]): Promise<void> {
-    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, (w) => writeMsgRegisterReq(w, events), {
-      last: true, sizeHint: events.length * EVENT_SIZE_HINT,
+  async register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void> {
+    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, registerWriter(events), {
+      last: true, sizeHint: countOf(events) * EVENT_SIZE_HINT,
     });
+    await this.#conn.drained();
   }
 
-  async registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]> {
-    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, (w) => writeMsgRegisterReq(w, events), events.length, readMsgRegisterRes);
+  async registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]> {
+    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, registerWriter(events), countOf(events), readMsgRegisterRes);
   }
 
   async query(data: QueryData): Promise<Event[]> {

@@ -1,20 +1,37 @@
-// One eventer client as seen by the server (spec/protocol.md 3.3-3.4): requests are handled
+// One eventer client as seen by the server (docs/protocol.md, "What the server does"): requests are handled
 // strictly one at a time; notifications are filtered by the connection's subscription.
-import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
-import { Subscription } from '../common/subscription.ts';
+import type { Event, QueryData, RegisterEvent, Source } from '../common/types.ts';
+import type { Subscription } from '../common/subscription.ts';
 import { jsonPayloadFromText } from '../common/json-payload.ts';
+import type { Sifted } from '../common/event-check.ts';
+import type { Logger } from '../common/logger.ts';
 import type { ChatterConnection, ChatterMessage, Conversation } from '../chatter/connection.ts';
-import { SbsReader } from '../sbs/reader.ts';
 import { writeEvents } from '../sbs/event-codec.ts';
-import { readQueryData } from '../sbs/query-codec.ts';
-import { EVENTER_MODULE, EventerMsg, readMsgRegisterReq, readMsgSubscribe, writeMsgRegisterRes } from '../sbs/eventer-messages.ts';
+import { EVENTER_MODULE, EventerMsg, writeMsgRegisterRes } from '../sbs/eventer-messages.ts';
 import type { EventerEngine } from './eventer-engine.ts';
+import { readQueryRequest, readRegisterRequest, readSubscribeRequest, type IncomingRules } from './incoming.ts';
 import { describeError } from '../common/describe-error.ts';
 
-type Request =
-  | { kind: 'subscribe'; types: EventType[] }
-  | { kind: 'register'; conversation: Conversation; respond: boolean; events: RegisterEvent[] }
-  | { kind: 'query'; conversation: Conversation; query: QueryData };
+type Request = (
+  | { kind: 'subscribe'; subscription: Subscription }
+  | { kind: 'register'; conversation: Conversation; respond: boolean; events: Sifted<RegisterEvent> }
+  | { kind: 'query'; conversation: Conversation; query: QueryData }
+) & {
+  /** bytes reckoned against the shared input ceiling until the request is handled */
+  held: number;
+};
+
+/**
+ * What one decoded array element is reckoned to hold (an event decodes to about 110 bytes; its
+ * session copy and type segments are covered by counting every element, nested ones included).
+ */
+const BYTES_PER_ELEMENT = 128;
+
+/** How a connection checks and reports what its client sends. */
+export interface ConnectionRules extends IncomingRules {
+  maxPendingRequests: number;
+  logger: Logger;
+}
 
 /** Bytes per event to size an outgoing buffer once in the common case. */
 export const EVENT_SIZE_HINT = 96;
@@ -32,16 +49,16 @@ export class EventerServerConnection {
   #paused = false;
   readonly source: Source;
   readonly #engine: EventerEngine;
-  readonly #maxPendingRequests: number;
+  readonly #rules: ConnectionRules;
 
   constructor(
     readonly conn: ChatterConnection,
     clientId: number,
     engine: EventerEngine,
-    maxPendingRequests: number,
+    rules: ConnectionRules,
   ) {
     this.#engine = engine;
-    this.#maxPendingRequests = maxPendingRequests;
+    this.#rules = rules;
     this.source = { type: 'eventer', id: clientId };
     conn.setHandler((msg) => this.#onMessage(msg));
   }
@@ -54,11 +71,12 @@ export class EventerServerConnection {
 
   /**
    * Sends the events this connection subscribed to, as one MsgNotify. A connection that takes the
-   * whole session sends `all()`: the session encoded once for every such connection.
+   * whole session sends `all()`: the session encoded once for every such connection. 'dropped':
+   * the message passed the connection's send queue limit, so the connection closed (a slow reader).
    */
-  notify(events: Event[], all: () => Uint8Array): void {
+  notify(events: Event[], all: () => Uint8Array): 'sent' | 'dropped' | 'none' {
     const sub = this.#subscription;
-    if (sub === null || !this.conn.isOpen) return;
+    if (sub === null || !this.conn.isOpen) return 'none';
     let matching = events;
     for (let i = 0; i < events.length; i++) {
       if (!sub.matches(events[i]!.type)) {
@@ -66,13 +84,15 @@ export class EventerServerConnection {
         break;
       }
     }
-    if (matching.length === 0) return;
+    if (matching.length === 0) return 'none';
     if (matching === events) {
       const body = all();
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => w.raw(body), { sizeHint: body.length });
     } else {
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => writeEvents(w, matching), { sizeHint: matching.length * EVENT_SIZE_HINT });
     }
+    // send() closes the connection at once only when its send queue is over the limit
+    return this.conn.isOpen ? 'sent' : 'dropped';
   }
 
   #onMessage(msg: ChatterMessage): void {
@@ -80,26 +100,32 @@ export class EventerServerConnection {
       this.conn.abort(`unexpected message ${msg.module ?? ''}.${msg.type}`);
       return;
     }
-    // Decode now: `msg.data` is only valid during this call, and bad input closes at once.
-    const r = new SbsReader(msg.data);
+    // Decode now: `msg.data` is only valid during this call; a malformed message closes at once,
+    // an event that cannot be stored is refused on its own (incoming.ts). What the request will
+    // hold is counted against the shared input ceiling as it is decoded, before it is built.
+    let held = msg.data.length;
+    if (!this.conn.holdInput(held)) return;
+    const count = (elements: number): void => {
+      held += elements * BYTES_PER_ELEMENT;
+      if (!this.conn.holdInput(elements * BYTES_PER_ELEMENT)) throw new Error('closed for the shared input ceiling');
+    };
     try {
       switch (msg.type) {
         case EventerMsg.subscribe:
           // Applied in order with the requests, like the reference's sequential loop.
-          this.#enqueue({ kind: 'subscribe', types: readMsgSubscribe(r) });
+          this.#enqueue({ kind: 'subscribe', subscription: readSubscribeRequest(msg.data, count), held });
           return;
         case EventerMsg.registerReq: {
-          const events = readMsgRegisterReq(r);
-          checkJsonPayloads(events);
-          this.#enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events });
+          const events = readRegisterRequest(msg.data, this.#rules, count);
+          for (const { index, reason } of events.refused) {
+            this.#rules.logger.warning('register event refused', { client: this.source.id, index, reason });
+          }
+          this.#enqueue({ kind: 'register', conversation: msg.conversation, respond: !msg.last, events, held });
           return;
         }
-        case EventerMsg.queryReq: {
-          const query = readQueryData(r);
-          if (query.payload) checkJsonPayloads([{ payload: query.payload }]);
-          this.#enqueue({ kind: 'query', conversation: msg.conversation, query });
+        case EventerMsg.queryReq:
+          this.#enqueue({ kind: 'query', conversation: msg.conversation, query: readQueryRequest(msg.data, this.#rules, count), held });
           return;
-        }
         default:
           this.conn.abort(`unexpected message ${EVENTER_MODULE}.${msg.type} from a client`);
       }
@@ -110,7 +136,7 @@ export class EventerServerConnection {
 
   #enqueue(request: Request): void {
     this.#queue.push(request);
-    if (this.#queue.length >= this.#maxPendingRequests && !this.#paused) {
+    if (this.#queue.length >= this.#rules.maxPendingRequests && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
@@ -127,7 +153,8 @@ export class EventerServerConnection {
         const request = this.#queue[0]!;
         await this.#handle(request);
         this.#queue.shift();
-        if (this.#paused && this.#queue.length <= this.#maxPendingRequests / 2) {
+        this.conn.releaseInput(request.held);
+        if (this.#paused && this.#queue.length <= this.#rules.maxPendingRequests / 2) {
           this.#paused = false;
           this.conn.resume();
         }
@@ -141,11 +168,12 @@ export class EventerServerConnection {
 
   async #handle(request: Request): Promise<void> {
     if (request.kind === 'subscribe') {
-      this.#subscription = new Subscription(request.types);
+      this.#subscription = request.subscription;
       return;
     }
     if (request.kind === 'register') {
-      const results = await this.#engine.register(this.source, request.events);
+      const { kept, spread } = request.events;
+      const results = spread(kept.length > 0 ? await this.#engine.register(this.source, kept) : []);
       if (request.respond && this.conn.isOpen) {
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,
@@ -159,18 +187,6 @@ export class EventerServerConnection {
       this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => w.arrayLength(answer.count), {
         conversation: request.conversation, last: true, sizeHint: 16, tail: answer.chunks,
       });
-    }
-  }
-}
-
-/** JSON payload text from a client must be valid JSON (the reference's decoder parses it). */
-function checkJsonPayloads(events: readonly Pick<RegisterEvent, 'payload'>[]): void {
-  for (const e of events) {
-    if (e.payload?.type !== 'json') continue;
-    try {
-      void e.payload.data;
-    } catch (err) {
-      throw new Error(`invalid JSON payload: ${describeError(err)}`);
     }
   }
 }

@@ -8,12 +8,24 @@ const INT64_MAX = 2n ** 63n - 1n;
 const MAX_INTEGER_BYTES = 10;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8Lossy = new TextDecoder('utf-8');
 
 export class SbsReader {
   readonly bytes: Uint8Array;
   pos: number;
   readonly end: number;
   #view: DataView | null = null;
+  /**
+   * Lenient decoding (requests from clients): a value that is well formed but that JS cannot hold
+   * exactly (an Integer beyond the safe range, a String that is not UTF-8) is returned
+   * approximately (nearest double, U+FFFD) and described in `problem`, so the caller can refuse
+   * that one item instead of the whole message. Malformed structure still throws.
+   */
+  lenient = false;
+  /** The first inexact value read in lenient mode (the caller resets it per item). */
+  problem: SbsError | null = null;
+  /** Told each Array's element count before the array is built (a caller's memory accounting). */
+  onArray: ((count: number) => void) | null = null;
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -62,11 +74,36 @@ export class SbsReader {
   }
 
   #integerSlow(): number {
+    if (this.lenient) return this.#integerApproximate();
     const value = this.bigint();
     if (value < BigInt(Number.MIN_SAFE_INTEGER) || value > BigInt(Number.MAX_SAFE_INTEGER)) {
       throw new SbsError('integer-overflow', `SBS Integer ${value} is outside the safe JS integer range`);
     }
     return Number(value);
+  }
+
+  /** Lenient mode: the nearest double (int64 bounds beyond int64), with a problem when inexact. */
+  #integerApproximate(): number {
+    const bytes = this.bytes;
+    const start = this.pos;
+    let p = start;
+    for (;;) {
+      if (p >= this.end) this.#truncated('Integer');
+      if (bytes[p++]! & 0x80) break;
+    }
+    let value: number;
+    if (p - start > MAX_INTEGER_BYTES) {
+      value = bytes[start]! & 0x40 ? -(2 ** 63) : 2 ** 63;
+    } else {
+      let acc = bytes[start]! & 0x40 ? -1n : 0n;
+      for (let i = start; i < p; i++) acc = (acc << 7n) | BigInt(bytes[i]! & 0x7f);
+      value = Number(acc < INT64_MIN ? INT64_MIN : acc > INT64_MAX ? INT64_MAX : acc);
+    }
+    this.pos = p;
+    if (!Number.isSafeInteger(value)) {
+      this.problem ??= new SbsError('integer-overflow', `SBS Integer at offset ${start} is outside the safe JS integer range`);
+    }
+    return value;
   }
 
   /** Integer as a bigint, limited to int64. */
@@ -150,10 +187,14 @@ export class SbsReader {
   }
 
   #decodeUtf8(start: number, len: number): string {
+    const bytes = this.bytes.subarray(start, start + len);
     try {
-      return utf8.decode(this.bytes.subarray(start, start + len));
+      return utf8.decode(bytes);
     } catch {
-      throw new SbsError('invalid-utf8', `SBS String at offset ${start} is not valid UTF-8`);
+      const problem = new SbsError('invalid-utf8', `SBS String at offset ${start} is not valid UTF-8`);
+      if (!this.lenient) throw problem;
+      this.problem ??= problem;
+      return utf8Lossy.decode(bytes);
     }
   }
 
@@ -163,6 +204,7 @@ export class SbsReader {
     if (count < 0) throw new SbsError('invalid-value', `SBS Array length ${count} is negative`);
     // Refuse counts the input cannot hold before any array is sized by them.
     if (minElementSize > 0 && count * minElementSize > this.end - this.pos) this.#truncated(`Array of ${count} elements`);
+    this.onArray?.(count);
     return count;
   }
 

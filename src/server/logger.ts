@@ -64,7 +64,11 @@ export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logg
   return make(opts.name ?? 'hat.event');
 }
 
-/** Errors become {message, name, cause...} so they survive JSON.stringify. */
+/**
+ * Errors become {name, message, stack, cause} so they survive JSON.stringify. The stack is where to
+ * look: a module's failure is the engine's error with the module's own as its cause, whose stack
+ * has the file and line in the module (carried over from its thread).
+ */
 function plain(fields: LogFields | undefined): LogFields {
   if (!fields) return {};
   const out: LogFields = {};
@@ -74,6 +78,7 @@ function plain(fields: LogFields | undefined): LogFields {
 
 function errorFields(error: Error): LogFields {
   const out: LogFields = { name: error.name, message: error.message };
+  if (error.stack !== undefined) out['stack'] = error.stack;
   if (error.cause instanceof Error) out['cause'] = errorFields(error.cause);
   return out;
 }

@@ -3,8 +3,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';
-import type { Event } from '../../src/common/types.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Event, RegisterEvent } from '../../src/common/types.ts';
+import { createLmdbBackend } from '../../src/backends/lmdb/backend.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
+import { captureLogger } from '../helpers/logger.ts';
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 let engine: Engine | null = null;
 afterEach(async () => {
@@ -24,7 +31,7 @@ describe('module failures at creation', () => {
     it(`a missing file is reported with the module's index and path (workers: ${workers})`, async () => {
       await createFails(
         [{ module: 'countdown.ts', workers: 0 }, { module: './does-not-exist.ts', workers }],
-        /module 1 \(\.\/does-not-exist\.ts\): cannot load module/,
+        new RegExp(`^module 1 \\(\\./does-not-exist\\.ts\\): not found: no file ${escape(path.join(fixtures, 'does-not-exist.ts'))}$`),
       );
     });
 
@@ -111,5 +118,53 @@ describe('module threads that die', () => {
     await expect(engine.register(EVENTER, [jsonEvent(['fail', 'exit'], 1)])).rejects.toThrow(/module 0 \(failing\.ts\)/);
     await engine.closed;
     expect((backend.calls.at(-1) as Event[]).map(payloadValue)).toEqual(['STOPPED']);
+  });
+});
+
+describe('an invalid event is not a broken backend', () => {
+  it('events the engine or the backend refuses come back null, in place; the engine and its modules go on', async () => {
+    const log = captureLogger();
+    const dir = mkdtempSync(path.join(tmpdir(), 'hat-engine-invalid-'));
+    // the SOURCE_TIMESTAMP partition cannot key a `us` outside u32: the backend refuses that one event
+    const backend = await createLmdbBackend({
+      db_path: path.join(dir, 'events.db'), max_db_size: 64 * 1024 * 1024, flush_period: 0.05, conditions: [],
+      latest: { subscriptions: [['*']] },
+      ordered: [{ order_by: 'TIMESTAMP', subscriptions: [['*']] }, { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['*']] }],
+    });
+    try {
+      engine = await createEngine({ server_id: 1, modules: [{ module: 'countdown.ts', workers: 1 }] }, backend, { baseDir: fixtures, logger: log });
+      const bad = [
+        { type: 'a', sourceTimestamp: null, payload: null },
+        { type: ['a'], sourceTimestamp: { s: 0.5, us: 0 }, payload: null },
+        { type: ['a'], sourceTimestamp: null, payload: { type: 'binary', data: [1] } },
+        { type: ['a'], sourceTimestamp: { s: 0, us: -1 }, payload: null },
+      ] as unknown as RegisterEvent[];
+      const good = jsonEvent(['ok'], 1);
+      const results = await engine.register(EVENTER, [bad[0]!, good, bad[1]!, bad[2]!, bad[3]!, good]);
+      expect(results.map((e) => e?.type ?? null)).toEqual([null, ['ok'], null, null, null, ['ok']]);
+      expect(log.lines.filter((l) => l.message === 'event refused').map((l) => l.fields['index'])).toEqual([0, 2, 3]);
+      expect(engine.failure).toBeUndefined();
+      // the module still counts down on later sessions: nothing was stopped
+      const [again] = await engine.register(EVENTER, [jsonEvent(['countdown'], 2)]);
+      expect(again?.type).toEqual(['countdown']);
+      expect((await engine.query({ types: [['ok']] })).length).toBe(2);
+    } finally {
+      await engine?.close();
+      engine = null;
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a backend that rejects a register is broken: the engine stops on it', async () => {
+    const inner = await recordingBackend();
+    const backend = { ...inner, register: async (events: Event[]) => {
+      if (events.some((e) => e.type[0] === 'boom')) throw new Error('disk on fire');
+      return inner.register(events);
+    } };
+    engine = await createEngine({ server_id: 1, modules: [] }, backend);
+    await expect(engine.register(EVENTER, [jsonEvent(['boom'], 1)])).rejects.toThrow(/disk on fire/);
+    await engine.closed;
+    expect(engine.failure?.message).toMatch(/disk on fire/);
   });
 });

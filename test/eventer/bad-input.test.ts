@@ -1,10 +1,12 @@
 // Bad input to the eventer server closes only the offending connection, with a logged
 // reason; the server and other clients keep working. A client that does not read its
 // notifications is dropped past the send queue limit.
+import { MetricsRegistry } from '../../src/metrics/registry.ts';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, type DataWriter } from '../../src/chatter/framing.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
 import { writeMsgSubscribe } from '../../src/sbs/eventer-messages.ts';
+import { writeQueryData } from '../../src/sbs/query-codec.ts';
 import { rawConnect } from '../chatter/helpers.ts';
 import { hex, unhex } from '../helpers/vectors.ts';
 import { closedAfterEach, payloadView, until } from './helpers.ts';
@@ -30,8 +32,9 @@ function jsonRegister(text: string): DataWriter {
 const cases: [string, Uint8Array, RegExp][] = [
   ['a truncated MsgRegisterReq', frame('MsgRegisterReq', rawInner('8182816181'), false), /bad MsgRegisterReq: SBS input truncated/],
   ['a choice index out of range', frame('MsgRegisterReq', rawInner('818181618380'), false), /Choice index 3 out of range/],
-  ['an integer longer than int64', frame('MsgQueryReq', rawInner('81' + '00'.repeat(12) + '81'), false), /longer than int64/],
-  ['invalid JSON payload text', frame('MsgRegisterReq', jsonRegister('{"a": '), false), /invalid JSON payload/],
+  ['an envelope integer longer than int64', unhex('010f' + '00'.repeat(12) + '81' + '8181'), /longer than int64/],
+  ['a query whose types put * before the end', frame('MsgQueryReq', (w) => writeQueryData(w, { types: [['*', 'a']] }), false), /query types: .*'\*' must be the last segment/],
+  ['a subscription whose types put * before the end', frame('MsgSubscribe', (w) => writeMsgSubscribe(w, [['*', 'a']])), /subscription: .*'\*' must be the last segment/],
   ['a server-only message', frame('MsgNotify', rawInner('80')), /unexpected message HatEventer.MsgNotify/],
   ['a syncer message', frame('MsgSynced', rawInner(''), true, 'HatSyncer'), /unexpected message HatSyncer.MsgSynced/],
   ['an unknown SBS type', frame('MsgWhatever', rawInner('')), /unknown SBS type HatEventer.MsgWhatever/],
@@ -70,8 +73,9 @@ describe('eventer server bad input', () => {
 });
 
 describe('slow reader', () => {
-  it('a subscriber that never reads is dropped past the send queue limit; others continue', async () => {
-    const { address, server, logs } = await closed.server({ maxSendQueue: 256 * 1024 });
+  it('a subscriber that never reads is dropped past the send queue limit (and counted); others continue', async () => {
+    const metrics = new MetricsRegistry();
+    const { address, server, logs } = await closed.server({ maxSendQueue: 256 * 1024, metrics });
     const slow = await rawConnect(address);
     slow.socket.pause();
     slow.socket.write(frame('MsgSubscribe', (w) => writeMsgSubscribe(w, [['*']])));
@@ -83,6 +87,9 @@ describe('slow reader', () => {
     await until(() => server.connectionCount === 1);
     expect(logs.join('\n')).toMatch(/send queue of \d+ bytes exceeds the limit of 262144/);
     expect(await writer.registerWithResponse([{ type: ['after'], sourceTimestamp: null, payload: null }])).toHaveLength(1);
+    const text = await metrics.text();
+    expect(text).toContain('\nhat_event_eventer_slow_readers_dropped_total 1\n');
+    expect(text).toContain('\nhat_event_eventer_connections 1\n');
     slow.socket.destroy();
   });
 });

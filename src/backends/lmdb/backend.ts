@@ -3,9 +3,11 @@
 // cleanup loop, flushed callbacks, and close (final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend, BackendDeps, BackendModule } from '../backend.ts';
+import type { Backend, BackendDeps, BackendModule, FlushStatus } from '../backend.ts';
 import type { EncodedEvents } from '../encoded-events.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
+import { noMetrics, type Histogram } from '../../common/metrics.ts';
+import { reportLmdbMetrics } from './metrics.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { assertLmdbConf, confSchema, DEFAULT_MAX_QUERY_RESULTS, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
@@ -32,6 +34,13 @@ export class LmdbBackend extends ResourceBase implements Backend {
   readonly #logger: Logger;
   readonly #readers: ReaderPool;
   readonly #queries: LmdbQueries;
+  readonly #flushDuration: Histogram;
+  /** events taken by the flush in progress */
+  #flushing = 0;
+  /** performance.now() when the oldest unflushed event was registered (at most), null when none waits */
+  #pendingSince: number | null = null;
+  /** performance.now() of the last flush that wrote events (the open, before the first) */
+  #lastFlushAt = performance.now();
   #lock: Promise<unknown> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
   #envClosed = false;
@@ -40,6 +49,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
     super();
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
+    this.#flushDuration = reportLmdbMetrics(options.metrics ?? noMetrics(), this);
     this.#periodMs = conf.flush_period * 1000;
     this.#readers = new ReaderPool(store.env, conf.conditions, this.#logger, options.readerThreads);
     store.env.commitObserver = this.#readers;
@@ -64,6 +74,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
   async register(events: Event[]): Promise<(Event | null)[]> {
     this.#assertOpen('register');
     const results = this.store.register(events);
+    if (this.#pendingSince === null && this.store.hasPending) this.#pendingSince = performance.now();
     if (this.#periodMs === 0 && this.store.hasPending) await this.flush();
     return results;
   }
@@ -87,7 +98,18 @@ export class LmdbBackend extends ResourceBase implements Backend {
   flush(): Promise<void> {
     return this.#serial(async () => {
       if (!this.store.hasPending) return;
-      const sessions = await flushPending(this.store);
+      const started = performance.now();
+      this.#flushing = this.store.pendingCount;
+      let sessions;
+      try {
+        sessions = await flushPending(this.store);
+      } finally {
+        this.#flushing = 0; // a failed flush gives its events back to the store
+      }
+      this.#lastFlushAt = performance.now();
+      this.#flushDuration.observe((this.#lastFlushAt - started) / 1000);
+      // what was registered during the commit waits since no earlier than its start
+      this.#pendingSince = this.store.hasPending ? started : null;
       for (const session of sessions) {
         for (const cb of this.#flushedCbs) {
           try {
@@ -98,6 +120,19 @@ export class LmdbBackend extends ResourceBase implements Backend {
         }
       }
     });
+  }
+
+  flushStatus(): FlushStatus {
+    const since = this.#pendingSince;
+    return {
+      pendingEvents: this.#flushing + this.store.pendingCount,
+      oldestSeconds: since === null ? 0 : (performance.now() - since) / 1000,
+    };
+  }
+
+  /** Seconds since the last flush that wrote events (since the open before the first). */
+  get lastFlushAgeSeconds(): number {
+    return (performance.now() - this.#lastFlushAt) / 1000;
   }
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
@@ -165,7 +200,7 @@ export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps
 
 /** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
 export const lmdbBackendModule: BackendModule = {
-  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), // checked when it opens
   confSchema,
   dataPathKey: 'db_path',
 };
@@ -173,6 +208,6 @@ export const lmdbBackendModule: BackendModule = {
 /** Internal: the backend with its store and test hooks. Not exported from the package root. */
 export async function openLmdbBackend(conf: LmdbBackendConf, options: LmdbBackendOptions = {}): Promise<LmdbBackend> {
   assertLmdbConf(conf);
-  const store = await LmdbStore.open(conf);
+  const store = await LmdbStore.open(conf, options.logger);
   return new LmdbBackend(store, conf, options);
 }

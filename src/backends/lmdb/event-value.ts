@@ -4,28 +4,33 @@ import { decodeEvent, readEventId, readEventType, writeEvent } from '../../sbs/e
 import { SbsReader } from '../../sbs/reader.ts';
 import { SbsWriter } from '../../sbs/writer.ts';
 import type { Event, EventType } from '../../common/types.ts';
+import { describeError } from '../../common/describe-error.ts';
 
 /**
  * The values of a register batch, encoded into one buffer and handed out as views: one
  * allocation per batch instead of a writer and a copy per event (the write path's hot spot).
- * `onError(index, err)` is called for an event that cannot be encoded and must throw.
+ * An event that `problem` finds fault with, or that cannot be encoded, gets the reason instead.
  */
-export function encodeStoredEvents(events: Event[], onError: (index: number, err: unknown) => never): Uint8Array[] {
+export function encodeStoredEvents(events: Event[], problem: (index: number) => string | null): (Uint8Array | string)[] {
   const w = new SbsWriter(events.length * 128);
   const ends = new Array<number>(events.length);
+  const refused = new Array<string | null>(events.length).fill(null);
   for (let i = 0; i < events.length; i++) {
+    const start = w.pos;
     try {
-      writeEvent(w, events[i]!);
+      refused[i] = problem(i);
+      if (refused[i] === null) writeEvent(w, events[i]!);
     } catch (err) {
-      onError(i, err);
+      refused[i] = `cannot be encoded: ${describeError(err)}`;
+      w.pos = start;
     }
     ends[i] = w.pos;
   }
   const all = w.finish();
-  const values = new Array<Uint8Array>(events.length);
+  const values = new Array<Uint8Array | string>(events.length);
   let start = 0;
   for (let i = 0; i < events.length; i++) {
-    values[i] = all.subarray(start, ends[i]);
+    values[i] = refused[i] ?? all.subarray(start, ends[i]);
     start = ends[i]!;
   }
   return values;

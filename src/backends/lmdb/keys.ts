@@ -1,4 +1,4 @@
-// Byte layouts of Hat 0.8's LMDB file (spec/backend.md 4.3). Every integer is unsigned
+// Byte layouts of Hat 0.8's LMDB file (docs/storage.md, "Sub-databases"). Every integer is unsigned
 // big-endian, so byte order equals logical order and LMDB's key order is the query order.
 // Numbers are split into two u32 words instead of going through BigInt: it is the hot path.
 import type { EventId, Timestamp } from '../../common/types.ts';
@@ -23,11 +23,18 @@ export function readU64(buf: Buffer, offset: number): number {
   return value;
 }
 
+/**
+ * Whether Hat's key layout holds `t`: `s + 2^63` must fit u64 and `us` u32. Hat writes a client's
+ * `us` as it came (1_000_000 or 2^31 included), so we do too; outside u32 Hat's struct.pack fails.
+ */
+export function isKeyTimestamp(t: Timestamp): boolean {
+  return Number.isInteger(t.s) && t.s >= -(2 ** 63) && t.s < 2 ** 63 &&
+    Number.isInteger(t.us) && t.us >= 0 && t.us < TWO_POW_32;
+}
+
 /** u64(s + 2^63) ‖ u32(us). */
 export function writeTimestamp(buf: Buffer, offset: number, t: Timestamp): void {
-  if (!Number.isSafeInteger(t.s) || !Number.isInteger(t.us) || t.us < 0 || t.us >= 1_000_000) {
-    throw new RangeError(`not a storable timestamp: s=${t.s} us=${t.us}`);
-  }
+  if (!isKeyTimestamp(t)) throw new RangeError(`not a storable timestamp: s=${t.s} us=${t.us}`);
   const high = Math.floor(t.s / TWO_POW_32);
   buf.writeUInt32BE((high + 0x8000_0000) >>> 0, offset);
   buf.writeUInt32BE((t.s - high * TWO_POW_32) >>> 0, offset + 4);
@@ -84,11 +91,13 @@ export function compareKeyParts(aTime: Timestamp, aId: EventId, bTime: Timestamp
  * Range bound inside a partition: `time` null means the lowest (−2^63, 0) or highest
  * (2^63−1, 1e6) sentinel Hat uses, which no JS number can hold exactly, so they are written
  * as bytes. The event id part is all zeros for a lower bound and all ones for an upper one.
+ * A bound the layout cannot hold (a query's `us` outside u32) scans from the sentinel: the
+ * query's own time filter then decides.
  */
 export function orderedBound(partitionId: number, time: Timestamp | null, upper: boolean): Buffer {
   const buf = Buffer.alloc(ORDERED_KEY_SIZE, upper ? 0xff : 0x00);
   writeU64(buf, 0, partitionId);
-  if (time !== null) {
+  if (time !== null && isKeyTimestamp(time)) {
     writeTimestamp(buf, U64_SIZE, time);
   } else if (upper) {
     buf.writeUInt32BE(1_000_000, U64_SIZE + 8); // s = 2^63 − 1 is already all ones after the bias

@@ -62,7 +62,7 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPa
       ops.push({ db: 'ORDERED_PARTITION', key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
     }
     const partition = new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, readCount(env, id));
-    partition.lastKey = lastOrderedKey(env, id);
+    partition.lastKey = lastOrderedKey(env.dbs.ORDERED_DATA, id);
     partition.indexed = true;
     return partition;
   });

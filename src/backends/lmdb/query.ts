@@ -1,4 +1,4 @@
-// Query routing (spec/backend.md 4.8) and where a query runs. A unique-type, newest-first query
+// Query routing (docs/storage.md, "Queries") and where a query runs. A unique-type, newest-first query
 // with no filter the latest map cannot answer goes to the latest map (memory, main thread);
 // everything else goes to the first partition (config order) with the wanted order that can
 // hold the query's types, where the committed entries are scanned (scan.ts) and merged on the

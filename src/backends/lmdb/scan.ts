@@ -1,4 +1,4 @@
-// The committed part of an ordered query (spec/backend.md 4.8 C): the persisted entries of one
+// The committed part of an ordered query (docs/storage.md, "Queries"): the persisted entries of one
 // partition between two ordered keys — by a range scan, through the type index (literal
 // types), or by looking the query's event ids up in REF — filtered, unique-typed and capped.
 // Matches come back as their stored bytes, which are the events' wire encoding, so an answer

@@ -1,8 +1,10 @@
-// The LMDB store's state and its synchronous register step (spec/backend.md 4.5), with the
-// [Q] difference that a rejected event comes back as null instead of silently vanishing.
+// The LMDB store's state and its synchronous register step (docs/storage.md, "Registering"),
+// with the [Q] difference (docs/differences.md, "Storage") that a rejected event comes back as
+// null instead of silently vanishing. An event the file layout cannot hold is refused on its own
+// (null, and a log line saying why): only a broken database makes register throw.
 import { compareEventIds } from '../../common/event-id.ts';
 import { compareTimestamps } from '../../common/timestamp.ts';
-import type { Event, Timestamp } from '../../common/types.ts';
+import type { Event } from '../../common/types.ts';
 import { Conditions } from './conditions.ts';
 import type { LmdbBackendConf } from './conf.ts';
 import { Environment } from './environment.ts';
@@ -14,7 +16,10 @@ import { openPartitions } from './partitions.ts';
 import { ensureIndex } from './type-index.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
-import { describeError } from '../../common/describe-error.ts';
+import { registerEventProblem } from '../../common/event-check.ts';
+import { eventIdKey } from '../../common/event-id.ts';
+import { silentLogger, type Logger } from '../../common/logger.ts';
+import { isKeyTimestamp } from './keys.ts';
 
 export class LmdbStore implements FlushState {
   readonly env: Environment;
@@ -27,9 +32,11 @@ export class LmdbStore implements FlushState {
   #events: Event[] = [];
   #values: Uint8Array[] = [];
   #base = 0;
+  readonly #log: Logger;
 
-  private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[], archive: SupersededArchive) {
+  private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[], archive: SupersededArchive, log: Logger) {
     this.env = env;
+    this.#log = log;
     this.conditions = new Conditions(conf.conditions);
     this.system = new SystemDb(env);
     this.latest = new LatestDb(env, conf.latest.subscriptions, this.conditions);
@@ -37,37 +44,50 @@ export class LmdbStore implements FlushState {
     this.archive = archive;
   }
 
-  static async open(conf: LmdbBackendConf): Promise<LmdbStore> {
-    const env = Environment.open(conf.db_path, conf.max_db_size);
+  static async open(conf: LmdbBackendConf, log: Logger = silentLogger()): Promise<LmdbStore> {
+    const env = Environment.open(conf.db_path, conf.max_db_size, log);
     try {
       const { partitions, archive, ops } = openPartitions(env, conf.ordered);
       await env.commit(ops);
       for (const p of partitions) await ensureIndex(env, p.id, p.count, p.lastKey);
-      return new LmdbStore(env, conf, partitions, archive);
+      return new LmdbStore(env, conf, partitions, archive, log);
     } catch (err) {
       await env.close();
       throw err;
     }
   }
 
-  /** Same length as `events`; null where an event was rejected. Throws on malformed input. */
+  /** Same length as `events`; null where an event was rejected or cannot be stored. */
   register(events: Event[]): (Event | null)[] {
-    // Encoding up front validates every event before any state changes (and moves the
-    // encoding work out of the flush).
-    for (let i = 0; i < events.length; i++) {
-      const problem = storageProblem(events[i]!);
-      if (problem !== null) throw new TypeError(`event ${i} cannot be stored: ${problem}`);
-    }
-    const encoded = encodeStoredEvents(events, (index, err) => {
-      throw new TypeError(`event ${index} cannot be stored: ${describeError(err)}`, { cause: err });
-    });
+    // Checking and encoding up front refuses what the layout cannot hold before any state
+    // changes (and moves the encoding work out of the flush).
+    const encoded = encodeStoredEvents(events, (index) => this.#storageProblem(events[index]!));
     // A plain loop with no per-event objects of its own: register runs for every event.
     const results = new Array<Event | null>(events.length);
     for (let i = 0; i < events.length; i++) {
       const event = events[i]!;
-      results[i] = this.#accept(event, encoded[i]!) ? event : null;
+      const value = encoded[i]!;
+      if (typeof value === 'string') {
+        this.#log.warning('event not stored: the database cannot hold it', { id: idText(event), reason: value });
+        results[i] = null;
+      } else {
+        results[i] = this.#accept(event, value) ? event : null;
+      }
     }
     return results;
+  }
+
+  /** What Hat's file layout cannot hold in `event` (null: nothing), partitions included. */
+  #storageProblem(event: Event): string | null {
+    const problem = storageProblem(event);
+    if (problem !== null) return problem;
+    for (const partition of this.partitions) {
+      const time = partition.keyTime(event);
+      if (time !== null && !isKeyTimestamp(time) && partition.subscription.matches(event.type)) {
+        return `the ${partition.orderBy} partition ${partition.id} keys it by a time whose us = ${time.us} is outside [0, 2^32)`;
+      }
+    }
+    return null;
   }
 
   #accept(event: Event, value: Uint8Array): boolean {
@@ -89,6 +109,11 @@ export class LmdbStore implements FlushState {
     return this.#events.length > 0;
   }
 
+  /** events registered since the last flush took them */
+  get pendingCount(): number {
+    return this.#events.length;
+  }
+
   takeAccepted(): AcceptedEvents {
     const taken = { events: this.#events, values: this.#values, base: this.#base };
     this.#base += this.#events.length;
@@ -107,23 +132,14 @@ export class LmdbStore implements FlushState {
 
 /** What the file layout cannot hold in `event` (null: nothing), checked before anything is stored. */
 function storageProblem(event: Event): string | null {
-  if (event === null || typeof event !== 'object') return 'not an event';
-  const { id, type, timestamp, sourceTimestamp, payload } = event;
+  const shape = registerEventProblem(event);
+  if (shape !== null) return shape;
+  const { id, timestamp } = event;
   if (!isU64(id?.server)) return `id.server = ${String(id?.server)}`;
   if (!isU64(id.session)) return `id.session = ${String(id.session)}`;
   if (!isU64(id.instance)) return `id.instance = ${String(id.instance)}`;
-  if (!Array.isArray(type)) return 'type is not an array of strings';
-  for (let i = 0; i < type.length; i++) if (typeof type[i] !== 'string') return 'type is not an array of strings';
-  if (payload !== null) {
-    const ok =
-      payload.type === 'binary' ? payload.data instanceof Uint8Array
-      : payload.type === 'sbs' ? payload.data?.data instanceof Uint8Array && typeof payload.data.type === 'string' &&
-        (payload.data.module === null || typeof payload.data.module === 'string')
-      : payload.type === 'json';
-    if (!ok) return `malformed ${String((payload as { type?: unknown }).type)} payload`;
-  }
-  if (!isStorableTimestamp(timestamp)) return `timestamp = ${JSON.stringify(timestamp)}`;
-  if (sourceTimestamp !== null && !isStorableTimestamp(sourceTimestamp)) return `sourceTimestamp = ${JSON.stringify(sourceTimestamp)}`;
+  // The SYSTEM row and TIMESTAMP keys hold it; `s` must also stay exact when read back.
+  if (!timestamp || !Number.isSafeInteger(timestamp.s) || !isKeyTimestamp(timestamp)) return `timestamp = ${JSON.stringify(timestamp)}`;
   return null;
 }
 
@@ -131,6 +147,10 @@ function isU64(v: unknown): boolean {
   return Number.isSafeInteger(v) && (v as number) >= 0;
 }
 
-function isStorableTimestamp(t: Timestamp | null | undefined): boolean {
-  return !!t && Number.isSafeInteger(t.s) && Number.isInteger(t.us) && t.us >= 0 && t.us < 1_000_000;
+function idText(event: Event): string {
+  try {
+    return eventIdKey(event.id);
+  } catch {
+    return String(event?.id);
+  }
 }

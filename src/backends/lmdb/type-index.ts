@@ -7,7 +7,8 @@
 // meta row (u64(partition) → u64(count) ‖ last ordered key) that no longer matches
 // ORDERED_COUNT and the partition's last key; such a partition's index is rebuilt.
 import type { EventType } from '../../common/types.ts';
-import type { Environment, WriteOp } from './environment.ts';
+import type { Transaction } from 'lmdb';
+import type { BinaryDb, Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
 import type { ByteArena } from './row-batch.ts';
@@ -23,7 +24,7 @@ export function typeHash(type: EventType): Buffer {
 }
 
 /** u64(pid) ‖ hash ‖ (ordered key without its pid). */
-function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
+export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   const key = Buffer.allocUnsafe(orderedKey.length + HASH_SIZE);
   orderedKey.copy(key, 0, 0, U64_SIZE);
   hash.copy(key, U64_SIZE);
@@ -56,10 +57,10 @@ export function indexMetaOp(partitionId: number, count: number, lastKey: Buffer 
   return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: u64Bytes(partitionId), value };
 }
 
-/** The newest persisted key of a partition, or null when it is empty. */
-export function lastOrderedKey(env: Environment, partitionId: number): Buffer | null {
-  for (const key of env.dbs.ORDERED_DATA.getKeys({
-    start: orderedBound(partitionId, null, true), end: orderedBound(partitionId, null, false), reverse: true, limit: 1,
+/** The newest persisted key of a partition in ORDERED_DATA (of a read snapshot when given), or null. */
+export function lastOrderedKey(orderedData: BinaryDb, partitionId: number, transaction?: Transaction): Buffer | null {
+  for (const key of orderedData.getKeys({
+    start: orderedBound(partitionId, null, true), end: orderedBound(partitionId, null, false), reverse: true, limit: 1, transaction,
   })) return Buffer.from(key);
   return null;
 }

@@ -22,6 +22,7 @@ export async function createInThreadHost(opts: HostOptions, exports: ModuleExpor
 class InThreadHost extends ResourceBase implements ModuleHost {
   readonly subscription: Subscription;
   readonly hasSessionHooks: boolean;
+  readonly threads = 0;
   readonly label: string;
   readonly #runtime: ModuleRuntime;
 

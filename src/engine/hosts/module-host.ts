@@ -4,6 +4,7 @@ import type { Subscription } from '../../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import type { RoundBarrier } from '../threads/round-barrier.ts';
 import type { Resource } from '../../common/resource.ts';
+import type { Logger } from '../../common/logger.ts';
 
 /**
  * A Resource: it closes on its own when its module does (its thread died, it closed itself), with
@@ -15,6 +16,8 @@ export interface ModuleHost extends Resource {
   readonly subscription: Subscription;
   /** Whether the session stop needs a call (modules without hooks skip it). */
   readonly hasSessionHooks: boolean;
+  /** Worker threads alive now (0 for a module on the main thread). */
+  readonly threads: number;
   /**
    * Runs the module on one round's events (all match its subscription). Output batches come in
    * input order; the iterator throws a ModuleError if the module fails.
@@ -41,4 +44,6 @@ export interface HostOptions {
   watch: boolean;
   /** The engine's barrier: its module threads wake the main thread once per round (round-barrier.ts). */
   barrier: RoundBarrier;
+  /** The engine's: where a module thread's Node warnings go. */
+  logger: Logger;
 }

@@ -33,6 +33,10 @@ class PoolHost extends ResourceBase implements ModuleHost {
   readonly label: string;
   readonly #threads: readonly ModuleHost[];
 
+  get threads(): number {
+    return this.#threads.reduce((sum, thread) => sum + thread.threads, 0);
+  }
+
   constructor(label: string, threads: readonly ModuleHost[]) {
     super();
     this.label = label;

@@ -7,7 +7,7 @@ import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import { Subscription } from '../../common/subscription.ts';
 import { QueuedIterator } from '../../common/queued-iterator.ts';
 import type { HostOptions, ModuleHost } from './module-host.ts';
-import type { FromWorker, HostWorkerData, ToWorker, WorkerControl } from '../threads/worker-protocol.ts';
+import type { FromWorker, HostWorkerData, ThreadWarning, ToWorker, WorkerControl } from '../threads/worker-protocol.ts';
 import { Doorbell, RequestKind } from '../threads/doorbell.ts';
 import { QUIET_STATUS_BYTES, QuietAnswer } from '../threads/round-barrier.ts';
 import type { QuietMember, RoundBarrier } from '../threads/round-barrier.ts';
@@ -49,6 +49,7 @@ export async function createWorkerHost(opts: HostOptions): Promise<ModuleHost> {
     quietStatus: new Int32Array(quietStatus),
     otherPorts: [control.port1, engine.port1],
   });
+  worker.on('message', (message: ThreadWarning) => opts.logger.warning('node warning', { module: opts.label, ...message.fields }));
   try {
     const info = await Promise.race([
       remote.init({ label: opts.label, specifier: opts.specifier, conf: opts.conf, source: opts.source }),
@@ -113,6 +114,11 @@ class WorkerHost extends ResourceBase implements ModuleHost, QuietMember {
     worker.on('exit', (code) =>
       this.#fail(new ModuleError(label, code === 0 ? 'module closed' : `worker exited with code ${code}`)),
     );
+  }
+
+  /** Until the thread exits, crashes or is closed. */
+  get threads(): number {
+    return this.#gone === null ? 1 : 0;
   }
 
   ready(subscription: Subscription, hasSessionHooks: boolean): void {

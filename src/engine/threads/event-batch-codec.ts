@@ -85,11 +85,12 @@ class Writer {
     this.pos += 8;
   }
 
+  /** Both as doubles: a client's `us` may be any integer (Hat stores it as sent). */
   timestamp(t: Timestamp): void {
-    this.ensure(12);
+    this.ensure(16);
     this.view.setFloat64(this.pos, t.s, true);
-    this.view.setUint32(this.pos + 8, t.us, true);
-    this.pos += 12;
+    this.view.setFloat64(this.pos + 8, t.us, true);
+    this.pos += 16;
   }
 
   string(s: string): void {
@@ -146,8 +147,8 @@ class Reader {
   }
 
   timestamp(): Timestamp {
-    const t = { s: this.view.getFloat64(this.pos, true), us: this.view.getUint32(this.pos + 8, true) };
-    this.pos += 12;
+    const t = { s: this.view.getFloat64(this.pos, true), us: this.view.getFloat64(this.pos + 8, true) };
+    this.pos += 16;
     return t;
   }
 

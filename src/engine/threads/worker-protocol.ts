@@ -21,6 +21,12 @@ export type ToWorker = { t: 'round'; session: number; batch: Uint8Array } | { t:
  */
 export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string } | { t: 'wake' };
 
+/** Posted on the thread's parentPort: a Node warning in the thread, for the engine's log. */
+export interface ThreadWarning {
+  t: 'warning';
+  fields: Record<string, unknown>;
+}
+
 /** What a module host thread gets at its start. */
 export interface HostWorkerData {
   control: MessagePort;

@@ -11,10 +11,14 @@ import { SharedBatch, decodeRound, encodeRegisterEvents } from './event-batch-co
 import { Doorbell, RequestKind } from './doorbell.ts';
 import { QuietAnswer } from './round-barrier.ts';
 import type { BellRequest } from './doorbell.ts';
-import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from './worker-protocol.ts';
+import type { FromWorker, HostWorkerData, InitRequest, InitResult, ThreadWarning, ToWorker, WorkerControl } from './worker-protocol.ts';
+import { parentPort } from 'node:worker_threads';
+import { takeNodeWarnings } from '../../common/node-warnings.ts';
 
 /** Serves one module in this thread, until the engine terminates it or the module closes itself. */
 export function serveModuleThread(data: HostWorkerData): void {
+  // Node would print the thread's warnings (importing the module again can warn) on stderr
+  takeNodeWarnings((fields) => parentPort?.postMessage({ t: 'warning', fields } satisfies ThreadWarning));
   const moduleEngine = remoteModuleEngine(data.engine as unknown as Comlink.Endpoint);
   const bell = new Doorbell(data.bell, data.watch);
   const quiet = new QuietAnswer(data.quietStatus, data.roundCounter);

@@ -1,7 +1,8 @@
 // The [Q] items where we differ from Hat on purpose (issue 3), plus reads during a flush.
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
-import { c0, E, ids, json, openBackend, ts } from './helpers.ts';
+import { c0, E, ids, json, openBackend, reopen, ts } from './helpers.ts';
+import { captureLogger } from '../../helpers/logger.ts';
 
 describe('LMDB backend: intended differences from Hat', () => {
   it('rejected events are null, never notified, never counted as the last id', async () => {
@@ -93,16 +94,38 @@ describe('LMDB backend: intended differences from Hat', () => {
     expect(seen.length).toBeGreaterThan(2);
   });
 
-  it('malformed events are refused before anything is stored', async () => {
-    const backend = await openBackend(c0());
-    const good = E('a');
+  it('an event the file cannot hold is refused on its own (null, logged); the others are stored', async () => {
+    const log = captureLogger();
+    const backend = await openBackend(c0(), { cleanup: false, logger: log });
+    const [good, good2] = [E('a'), E('a')];
     const bad = { ...E('a'), timestamp: { s: 1.5, us: 0 } };
-    await expect(backend.register([good, bad])).rejects.toThrow(/event 1 cannot be stored: timestamp/);
     const badPayload = { ...E('a'), payload: { type: 'binary', data: 'nope' } } as unknown as Event;
-    await expect(backend.register([good, badPayload])).rejects.toThrow(/event 1 cannot be stored/);
-    expect(await backend.query({})).toEqual([]);
-    expect(await backend.getLastEventId(1)).toEqual({ server: 1, session: 0, instance: 0 });
-    expect(ids(await backend.register([good]))).toEqual(ids([good]));
+    expect(ids(await backend.register([good, bad, badPayload, good2]))).toEqual(ids([good, null, null, good2]));
+    expect(log.text()).toMatch(/event not stored.*timestamp/);
+    expect(log.text()).toMatch(/event not stored.*binary payload data is not bytes/);
+    expect(ids(await backend.query({ order: 'ascending' }))).toEqual(ids([good, good2]));
+    expect(await backend.getLastEventId(1)).toEqual(good2.id);
+  });
+
+  it("a client's source timestamp is stored as sent, as Hat stores it; outside u32 only a source-timestamp partition refuses it", async () => {
+    const log = captureLogger();
+    const conf = c0({ ordered: [{ order_by: 'TIMESTAMP', subscriptions: [['*']] }, { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['s', '*']] }] });
+    const backend = await openBackend(conf, { cleanup: false, logger: log });
+    const odd = [1_000_000, -1, 2 ** 31, -(2 ** 40), 2 ** 32].map((us) => E('t', { sourceTimestamp: { s: 0, us } }));
+    const keyed = [1_000_000, 2 ** 31, -1, 2 ** 32].map((us) => E(['s', 'x'], { sourceTimestamp: { s: 0, us } }));
+    const results = await backend.register([...odd, ...keyed]);
+    expect(ids(results)).toEqual(ids([...odd, keyed[0]!, keyed[1]!, null, null]));
+    expect(log.lines.filter((l) => /SOURCE_TIMESTAMP partition/.test(String(l.fields['reason'])))).toHaveLength(2);
+    await backend.flush();
+    const reopened = await reopen(backend, conf);
+    const stored = await reopened.query({ types: [['t']], order: 'ascending' });
+    expect(stored.map((e) => e.sourceTimestamp)).toEqual(odd.map((e) => e.sourceTimestamp));
+    const bySource = await reopened.query({ orderBy: 'sourceTimestamp', order: 'ascending' });
+    // Hat's key order: (s, us as u32), so (0, 1e6) comes before (0, 2^31)
+    expect(bySource.map((e) => e.sourceTimestamp!.us)).toEqual([1_000_000, 2 ** 31]);
+    // a query bound the key layout cannot hold still answers (by total microseconds)
+    const from = await reopened.query({ types: [['t']], order: 'ascending', tFrom: { s: 0, us: -5 } });
+    expect(from).toHaveLength(odd.length);
   });
 
   it('an invalid configuration is a clear error', async () => {

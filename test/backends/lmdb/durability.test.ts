@@ -1,6 +1,7 @@
 // Durability: a SIGKILLed process loses nothing it reported durable; the map grows past a tiny
-// max_db_size; close/reopen keeps everything.
-import { spawn } from 'node:child_process';
+// max_db_size, ahead of the writes (no raw lmdb-js line on stderr, one log line per growth);
+// close/reopen keeps everything.
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -80,5 +81,30 @@ describe('LMDB backend durability', () => {
     expect(all.map((e) => e.id.instance)).toEqual(events.map((e) => e.id.instance));
     expect(all[2999]!.payload).toEqual(events[2999]!.payload);
     expect(await backend.query({ uniqueType: true })).toHaveLength(50);
+  }, 60_000);
+
+  it('the map grows before a write could run out of it: stderr holds log lines only, one per growth', async () => {
+    const dbPath = tempDbPath();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'grow-child.ts'), dbPath], {
+      cwd: path.resolve(here, '../../..'),
+      encoding: 'utf8',
+    });
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toBe('stored 3000\n');
+    const lines = child.stderr.trim().split('\n');
+    // lmdb-js's own lines (`do_write error ...`, `Error: MDB_BAD_TXN ...`) are not JSON
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const growths = records.filter((r) => r['msg'] === 'lmdb map grown');
+    expect(growths.length).toBeGreaterThan(0);
+    let size = 16 * 1024;
+    for (const growth of growths) {
+      expect(growth).toMatchObject({ level: 'info', logger: 'hat.event.backend', db_path: dbPath, from: size });
+      expect(['too small to open the file', 'before a write that might not fit']).toContain(growth['why']);
+      expect(growth['to']).toBeGreaterThanOrEqual(2 * size);
+      size = growth['to'] as number;
+    }
+    expect(growths.filter((g) => g['why'] === 'before a write that might not fit').length).toBeGreaterThan(0);
+    const backend = await openBackend(c0({ db_path: dbPath }));
+    expect(await backend.query({ maxResults: 1 })).toEqual([expect.objectContaining({ id: { server: 1, session: 6, instance: 3000 } })]);
   }, 60_000);
 });

@@ -13,7 +13,7 @@
 // it took effect.
 import * as lmdb from 'lmdb';
 import { open, type RootDatabase } from 'lmdb';
-import { DB_NAMES, type AnyDbName, type BinaryDb } from '../environment.ts';
+import { ALL_DB_NAMES, openSubDb, type AnyDbName, type BinaryDb } from '../environment.ts';
 
 const MDB_NOLOCK = 0x400000;
 
@@ -45,7 +45,7 @@ export function openLockFree(path: string, mapSize: number, generation: number):
     mapSize,
     noSubdir: true,
     readOnly: true,
-    maxDbs: DB_NAMES.length,
+    maxDbs: ALL_DB_NAMES.length,
     encoding: 'binary',
     keyEncoding: 'binary',
   });
@@ -53,7 +53,7 @@ export function openLockFree(path: string, mapSize: number, generation: number):
     // LMDB answers this for an environment without a lock table.
     if (!root.readerList().includes('no reader locks')) throw new Error('the reader environment was opened with a lock table');
     const dbs = {} as Record<AnyDbName, BinaryDb>;
-    for (const name of DB_NAMES) dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+    for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
     return { path, mapSize, generation, root, dbs };
   } catch (err) {
     void root.close();
