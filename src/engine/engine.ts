@@ -3,6 +3,7 @@
 import type { Event, EventId, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
+import { encodedEvents, type EncodedEvents } from '../backends/encoded-events.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
 import { clocksNeeded, createHosts } from './hosts/placement.ts';
@@ -131,6 +132,12 @@ class SessionEngine extends ResourceBase implements Engine {
     if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
     // After the session being stored: a module querying during session N sees session N-1.
     return this.#storing.then(() => this.#backend.query(data));
+  }
+
+  queryEncoded(data: QueryData): Promise<EncodedEvents> {
+    if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
+    const backend = this.#backend;
+    return this.#storing.then(() => backend.queryEncoded?.(data) ?? backend.query(data).then(encodedEvents));
   }
 
   onEvents(cb: (events: Event[]) => void): () => void {

@@ -2,6 +2,7 @@
 import type { Event, EventType, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
 import type { Resource } from '../common/resource.ts';
+import type { EncodedEvents } from '../backends/encoded-events.ts';
 
 export interface ModuleConf {
   module: string;
@@ -59,6 +60,8 @@ export interface ModuleExports {
 export interface Engine extends Resource {
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
+  /** The same answer encoded for the wire (the eventer's MsgQueryRes). */
+  queryEncoded(data: QueryData): Promise<EncodedEvents>;
   /** Every session's registered events, in id order. Returns unsubscribe. */
   onEvents(cb: (events: Event[]) => void): () => void;
   /**

@@ -16,7 +16,7 @@ import type { ProcessLimits } from './modules.ts';
 import { ModuleError } from './errors.ts';
 import { BusyClocks, STUCK_MESSAGE, WarningSchedule, epochMs, stuckFields } from './threads/busy-clocks.ts';
 import type { WatchdogData } from './threads/watchdog-side.ts';
-import { workerEntry } from './threads/worker-entry.ts';
+import { workerEntry } from '../common/worker-entry.ts';
 
 /** What a module host tells the watchdog: when it starts and ends serving a request. */
 export interface BusyClock {

@@ -16,7 +16,7 @@ import { OutputArea, type ChunkPlace } from '../threads/output-stream.ts';
 import { postableEngine } from '../threads/worker-protocol.ts';
 import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
-import { workerEntry } from '../threads/worker-entry.ts';
+import { workerEntry } from '../../common/worker-entry.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import type { Logger } from '../../common/logger.ts';
 import type { BusyClock } from '../watchdog.ts';
