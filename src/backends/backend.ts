@@ -2,6 +2,7 @@
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';
+import type { EncodedEvents } from './encoded-events.ts';
 import type { Metrics } from '../common/metrics.ts';
 
 /**
@@ -19,6 +20,11 @@ export interface Backend extends Partial<Resource> {
    */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
+  /**
+   * The same answer as `query`, encoded for the wire. Optional: a backend that reads stored
+   * encodings (lmdb) offers it so the eventer sends them undecoded; for others the engine encodes.
+   */
+  queryEncoded?(data: QueryData): Promise<EncodedEvents>;
   /** Flushed events of `eventId.server` strictly after `eventId`, one list per session. */
   queryFlushed(eventId: EventId): AsyncIterable<Event[]>;
   flush(): Promise<void>;
@@ -61,4 +67,15 @@ export interface BackendModule {
    * (syncer/flushed-on-register.ts); without it, Syncer clients would get nothing.
    */
   volatile?: boolean;
+}
+
+/**
+ * A query whose answer would hold more events than the backend allows (lmdb:
+ * `max_query_results`): it fails whole rather than take the server's memory.
+ */
+export class QueryLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`query answer exceeds max_query_results (${limit} events): narrow it (types, time range) or ask for pages (maxResults with tFrom/tTo)`);
+    this.name = 'QueryLimitError';
+  }
 }

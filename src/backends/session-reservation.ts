@@ -132,6 +132,10 @@ export class ReservingBackend implements Backend {
     return this.inner.query(data);
   }
 
+  get queryEncoded(): Backend['queryEncoded'] {
+    return this.inner.queryEncoded?.bind(this.inner);
+  }
+
   queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
     return this.inner.queryFlushed(eventId);
   }

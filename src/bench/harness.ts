@@ -4,7 +4,7 @@
 // process's CPU use (a client-bound figure shows as such) and the server's when its pid is known.
 import os from 'node:os';
 import { Piscina } from 'piscina';
-import { workerEntry } from '../engine/threads/worker-entry.ts';
+import { workerEntry } from '../common/worker-entry.ts';
 import { LoadControl, sharedClock, type BenchMode, type LoadResult, type LoadTask } from './load.ts';
 import { assertProcessReadable, processCpuSeconds, processRssBytes } from './process-stats.ts';
 import { mergeSamples, percentileOfSorted } from './stats.ts';

@@ -38,7 +38,8 @@ Logs go to stderr: one JSON object per line, or readable text on a terminal
 (log.format: auto | json | text; levels from log.level, log.root.level, log.loggers).
 
 Stopping: the first SIGINT/SIGTERM stops in order (eventer server, engine with its
-STOPPED event, backend with a final flush); a second one forces the exit.
+STOPPED event, backend with a final flush), without waiting for a module thread stuck
+past its process_warning (its thread is terminated); a second one forces the exit.
 
 Exit status:
   0  stopped cleanly

@@ -60,19 +60,16 @@ export class EngineMetrics {
   }
 }
 
-/** `work` (one module's round), timed into `round`. */
-export function timedRound<T>(work: Promise<T>, round: RoundMetrics): Promise<T> {
+/** A module's round as it streams: timed from its start to its last output, a failure counted. */
+export async function* timedRound<T>(round: AsyncIterable<T>, metrics: RoundMetrics): AsyncGenerator<T> {
   const start = performance.now();
-  return work.then(
-    (value) => {
-      round.duration.observe((performance.now() - start) / 1000);
-      return value;
-    },
-    (error: unknown) => {
-      round.failures.inc();
-      throw error;
-    },
-  );
+  try {
+    yield* round;
+  } catch (error) {
+    metrics.failures.inc();
+    throw error;
+  }
+  metrics.duration.observe((performance.now() - start) / 1000);
 }
 
 /** `stop` (one module's session hook): a failure counts as the module's; its time is no round's. */

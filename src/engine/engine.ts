@@ -3,9 +3,11 @@
 import type { Event, EventId, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
+import { encodedEvents, type EncodedEvents } from '../backends/encoded-events.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
-import { createHosts } from './hosts/placement.ts';
+import { clocksNeeded, createHosts } from './hosts/placement.ts';
+import { Watchdog } from './watchdog.ts';
 import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError } from './errors.ts';
@@ -63,17 +65,22 @@ async function launch(
   opts: EngineOptions,
   modules: () => Promise<readonly PreparedModule[]>,
 ): Promise<Engine> {
-  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger(), opts.metrics ?? noMetrics());
+  const logger = opts.logger ?? silentLogger();
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), logger, opts.metrics ?? noMetrics());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine, opts.logger ?? silentLogger()));
+    const prepared = await modules();
+    const watchdog = new Watchdog(logger, clocksNeeded(prepared));
+    engine.start(await createHosts(prepared, { engine: engine.moduleEngine, watchdog, logger }), watchdog);
+    await watchdog.start(); // before any session, so none goes unwatched
   } catch (error) {
     await engine.fail(error);
     throw error;
   }
+  engine.run();
   return engine;
 }
 
@@ -90,6 +97,7 @@ class SessionEngine extends ResourceBase implements Engine {
   readonly #metrics: EngineMetrics;
   #hosts: readonly ModuleHost[] = [];
   #rounds: readonly RoundMetrics[] = [];
+  #watchdog: Watchdog | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   /** The store in flight (settles true/false, never rejects). */
@@ -126,20 +134,35 @@ class SessionEngine extends ResourceBase implements Engine {
     return this.#storing.then(() => this.#backend.query(data));
   }
 
+  queryEncoded(data: QueryData): Promise<EncodedEvents> {
+    if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
+    const backend = this.#backend;
+    return this.#storing.then(() => backend.queryEncoded?.(data) ?? backend.query(data).then(encodedEvents));
+  }
+
   onEvents(cb: (events: Event[]) => void): () => void {
     this.#callbacks.add(cb);
     return () => this.#callbacks.delete(cb);
   }
 
   /** The hosts are the engine's from now on: one closing on its own closes the engine. */
-  start(hosts: readonly ModuleHost[]): void {
+  start(hosts: readonly ModuleHost[], watchdog: Watchdog): void {
     this.#hosts = hosts;
     this.#rounds = this.#metrics.modules(hosts);
+    this.#watchdog = this.lifecycle.adopt(watchdog);
     for (const host of hosts) this.lifecycle.adopt(host, true);
+  }
+
+  /** Sessions start running. */
+  run(): void {
     // After createEngine resolves, so callbacks added right away still see STARTED.
     setImmediate(() => {
       if (this.isOpen) this.#loop = this.#runLoop();
     });
+  }
+
+  beginStop(): void {
+    this.#watchdog?.beginStop();
   }
 
   /** The engine closes on its own: a module failed or closed, or the backend failed. */
@@ -246,7 +269,10 @@ class SessionEngine extends ResourceBase implements Engine {
     const started = failure === undefined && this.#loop === null ? queued.find((r) => r.source === ENGINE_SOURCE) : undefined;
     for (const request of queued) if (request !== started) request.reject(closedError);
     this.#wake?.();
-    await this.#loop; // a normal close lets the session in progress finish; a failure has ended it
+    this.beginStop();
+    // A normal close lets the session in progress finish, but for a module thread stuck in it (the
+    // watchdog terminates it); a failure has ended it.
+    await this.#loop;
     if (started) await this.#runAlone(started);
     const last = this.#last;
     const stopped: Event = {
@@ -257,5 +283,7 @@ class SessionEngine extends ResourceBase implements Engine {
       payload: { type: 'json', data: 'STOPPED' },
     };
     await this.#backend.register([stopped]);
+    const interrupted = this.#watchdog?.interrupted;
+    if (interrupted) throw interrupted; // STOPPED is stored, but the stop was not clean
   }
 }

@@ -14,6 +14,7 @@ import {
   EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
 } from '../sbs/eventer-messages.ts';
 import { describeError } from '../common/describe-error.ts';
+import { queryPages } from './query-pages.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 
 /** Transport options but the SBS types: the eventer speaks hat-event's repository. */
@@ -35,6 +36,11 @@ export interface EventerClient extends Resource {
   register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void>;
   registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
+  /**
+   * The answer to `data` in pages of at most `pageSize` events, each page one query starting
+   * where the last ended (query-pages.ts): for answers larger than a server answers at once.
+   */
+  queryPages(data: QueryData, pageSize: number): AsyncIterable<Event[]>;
   /** The next notified session's events; rejects once the connection is closed. */
   receive(): Promise<Event[]>;
   [Symbol.asyncIterator](): AsyncIterator<Event[]>;
@@ -135,6 +141,10 @@ class Client extends ResourceBase implements EventerClient {
 
   async query(data: QueryData): Promise<Event[]> {
     return this.#request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
+  }
+
+  queryPages(data: QueryData, pageSize: number): AsyncIterable<Event[]> {
+    return queryPages((page) => this.query(page), data, pageSize);
   }
 
   async receive(): Promise<Event[]> {

@@ -181,10 +181,11 @@ export class EventerServerConnection {
       }
       return;
     }
-    const events = await this.#engine.query(request.query);
+    const answer = await this.#engine.queryEncoded(request.query);
     if (this.conn.isOpen) {
-      this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => writeEvents(w, events), {
-        conversation: request.conversation, last: true, sizeHint: events.length * EVENT_SIZE_HINT,
+      // MsgQueryRes is Array(Event): the count, then the events' encodings as they came.
+      this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => w.arrayLength(answer.count), {
+        conversation: request.conversation, last: true, sizeHint: 16, tail: answer.chunks,
       });
     }
   }

@@ -85,6 +85,15 @@ export class EngineRunner extends ResourceBase implements StatusRegistrar {
     this.#eventerAddress = this.#eventer.addresses[0] ?? address;
   }
 
+  /**
+   * Before the stop's first step: from now on a module thread stuck past its process_warning is
+   * terminated rather than waited for (Engine.beginStop), and no restart starts another engine.
+   */
+  beginStop(): void {
+    this.#eventerStopped = true;
+    this.#engine.beginStop();
+  }
+
   /** The first step of a stop: clients are disconnected (DISCONNECTED registered) while the engine still runs. */
   async stopEventer(): Promise<void> {
     this.#eventerStopped = true;

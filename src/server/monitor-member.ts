@@ -141,6 +141,7 @@ export class MonitorMember extends ResourceBase {
       if (!signal.aborted) throw runner.failure ?? new Error('the engine closed on its own');
     } finally {
       slot.detach();
+      runner.beginStop(); // a module thread stuck past its process_warning is not waited for
       await runner.stopEventer().catch((error: unknown) => this.#log.error('closing the eventer server failed', { error: describeError(error) }));
       await runner.close();
       await afterStop().catch((error: unknown) => this.#log.error('flushing before the release failed', { error: describeError(error) }));

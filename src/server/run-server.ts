@@ -356,6 +356,8 @@ class Server extends ResourceBase implements RunningServer {
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
     const { runner, member, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
+    // a stuck module thread must not hold the stop (nor the clients' DISCONNECTED)
+    runner?.beginStop(); // (a blessed member does the same as it stops its engine)
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openLmdbBackend } from '../../src/backends/lmdb/backend.ts';
-import { counting, flushedEvents, forms, startNode, startProxy, tempDbPath, untilCaughtUp, type Node } from './helpers.ts';
+import { counting, flushedEvents, forms, startNode, startProxy, tempDbPath, until, untilCaughtUp, type Node } from './helpers.ts';
 import { lmdbConf } from './lmdb-conf.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -54,6 +54,10 @@ describe('B killed mid-backlog', () => {
     const proxy = await startProxy(a.address, { stallAfter: 1_000_000 });
     const dbPath = tempDbPath();
     await runAndKill(dbPath, proxy.address, 30);
+    // The stalled proxy would keep the dead child's connection open on A: its close, and the
+    // status event A registers for it, would then race with B's catch-up below.
+    await proxy.close();
+    await until(() => a.server.clients.length === 0, 10_000, 'A without the killed client');
     const held = await heldOnDisk(dbPath);
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(total); // killed mid-backlog

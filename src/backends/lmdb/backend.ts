@@ -4,20 +4,26 @@
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
 import type { Backend, BackendDeps, BackendModule, FlushStatus } from '../backend.ts';
+import type { EncodedEvents } from '../encoded-events.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { noMetrics, type Histogram } from '../../common/metrics.ts';
 import { reportLmdbMetrics } from './metrics.ts';
 import { ResourceBase } from '../../common/resource.ts';
-import { assertLmdbConf, confSchema, type LmdbBackendConf } from './conf.ts';
+import { assertLmdbConf, confSchema, DEFAULT_MAX_QUERY_RESULTS, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
 import { applyLimits } from './limits.ts';
-import { runLmdbQuery } from './query.ts';
+import { LmdbQueries } from './query.ts';
+import { ReaderPool } from './readers/reader-pool.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
 
 export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
   cleanup?: boolean;
+  /** entries a query may read on the main thread (query.ts MAIN_THREAD_BUDGET; tests use 0: all on readers) */
+  mainThreadBudget?: number;
+  /** reader threads (default: the machine's parallelism) */
+  readerThreads?: number;
 }
 
 /** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
@@ -26,6 +32,8 @@ export class LmdbBackend extends ResourceBase implements Backend {
   readonly #periodMs: number;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   readonly #logger: Logger;
+  readonly #readers: ReaderPool;
+  readonly #queries: LmdbQueries;
   readonly #flushDuration: Histogram;
   /** events taken by the flush in progress */
   #flushing = 0;
@@ -43,6 +51,12 @@ export class LmdbBackend extends ResourceBase implements Backend {
     this.#logger = options.logger ?? silentLogger();
     this.#flushDuration = reportLmdbMetrics(options.metrics ?? noMetrics(), this);
     this.#periodMs = conf.flush_period * 1000;
+    this.#readers = new ReaderPool(store.env, conf.conditions, this.#logger, options.readerThreads);
+    store.env.commitObserver = this.#readers;
+    this.#queries = new LmdbQueries(store, this.#readers, {
+      maxResults: conf.max_query_results ?? DEFAULT_MAX_QUERY_RESULTS,
+      mainThreadBudget: options.mainThreadBudget,
+    });
     if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
     // configured partition has one.
@@ -67,8 +81,12 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   async query(data: QueryData): Promise<Event[]> {
     this.#assertOpen('query');
-    const { env, latest, partitions, conditions } = this.store;
-    return runLmdbQuery(env, latest, partitions, conditions, data);
+    return (await this.#queries.run(data)).events();
+  }
+
+  async queryEncoded(data: QueryData): Promise<EncodedEvents> {
+    this.#assertOpen('queryEncoded');
+    return (await this.#queries.run(data)).encoded();
   }
 
   queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
@@ -136,6 +154,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
       await this.flush();
     } finally {
       await this.#lock.catch(() => undefined);
+      await this.#readers.close();
       this.#envClosed = true;
       await this.store.env.close();
     }

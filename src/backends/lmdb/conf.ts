@@ -40,7 +40,12 @@ export interface LmdbBackendConf {
   conditions: { subscriptions: EventType[]; condition: ConditionConf }[];
   latest: { subscriptions: EventType[] };
   ordered: OrderedConf[];
+  /** a query whose answer would hold more events fails instead (ours; default DEFAULT_MAX_QUERY_RESULTS) */
+  max_query_results?: number;
 }
+
+/** Generous: a million events are about 100 MB of answer. */
+export const DEFAULT_MAX_QUERY_RESULTS = 1_000_000;
 
 const eventTypes = { type: 'array', items: { type: 'array', items: { type: 'string' } } };
 
@@ -51,6 +56,7 @@ export const confSchema = {
     db_path: { type: 'string', minLength: 1 },
     max_db_size: { type: 'number', exclusiveMinimum: 0 },
     flush_period: { type: 'number', minimum: 0 },
+    max_query_results: { type: 'integer', minimum: 1 },
     conditions: {
       type: 'array',
       items: {

@@ -27,6 +27,16 @@ type ExtraDbName = (typeof EXTRA_DB_NAMES)[number];
 
 export type AnyDbName = DbName | ExtraDbName;
 
+/**
+ * Told about writes (readers/reader-pool.ts: threads that read the file outside LMDB's lock
+ * table must not start a snapshot during a commit, nor hold one while the map is reopened).
+ */
+export interface CommitObserver {
+  beforeCommit(): Promise<void>;
+  afterCommit(): void;
+  beforeReopen(): Promise<void>;
+}
+
 export type BinaryDb = Database<Buffer, Buffer>;
 
 /** One write: a put when `value` is a buffer, a delete when it is null. */
@@ -61,6 +71,7 @@ export class Environment {
   #usedBytes = 0;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
+  commitObserver: CommitObserver | null = null;
   readonly #logger: Logger;
 
   private constructor(path: string, mapSize: number, logger: Logger) {
@@ -112,6 +123,16 @@ export class Environment {
   async commit(ops: WriteOp[] | RowBatch): Promise<void> {
     const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
     if (rows.length === 0) return;
+    const observer = this.commitObserver;
+    await observer?.beforeCommit();
+    try {
+      await this.#commitRows(rows);
+    } finally {
+      observer?.afterCommit();
+    }
+  }
+
+  async #commitRows(rows: RowBatch): Promise<void> {
     const needed = this.#bytesAfter(rows);
     if (needed > this.#mapSize) await this.#resize(Math.max(this.#mapSize * 2, needed * 2), 'before a write that might not fit');
     for (let growths = 0; ; growths++) {
@@ -158,6 +179,7 @@ export class Environment {
   /** Reopens with a larger map (no transaction is open: commits are not concurrent). */
   async #resize(mapSize: number, why: string): Promise<void> {
     const from = this.#mapSize;
+    await this.commitObserver?.beforeReopen();
     await this.#root.close();
     this.#mapSize = mapSize;
     this.#openHandles();
@@ -191,8 +213,10 @@ export class Environment {
 
 const MDB_MAP_FULL = -30792;
 
+/** Hat's sub-dbs */
 export const DB_NAMES = Object.keys(DbType) as DbName[];
-const ALL_DB_NAMES: readonly AnyDbName[] = [...DB_NAMES, ...EXTRA_DB_NAMES];
+/** Every sub-db the environment opens, Hat's and ours. */
+export const ALL_DB_NAMES: readonly AnyDbName[] = [...DB_NAMES, ...EXTRA_DB_NAMES];
 
 /** The file as Hat opens it: one file (subdir=False, whatever its name), raw bytes. */
 export function openRoot(path: string, options: { mapSize?: number; readOnly?: boolean }): RootDatabase<Buffer, Buffer> {

@@ -12,6 +12,7 @@ import type { BinaryDb, Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
 import type { ByteArena } from './row-batch.ts';
+import type { ReadView } from './scan.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
 
@@ -96,7 +97,8 @@ export async function ensureIndex(env: Environment, partitionId: number, count: 
  * Persisted entries of the listed (literal) types between the ordered bounds lo..hi, one
  * key-sorted stream per distinct type hash, each entry's value read from ORDERED_DATA.
  */
-export function indexedSources(env: Environment, types: EventType[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry>[] {
+export function indexedSources(view: ReadView, types: EventType[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry>[] {
+  const { dbs, txn: transaction } = view;
   const distinct = new Map<string, Buffer>();
   for (const type of types) {
     const hash = typeHash(type);
@@ -105,17 +107,17 @@ export function indexedSources(env: Environment, types: EventType[], lo: Buffer,
   return [...distinct.values()].map((hash) => {
     const from = indexKey(lo, hash);
     const to = indexKey(hi, hash);
-    const keys = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(
-      descending ? { start: to, end: from, reverse: true, inclusiveEnd: true } : { start: from, end: to },
+    const keys = dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(
+      descending ? { start: to, end: from, reverse: true, inclusiveEnd: true, transaction } : { start: from, end: to, transaction },
     );
     return {
       *[Symbol.iterator](): Generator<Entry> {
         const lookup = Buffer.allocUnsafe(ORDERED_KEY_SIZE); // lmdb-js copies a key it reads by
         for (const key of keys) {
           orderedKeyInto(lookup, key);
-          // getBinary hands back its own copy of the value; the ordered key is built only if
+          // get hands back its own copy of the value; the ordered key is built only if
           // a merge compares it.
-          const value = env.dbs.ORDERED_DATA.getBinary(lookup);
+          const value = dbs.ORDERED_DATA.get(lookup, { transaction });
           if (value !== undefined) yield new IndexedEntry(key, value);
         }
       },
