@@ -18,7 +18,7 @@ import { connectEventer, type EventerClient, type EventerClientOptions } from '.
 export interface EventerFollowerOptions extends EventerClientOptions {
   /** The event servers' monitor group (Hat's `server_group`). */
   serverGroup: string;
-  /** Seconds between attempts to reach the active server, and after a connection drops. Default 0.5, as Hat's. */
+  /** Seconds between attempts to reach the active server (at most: the first attempts at a newly active one come sooner, from 20 ms doubling), and after a connection drops. Default 0.5, as Hat's. */
   reconnectDelay?: number;
   logger?: Logger;
 }
@@ -167,7 +167,9 @@ class Follower extends ResourceBase implements EventerFollower {
         // Logged once per address at warning: a server that was just blessed may not listen yet ([Q12]).
         if (failures++ === 0) this.#logger.warning('cannot reach the active event server: retrying while it stays active', { address: server.address, error: describeError(error) });
         else this.#logger.debug('active event server still unreachable', { address: server.address, attempts: failures, error: describeError(error) });
-        await delay(this.#reconnectDelayMs, signal);
+        // A server blessed a moment ago listens within milliseconds: the first attempts come
+        // sooner (20 ms, doubling) than the reconnect delay, which caps them.
+        await delay(Math.min(this.#reconnectDelayMs, FIRST_RETRY_MS * 2 ** (failures - 1)), signal);
         continue;
       }
       if (signal.aborted) {
@@ -227,6 +229,9 @@ function activeServerOf(info: ComponentInfo): ActiveServer | string {
 }
 
 /** Waits `ms`, or less when `signal` aborts first. */
+/** The first retry of a newly active server that does not answer yet (then doubling up to the reconnect delay). */
+const FIRST_RETRY_MS = 20;
+
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
