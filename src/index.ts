@@ -3,7 +3,8 @@ export * from './common/index.ts';
 
 export type { Resource } from './common/resource.ts';
 
-export type { Backend, BackendDeps, BackendModule } from './backends/backend.ts';
+export { QueryLimitError } from './backends/backend.ts';
+export type { Backend, BackendDeps, BackendModule, FlushStatus } from './backends/backend.ts';
 export { createDummyBackend } from './backends/dummy.ts';
 export { createMemoryBackend } from './backends/memory.ts';
 export { createLmdbBackend } from './backends/lmdb/backend.ts';
