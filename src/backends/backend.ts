@@ -15,6 +15,10 @@ export interface Backend extends Partial<Resource> {
    * Same length and order as the input; `null` marks an event that was not accepted, including one
    * the backend cannot store (it says why in its log). Rejecting means the backend is broken: the
    * engine stops on it, so a bad event must never make it reject.
+   *
+   * The engine calls it again before an earlier call has resolved (a durable backend commits such
+   * calls together): calls take effect in the order they are made, and their promises resolve in
+   * that order.
    */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
@@ -24,6 +28,25 @@ export interface Backend extends Partial<Resource> {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
+  /** Whether it can write now, and what waits to be written (lmdb; for /healthz and the log). */
+  health?(): BackendHealth;
+}
+
+export interface BackendHealth {
+  /**
+   * False while writes fail (no space, an I/O error): accepted events wait in memory, the write
+   * is retried, and registrations past `maxPendingBytes` (in durable mode: all) are refused.
+   */
+  writable: boolean;
+  /** why not, while not writable */
+  reason: string | null;
+  /** since when not (ms since the epoch), while not writable */
+  since: number | null;
+  /** accepted, not yet written */
+  pendingEvents: number;
+  /** what they take in memory (estimated) */
+  pendingBytes: number;
+  maxPendingBytes: number;
 }
 
 /** What a backend gets besides its configuration. */

@@ -1,17 +1,21 @@
-// The LMDB backend resource: register/query over the store, the flush loop (every
-// flush_period seconds; 0 = each register is durable before it resolves), the limits
-// cleanup loop, flushed callbacks, and close (final flush, then the env closes).
+// The LMDB backend resource: register/query over the store, its writes through the flush loop
+// (flush-loop.ts: every flush_period seconds, sooner when pending memory grows, grouped in durable
+// mode, retried while the storage refuses them), the memory budget of what waits to be written,
+// the limits cleanup, flushed callbacks, and close (a final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend, BackendDeps, BackendModule } from '../backend.ts';
+import type { Backend, BackendDeps, BackendHealth, BackendModule } from '../backend.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { ResourceBase } from '../../common/resource.ts';
-import { assertLmdbConf, confSchema, type LmdbBackendConf } from './conf.ts';
+import { describeError } from '../../common/describe-error.ts';
+import { assertLmdbConf, confSchema, DEFAULT_MAX_PENDING_BYTES, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
+import { FlushLoop } from './flush-loop.ts';
 import { applyLimits } from './limits.ts';
 import { runLmdbQuery } from './query.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
+import { LmdbWriteError } from './write-error.ts';
 
 export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
@@ -21,25 +25,34 @@ export interface LmdbBackendOptions extends BackendDeps {
 /** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
 export class LmdbBackend extends ResourceBase implements Backend {
   readonly store: LmdbStore;
-  readonly #periodMs: number;
+  readonly #durable: boolean;
+  readonly #maxPendingBytes: number;
+  readonly #loop: FlushLoop;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   readonly #logger: Logger;
-  #lock: Promise<unknown> = Promise.resolve();
-  #timers: NodeJS.Timeout[] = [];
+  #cleanupTimer: NodeJS.Timeout | null = null;
   #envClosed = false;
+  /** acceptance numbers below this were answered as registered */
+  #acknowledged = 0;
 
   constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
     super();
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
-    this.#periodMs = conf.flush_period * 1000;
-    if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
+    const periodMs = conf.flush_period * 1000;
+    this.#durable = periodMs === 0;
+    this.#maxPendingBytes = conf.max_pending_bytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.#loop = new FlushLoop({
+      periodMs,
+      write: () => this.#write(),
+      accepted: () => store.acceptedCount,
+      pending: () => ({ events: store.pendingEvents, bytes: store.pendingBytes }),
+      onBroken: (err) => this.#backgroundFailure(err),
+      logger: this.#logger,
+    });
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
     // configured partition has one.
-    if (options.cleanup !== false) {
-      void this.applyLimits(now()).catch((err) => this.#backgroundFailure(err));
-      this.#every(Math.max(this.#periodMs, 1000), () => this.applyLimits(now()));
-    }
+    if (options.cleanup !== false) this.#cleanupEvery(Math.max(periodMs, 1000));
   }
 
   async getLastEventId(serverId: number): Promise<EventId> {
@@ -49,8 +62,27 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   async register(events: Event[]): Promise<(Event | null)[]> {
     this.#assertOpen('register');
+    const refusal = this.#refusal();
+    if (refusal !== null) {
+      this.#logger.warning('events refused: the store cannot write', {
+        events: events.length, reason: refusal, pending_events: this.store.pendingEvents,
+        pending_bytes: this.store.pendingBytes, max_pending_bytes: this.#maxPendingBytes,
+      });
+      return events.map(() => null);
+    }
     const results = this.store.register(events);
-    if (this.#periodMs === 0 && this.store.hasPending) await this.flush();
+    const upTo = this.store.acceptedCount;
+    if (this.#durable) {
+      if (upTo <= this.#loop.written) return results; // nothing of it was accepted
+      this.#loop.soon();
+      if (!(await this.#loop.writtenUpTo(upTo))) return events.map(() => null); // closed first: not written
+    } else {
+      const pendingBytes = this.store.pendingBytes;
+      if (pendingBytes >= this.#maxPendingBytes / 2) this.#loop.soon();
+      // Faster than the disk: answer once the flush in progress has made room.
+      if (pendingBytes >= this.#maxPendingBytes) await this.#loop.idle();
+    }
+    this.#acknowledged = Math.max(this.#acknowledged, upTo);
     return results;
   }
 
@@ -67,24 +99,25 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   /** Writes everything registered so far; resolves once it is durable and notified. */
   flush(): Promise<void> {
-    return this.#serial(async () => {
-      if (!this.store.hasPending) return;
-      const sessions = await flushPending(this.store);
-      for (const session of sessions) {
-        for (const cb of this.#flushedCbs) {
-          try {
-            cb(session);
-          } catch (err) {
-            this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
-          }
-        }
-      }
-    });
+    return this.#loop.flush();
+  }
+
+  health(): BackendHealth {
+    const failure = this.#loop.failure;
+    return {
+      writable: failure === null,
+      reason: failure?.message ?? null,
+      since: failure === null ? null : this.#loop.failingSince,
+      pendingEvents: this.store.pendingEvents,
+      pendingBytes: this.store.pendingBytes,
+      maxPendingBytes: this.#maxPendingBytes,
+    };
   }
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
   applyLimits(at: Timestamp): Promise<void> {
-    return this.#serial(() => {
+    return this.#loop.exclusive(() => {
+      if (this.#envClosed) throw new Error('lmdb backend is closed');
       const { env, partitions, archive } = this.store;
       return applyLimits(env, archive.partition === null ? partitions : [...partitions, archive.partition], at);
     });
@@ -95,43 +128,83 @@ export class LmdbBackend extends ResourceBase implements Backend {
     return () => this.#flushedCbs.delete(cb);
   }
 
-  protected override async teardown(): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer);
-    try {
-      await this.flush();
-    } finally {
-      await this.#lock.catch(() => undefined);
-      this.#envClosed = true;
-      await this.store.env.close();
+  /** Why a registration is refused now (null: it is not): only while the store cannot write. */
+  #refusal(): string | null {
+    const failure = this.#loop.failure;
+    if (failure === null) return null;
+    // Durable mode acknowledges only what is written: nothing can be, so nothing is accepted.
+    if (this.#durable) return failure.message;
+    if (this.store.pendingBytes < this.#maxPendingBytes) return null;
+    return `backpressure: max_pending_bytes (${this.#maxPendingBytes}) of accepted events wait for a store that cannot write (${failure.message})`;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#envClosed) throw new Error('lmdb backend is closed');
+    if (!this.store.hasPending) return;
+    const sessions = await flushPending(this.store);
+    for (const session of sessions) {
+      for (const cb of this.#flushedCbs) {
+        try {
+          cb(session);
+        } catch (err) {
+          this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
+        }
+      }
     }
   }
 
-  /** Flush and cleanup never overlap: both read committed refs ahead of their batched writes. */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(() => {
-      if (this.#envClosed) throw new Error('lmdb backend is closed');
-      return task();
-    });
-    this.#lock = run.catch(() => undefined);
-    return run;
+  protected override async teardown(): Promise<void> {
+    this.#loop.stop();
+    if (this.#cleanupTimer !== null) clearTimeout(this.#cleanupTimer);
+    let lost: Error | null = null;
+    try {
+      await this.#loop.flush();
+    } catch (err) {
+      lost = this.#lostOnClose(err);
+    } finally {
+      await this.#loop.exclusive(async () => {
+        this.#envClosed = true;
+        await this.store.env.close();
+      });
+      this.#loop.abandonWaiters();
+    }
+    if (lost !== null) throw lost;
   }
 
-  #every(ms: number, task: () => Promise<void>): void {
-    const index = this.#timers.length;
-    const tick = (): void => {
-      task().then(
-        () => {
-          if (this.isOpen) this.#timers[index] = setTimeout(tick, ms).unref();
+  /** The final flush failed: exactly what is lost, told apart by whether it was acknowledged. */
+  #lostOnClose(err: unknown): Error {
+    const accepted = this.store.acceptedCount;
+    const written = this.#loop.written;
+    const acknowledged = Math.max(0, Math.min(this.#acknowledged, accepted) - written);
+    const unanswered = accepted - written - acknowledged;
+    const reason = err instanceof LmdbWriteError ? err.message : describeError(err);
+    const message = `${acknowledged} acknowledged events could not be written (${reason})` +
+      (unanswered > 0 ? `, nor ${unanswered} accepted events whose registration was not yet answered` : '');
+    return new Error(message, { cause: err });
+  }
+
+  #cleanupEvery(ms: number): void {
+    const pass = (): void => {
+      this.applyLimits(now()).then(
+        () => this.#scheduleCleanup(pass, ms),
+        (err: unknown) => {
+          if (err instanceof LmdbWriteError && err.retryable) {
+            this.#logger.warning('limits cleanup postponed: the store cannot write', { reason: err.message });
+            this.#scheduleCleanup(pass, ms);
+          } else this.#backgroundFailure(err);
         },
-        (err) => this.#backgroundFailure(err),
       );
     };
-    this.#timers.push(setTimeout(tick, ms).unref());
+    pass();
+  }
+
+  #scheduleCleanup(pass: () => void, ms: number): void {
+    if (this.isOpen) this.#cleanupTimer = setTimeout(pass, ms).unref();
   }
 
   #backgroundFailure(err: unknown): void {
     if (!this.isOpen) return;
-    this.#logger.warning(`lmdb backend closes after a background failure: ${String(err)}`);
+    this.#logger.warning(`lmdb backend closes after a background failure: ${describeError(err)}`);
     void this.lifecycle.fail(err);
   }
 

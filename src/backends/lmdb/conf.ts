@@ -35,11 +35,19 @@ export interface LmdbBackendConf {
   max_db_size: number;
   /** seconds between flushes; 0 = every register is durable before it resolves */
   flush_period: number;
+  /**
+   * Ours: memory that accepted events not yet written may take (estimated, bytes). Half of it
+   * starts a flush before the period ends; while the store cannot write, registrations past it
+   * are refused. Default DEFAULT_MAX_PENDING_BYTES.
+   */
+  max_pending_bytes?: number;
   conditions: { subscriptions: EventType[]; condition: ConditionConf }[];
   latest: { subscriptions: EventType[] };
   ordered: OrderedConf[];
   [extra: string]: unknown;
 }
+
+export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
 
 const eventTypes = { type: 'array', items: { type: 'array', items: { type: 'string' } } };
 
@@ -50,6 +58,7 @@ export const confSchema = {
     db_path: { type: 'string', minLength: 1 },
     max_db_size: { type: 'number', exclusiveMinimum: 0 },
     flush_period: { type: 'number', minimum: 0 },
+    max_pending_bytes: { type: 'number', minimum: 1024 * 1024 },
     conditions: {
       type: 'array',
       items: {

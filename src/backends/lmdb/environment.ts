@@ -4,7 +4,7 @@ import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { RowBatch } from './row-batch.ts';
-import { describeError } from '../../common/describe-error.ts';
+import { classifyWriteError, commitFailureOf, LmdbWriteError, MDB_PANIC } from './write-error.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -49,6 +49,8 @@ export class Environment {
   #mapSize: number;
   #root!: RootDatabase<Buffer, Buffer>;
   #dbs!: Record<AnyDbName, BinaryDb>;
+  /** after a failed write left LMDB unusable (MDB_PANIC), the next commit reopens first */
+  #mustReopen = false;
 
   private constructor(path: string, mapSize: number) {
     this.path = path;
@@ -80,39 +82,49 @@ export class Environment {
 
   /**
    * Applies `ops` in one asynchronous LMDB transaction (executed on lmdb-js's write thread, so
-   * the main thread only queues them) and resolves once it is durably on disk.
+   * the main thread only queues them) and resolves once it is durably on disk. A failure is an
+   * LmdbWriteError that says whether waiting can help (write-error.ts); nothing of `ops` is then
+   * written.
    */
   async commit(ops: WriteOp[] | RowBatch): Promise<void> {
     const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
     if (rows.length === 0) return;
+    if (this.#mustReopen) await this.#reopen(this.#mapSize);
     for (let growths = 0; ; growths++) {
+      let failure: LmdbWriteError;
       try {
         await this.#write(rows);
         return;
       } catch (err) {
-        if (growths >= MAX_GROWTHS_PER_COMMIT) {
-          throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describeError(err)}`, { cause: err });
-        }
-        await this.#grow(rows);
+        failure = classifyWriteError(await commitFailureOf(err), this.path);
       }
+      if (failure.kind !== 'map-full') {
+        this.#mustReopen = failure.code === MDB_PANIC;
+        throw failure;
+      }
+      if (growths >= MAX_GROWTHS_PER_COMMIT) {
+        throw new LmdbWriteError('broken', failure.code, `lmdb write failed with a map of ${this.#mapSize} bytes: ${failure.message}`, failure);
+      }
+      await this.#grow(rows);
     }
   }
 
   async #write(rows: RowBatch): Promise<void> {
     const dbs = this.#dbs;
-    await this.#root.batch(() => rows.writeTo(dbs)).catch((err: unknown) => {
-      // lmdb-js also rejects a separate `commitError` promise; it is the same failure.
-      (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
-      throw err;
-    });
+    await this.#root.batch(() => rows.writeTo(dbs));
     await this.#root.flushed;
   }
 
   /** Reopens with room for at least twice what `rows` carry on top of the current map. */
   async #grow(rows: RowBatch): Promise<void> {
     const bytes = rows.bytes + 64 * rows.length;
+    await this.#reopen(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes));
+  }
+
+  async #reopen(mapSize: number): Promise<void> {
     await this.#root.close();
-    this.#mapSize = Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes);
+    this.#mapSize = mapSize;
+    this.#mustReopen = false;
     this.#openHandles();
   }
 
@@ -125,6 +137,10 @@ export class Environment {
         maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
         encoding: 'binary',
         keyEncoding: 'binary',
+        // Writes go in explicit batches only. With batching per event turn, lmdb-js also makes
+        // a commit promise of its own that nobody awaits: a failed commit (a full disk) would
+        // reject it and end the process with an unhandled rejection.
+        eventTurnBatching: false,
       });
       try {
         const dbs = {} as Record<AnyDbName, BinaryDb>;

@@ -26,6 +26,8 @@ export interface AcceptedEvents {
   values: Uint8Array[];
   /** acceptance number of events[0]; events[i] has base + i */
   base: number;
+  /** what they hold in memory (store.ts pendingSize) */
+  bytes: number;
 }
 
 export interface FlushState {
