@@ -67,7 +67,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     }
     const inner = await openBackend(prepared, dataPath, logger.child('backend'));
     undo.push(() => inner.close());
-    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
+    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id, logger.child('backend')) : null;
     const backend: Backend = reserving ?? inner;
     logFlushes(backend, logger.child('backend'));
 

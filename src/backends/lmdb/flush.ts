@@ -19,6 +19,7 @@ import { ByteArena, RowBatch } from './row-batch.ts';
 import { PendingEntry } from './sorted-entries.ts';
 import type { SystemDb } from './system.ts';
 import { describeError } from '../../common/describe-error.ts';
+import { LmdbWriteError } from './write-error.ts';
 
 /** The events accepted in a flush window, their stored values (SBS), and the first's number. */
 export interface AcceptedEvents {
@@ -113,6 +114,8 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     system.restore(systemPending);
     latest.restore(latestPending);
     state.restoreAccepted(accepted);
+    // A write error says itself what failed and whether waiting helps (write-error.ts).
+    if (err instanceof LmdbWriteError) throw err;
     throw new Error(`lmdb flush failed, nothing of it was written: ${describeError(err)}`, { cause: err });
   } finally {
     partitions.forEach((partition, i) => partition.flushDone(taken[i]!, ok));

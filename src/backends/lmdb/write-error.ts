@@ -92,7 +92,8 @@ export function classifyWriteError(err: unknown, file: string): LmdbWriteError {
       return new LmdbWriteError('storage', code, `no space left on the device (${free} bytes free; LMDB reports the short write as EIO)`, err);
     }
   }
-  return new LmdbWriteError('storage', code, `${name} (${text})`, err);
+  const errno = Object.entries(constants.errno).find(([, value]) => value === code)?.[0];
+  return new LmdbWriteError('storage', code, `${name} (${errno})`, err);
 }
 
 function freeBytes(file: string): number | null {
