@@ -4,6 +4,7 @@ import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { RowBatch } from './row-batch.ts';
+import { checkLmdbFile } from './file-check.ts';
 import { classifyWriteError, commitFailureOf, LmdbWriteError, MDB_PANIC } from './write-error.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
@@ -59,6 +60,7 @@ export class Environment {
 
   static open(path: string, mapSize: number): Environment {
     assertLmdbDataV1((lmdb as unknown as { version: LmdbVersion }).version);
+    checkLmdbFile(path); // before LMDB maps it: a truncated file would be a SIGBUS
     const env = new Environment(path, mapSize);
     env.#openHandles();
     return env;

@@ -13,7 +13,10 @@ import { encodeStoredEvents } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { openPartitions } from './partitions.ts';
-import { ensureIndex } from './type-index.ts';
+import { dropIndex, ensureIndex } from './type-index.ts';
+import { checkConsistency } from './consistency.ts';
+import { DamagedFileError } from './file-check.ts';
+import { describeError } from '../../common/describe-error.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
 import { registerEventProblem } from '../../common/event-check.ts';
@@ -49,10 +52,14 @@ export class LmdbStore implements FlushState {
   static async open(conf: LmdbBackendConf, log: Logger = silentLogger()): Promise<LmdbStore> {
     const env = Environment.open(conf.db_path, conf.max_db_size);
     try {
-      const { partitions, archive, ops } = openPartitions(env, conf.ordered);
+      const { partitions, archive, ops } = readStore(() => openPartitions(env, conf.ordered), env.path);
+      const store = readStore(() => new LmdbStore(env, conf, partitions, archive, log), env.path);
+      const written = archive.partition === null ? partitions : [...partitions, archive.partition];
+      const { rebuildIndex } = readStore(() => checkConsistency(env, written, store.system, log), env.path);
       await env.commit(ops);
+      if (rebuildIndex) await dropIndex(env);
       for (const p of partitions) await ensureIndex(env, p.id, p.count, p.lastKey);
-      return new LmdbStore(env, conf, partitions, archive, log);
+      return store;
     } catch (err) {
       await env.close();
       throw err;
@@ -141,6 +148,16 @@ export class LmdbStore implements FlushState {
     this.#values = taken.values.concat(this.#values);
     this.#base = taken.base;
     this.#pendingBytes += taken.bytes;
+  }
+}
+
+/** Reading the file's state at open: what fails there is damage (or a bug), said as such. */
+function readStore<T>(read: () => T, file: string): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DamagedFileError) throw err;
+    throw new DamagedFileError(file, `cannot be read (${describeError(err)})`);
   }
 }
 

@@ -69,26 +69,33 @@ export async function ensureIndex(env: Environment, partitionId: number, count: 
   const prefix = u64Bytes(partitionId);
   const meta = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getBinary(prefix);
   if (meta !== undefined && Buffer.from(meta).equals(expected)) return;
-  const next = u64Bytes(partitionId + 1);
+  await dropIndex(env, { start: prefix, end: u64Bytes(partitionId + 1) });
   let ops: WriteOp[] = [];
-  const flushChunk = async (): Promise<void> => {
-    await env.commit(ops);
-    ops = [];
-  };
-  for (const key of env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys({ start: prefix, end: next })) {
-    ops.push({ db: 'HAT_EVENT_TS_TYPE_INDEX', key: Buffer.from(key), value: null });
-    if (ops.length >= REBUILD_CHUNK) await flushChunk();
-  }
-  await flushChunk();
   for (const { key, value } of env.dbs.ORDERED_DATA.getRange({
     start: orderedBound(partitionId, null, false), end: orderedBound(partitionId, null, true),
   })) {
     ops.push(indexPutOp(Buffer.from(key), peekStoredEventType(value)));
-    if (ops.length >= REBUILD_CHUNK) await flushChunk();
+    if (ops.length >= REBUILD_CHUNK) {
+      await env.commit(ops);
+      ops = [];
+    }
   }
   // The meta row goes last: an interrupted rebuild is found stale and redone at the next open.
   ops.push(indexMetaOp(partitionId, count, lastKey));
-  await flushChunk();
+  await env.commit(ops);
+}
+
+/** Removes the index rows in `range` (all of them without one), in chunks. */
+export async function dropIndex(env: Environment, range: { start: Buffer; end: Buffer } | Record<string, never> = {}): Promise<void> {
+  let ops: WriteOp[] = [];
+  for (const key of env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(range)) {
+    ops.push({ db: 'HAT_EVENT_TS_TYPE_INDEX', key: Buffer.from(key), value: null });
+    if (ops.length >= REBUILD_CHUNK) {
+      await env.commit(ops);
+      ops = [];
+    }
+  }
+  await env.commit(ops);
 }
 
 /**
