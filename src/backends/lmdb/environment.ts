@@ -3,7 +3,7 @@
 import * as lmdb from 'lmdb';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
-import { RowBatch } from './row-batch.ts';
+import { opsSource, type RowSink, type RowSource } from './row-batch.ts';
 import { checkLmdbFile } from './file-check.ts';
 import { classifyWriteError, commitFailureOf, LmdbWriteError, MDB_PANIC } from './write-error.ts';
 
@@ -88,14 +88,16 @@ export class Environment {
    * LmdbWriteError that says whether waiting can help (write-error.ts); nothing of `ops` is then
    * written.
    */
-  async commit(ops: WriteOp[] | RowBatch): Promise<void> {
-    const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
-    if (rows.length === 0) return;
+  async commit(ops: WriteOp[] | RowSource): Promise<void> {
+    if (Array.isArray(ops) && ops.length === 0) return;
+    const rows = Array.isArray(ops) ? opsSource(ops) : ops;
     if (this.#mustReopen) await this.#reopen(this.#mapSize);
     for (let growths = 0; ; growths++) {
+      const sink = new LmdbSink(this.#dbs);
       let failure: LmdbWriteError;
       try {
-        await this.#write(rows);
+        await this.#root.batch(() => rows.writeTo(sink));
+        await this.#root.flushed;
         return;
       } catch (err) {
         failure = classifyWriteError(await commitFailureOf(err), this.path);
@@ -107,20 +109,10 @@ export class Environment {
       if (growths >= MAX_GROWTHS_PER_COMMIT) {
         throw new LmdbWriteError('broken', failure.code, `lmdb write failed with a map of ${this.#mapSize} bytes: ${failure.message}`, failure);
       }
-      await this.#grow(rows);
+      // Room for at least twice what the rows carry on top of the current map.
+      const bytes = sink.bytes + 64 * sink.rows;
+      await this.#reopen(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes));
     }
-  }
-
-  async #write(rows: RowBatch): Promise<void> {
-    const dbs = this.#dbs;
-    await this.#root.batch(() => rows.writeTo(dbs));
-    await this.#root.flushed;
-  }
-
-  /** Reopens with room for at least twice what `rows` carry on top of the current map. */
-  async #grow(rows: RowBatch): Promise<void> {
-    const bytes = rows.bytes + 64 * rows.length;
-    await this.#reopen(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes));
   }
 
   async #reopen(mapSize: number): Promise<void> {
@@ -162,6 +154,27 @@ export class Environment {
   }
 }
 
+/** Issues rows to lmdb-js inside a batch, counting them (a map that grows sizes from them). */
+class LmdbSink implements RowSink {
+  rows = 0;
+  bytes = 0;
+  readonly #dbs: Readonly<Record<AnyDbName, BinaryDb>>;
+
+  constructor(dbs: Readonly<Record<AnyDbName, BinaryDb>>) {
+    this.#dbs = dbs;
+  }
+
+  put(db: AnyDbName, key: Uint8Array, value: Uint8Array): void {
+    void this.#dbs[db].put(key as Buffer, value as Buffer);
+    this.rows++;
+    this.bytes += key.length + value.length;
+  }
+
+  remove(db: AnyDbName, key: Uint8Array): void {
+    void this.#dbs[db].remove(key as Buffer);
+    this.rows++;
+    this.bytes += key.length;
+  }
+}
+
 const MDB_MAP_FULL = -30792;
-
-

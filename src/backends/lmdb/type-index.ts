@@ -10,7 +10,6 @@ import type { EventType } from '../../common/types.ts';
 import type { Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
-import type { ByteArena } from './row-batch.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
 
@@ -30,13 +29,13 @@ function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   return key;
 }
 
-/** `indexKey` written into a view of `arena` (the flush's hot path: no pooled buffer, no copy calls). */
-export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): Buffer {
-  const key = arena.take(orderedKey.length + HASH_SIZE);
-  key.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
-  key.set(hash, U64_SIZE);
-  for (let i = 0; i < U64_SIZE; i++) key[i] = orderedKey[i]!;
-  return key;
+export const INDEX_KEY_SIZE = ORDERED_KEY_SIZE + HASH_SIZE;
+
+/** `indexKey` written into `target` (INDEX_KEY_SIZE bytes): the flush's hot path, no buffer made. */
+export function writeIndexKey(target: Buffer, orderedKey: Buffer, hash: Buffer): void {
+  target.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
+  target.set(hash, U64_SIZE);
+  for (let i = 0; i < U64_SIZE; i++) target[i] = orderedKey[i]!;
 }
 
 function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
