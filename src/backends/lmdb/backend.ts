@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../../common/logger.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { describeError } from '../../common/describe-error.ts';
 import { assertLmdbConf, confSchema, DEFAULT_MAX_PENDING_BYTES, type LmdbBackendConf } from './conf.ts';
-import { flushPending } from './flush.ts';
+import { flushPending, splitPerSession } from './flush.ts';
 import { FlushLoop } from './flush-loop.ts';
 import { applyLimits } from './limits.ts';
 import { runLmdbQuery } from './query.ts';
@@ -141,8 +141,9 @@ export class LmdbBackend extends ResourceBase implements Backend {
   async #write(): Promise<void> {
     if (this.#envClosed) throw new Error('lmdb backend is closed');
     if (!this.store.hasPending) return;
-    const sessions = await flushPending(this.store);
-    for (const session of sessions) {
+    const events = await flushPending(this.store);
+    if (this.#flushedCbs.size === 0) return;
+    for (const session of splitPerSession(events)) {
       for (const cb of this.#flushedCbs) {
         try {
           cb(session);

@@ -17,6 +17,7 @@ import type { OrderedPartition } from './ordered.ts';
 import { latestRef, orderedRef, RefChanges } from './refs.ts';
 import { ByteArena, scratchKeys, writeOps } from './row-batch.ts';
 import { PendingEntry } from './sorted-entries.ts';
+import { typeInfo } from './type-info.ts';
 import type { SystemDb } from './system.ts';
 import { describeError } from '../../common/describe-error.ts';
 import { LmdbWriteError } from './write-error.ts';
@@ -43,12 +44,12 @@ export interface FlushState {
 }
 
 /**
- * Writes the pending changes; resolves with the flushed events split per (server, session).
+ * Writes the pending changes; resolves with the events written, in acceptance order.
  * The rows are issued straight into the transaction (row-batch.ts): keys in scratch buffers,
  * REF values in one arena per attempt, stored values as they were encoded at register, so a
  * flush of n events allocates no object per row.
  */
-export async function flushPending(state: FlushState): Promise<Event[][]> {
+export async function flushPending(state: FlushState): Promise<Event[]> {
   const accepted = state.takeAccepted();
   const { events, base } = accepted;
   const n = events.length;
@@ -91,7 +92,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     if (superseded.length > 0) {
       archivePartition = archive.use(ops);
       const id = archivePartition.id;
-      archived = superseded.map(({ event, value, seq }) => new PendingEntry(id, event.timestamp, event, value, seq));
+      archived = superseded.map(({ event, value, seq }) => new PendingEntry(id, event.timestamp, event, value, seq, typeInfo(event.type).hash));
       for (const entry of archived) {
         if (entry.seq < 0) refs.add(entry.event.id, orderedRef(entry.key));
         else addEntry(entry);
@@ -127,7 +128,7 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     archive.settle(ok);
   }
   latest.committed(latestPending);
-  return splitPerSession(events);
+  return events;
 }
 
 /** A new event's REF value: its Latest ref (if any), then its Ordered refs. */
@@ -184,7 +185,7 @@ function supersededEvents(
 }
 
 /** Sorted by id, one list per run of equal (server, session) ([Q]: Hat split on session only). */
-function splitPerSession(events: Event[]): Event[][] {
+export function splitPerSession(events: Event[]): Event[][] {
   let inOrder = true;
   for (let i = 1; i < events.length && inOrder; i++) inOrder = compareEventIds(events[i - 1]!.id, events[i]!.id) < 0;
   const sorted = inOrder ? events : [...events].sort((a, b) => compareEventIds(a.id, b.id));

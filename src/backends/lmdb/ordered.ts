@@ -15,7 +15,7 @@ import { compareKeyParts, ORDERED_KEY_SIZE, orderedBound, u64Bytes, writeOrdered
 import { scratchKeys, writeOps, type RowSink } from './row-batch.ts';
 import { mergeSorted, PendingEntry, sortedSlice, type Entry } from './sorted-entries.ts';
 import { INDEX_KEY_SIZE, indexedSources, indexMetaOp, writeIndexKey } from './type-index.ts';
-import { typeInfo } from './type-info.ts';
+import type { TypeInfo } from './type-info.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -47,11 +47,11 @@ export class OrderedPartition {
   }
 
   /** Adds `event` (accepted as number `seq`) to the pending entries if it belongs here; true when stored. */
-  add(event: Event, value: Uint8Array, seq: number): boolean {
+  add(event: Event, value: Uint8Array, seq: number, type: TypeInfo): boolean {
     if (!this.subscription.matches(event.type)) return false;
     const time = this.keyTime(event);
     if (time === null) return false;
-    const entry = new PendingEntry(this.id, time, event, value, seq);
+    const entry = new PendingEntry(this.id, time, event, value, seq, type.hash);
     const pending = this.#pending;
     const last = pending[pending.length - 1];
     // Compared by numbers, which order like the keys, so no key is built here.
@@ -99,7 +99,7 @@ export class OrderedPartition {
       writeOrderedKey(key, this.id, entry.time, entry.event.id);
       sink.put('ORDERED_DATA', key, entry.value);
       if (indexKey !== null) {
-        writeIndexKey(indexKey, key, typeInfo(entry.event.type).hash);
+        writeIndexKey(indexKey, key, entry.typeHash);
         sink.put('HAT_EVENT_TS_TYPE_INDEX', indexKey, EMPTY);
       }
     }

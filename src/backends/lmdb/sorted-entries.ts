@@ -21,14 +21,17 @@ export class PendingEntry implements Entry {
   readonly value: Uint8Array;
   /** the store's acceptance number of the event (-1: not accepted in this flush window) */
   readonly seq: number;
+  /** its type's hash in our type index (type-info.ts), found once at register */
+  readonly typeHash: Buffer;
   #key: Buffer | null = null;
 
-  constructor(partitionId: number, time: Timestamp, event: Event, value: Uint8Array, seq: number) {
+  constructor(partitionId: number, time: Timestamp, event: Event, value: Uint8Array, seq: number, typeHash: Buffer) {
     this.partitionId = partitionId;
     this.time = time;
     this.event = event;
     this.value = value;
     this.seq = seq;
+    this.typeHash = typeHash;
   }
 
   get key(): Buffer {

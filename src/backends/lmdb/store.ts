@@ -23,6 +23,7 @@ import { registerEventProblem } from '../../common/event-check.ts';
 import { eventIdKey } from '../../common/event-id.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { isKeyTimestamp } from './keys.ts';
+import { typeInfo } from './type-info.ts';
 
 export class LmdbStore implements FlushState {
   readonly env: Environment;
@@ -105,8 +106,9 @@ export class LmdbStore implements FlushState {
     if (last.timestamp !== null && compareTimestamps(last.timestamp, event.timestamp) > 0) return false;
     if (!this.conditions.matches(event)) return false;
     const seq = this.#base + this.#events.length;
-    let stored = this.latest.add(event, value, seq);
-    for (const partition of this.partitions) stored = partition.add(event, value, seq) || stored;
+    const type = typeInfo(event.type);
+    let stored = this.latest.add(event, value, seq, type);
+    for (const partition of this.partitions) stored = partition.add(event, value, seq, type) || stored;
     if (!stored) return false;
     this.system.set(event.id, event.timestamp);
     this.#events.push(event);
