@@ -31,7 +31,7 @@ export interface OrderedConf {
 
 export interface LmdbBackendConf {
   db_path: string;
-  /** initial LMDB map size in bytes; the map grows when it fills */
+  /** LMDB map size in bytes: the most the file may hold; environment.ts never maps less than MIN_MAP_SIZE */
   max_db_size: number;
   /** seconds between flushes; 0 = every register is durable before it resolves */
   flush_period: number;

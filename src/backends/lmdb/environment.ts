@@ -5,7 +5,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
 import { opsSource, type RowSink, type RowSource } from './row-batch.ts';
 import { checkLmdbFile } from './file-check.ts';
-import { classifyWriteError, commitFailureOf, LmdbWriteError, MDB_PANIC } from './write-error.ts';
+import { classifyWriteError, commitFailureOf, LmdbWriteError } from './write-error.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -37,33 +37,50 @@ export interface WriteOp {
   value: Buffer | Uint8Array | null;
 }
 
-const MAX_GROWTHS_PER_COMMIT = 6;
-
 /**
- * The open environment. LMDB 0.9 (data format v1, the one Hat's LMDB reads) cannot enlarge a
- * map in place, so when a write transaction fails for lack of room the environment is closed
- * and reopened with a larger map: the failed transaction was aborted whole, so the retry
- * writes exactly what it would have written, and nothing committed is touched.
+ * The smallest map. The map is address space only (LMDB 0.9 without MDB_WRITEMAP grows the file
+ * as it writes pages), and it must never need enlarging: LMDB 0.9 cannot enlarge a map in a
+ * running process but by reopening the environment, and lmdb-js as built for data format v1
+ * never really closes one (it calls mdb_env_close only for environments it tracks, which it does
+ * only for format v2), so a reopen would keep the old mapping and its pages for the life of the
+ * process and open a second environment on the file, whose open resets LMDB's table of readers.
  */
+export const MIN_MAP_SIZE = 256 * 1024 ** 3;
+
+/** The open environment: one per file and process, never reopened (see MIN_MAP_SIZE). */
 export class Environment {
   readonly path: string;
-  #mapSize: number;
-  #root!: RootDatabase<Buffer, Buffer>;
-  #dbs!: Record<AnyDbName, BinaryDb>;
-  /** after a failed write left LMDB unusable (MDB_PANIC), the next commit reopens first */
-  #mustReopen = false;
+  readonly mapSize: number;
+  readonly #root: RootDatabase<Buffer, Buffer>;
+  readonly #dbs: Record<AnyDbName, BinaryDb>;
 
-  private constructor(path: string, mapSize: number) {
+  private constructor(path: string, maxDbSize: number) {
     this.path = path;
-    this.#mapSize = Math.max(Math.floor(mapSize), 4096);
+    this.mapSize = Math.max(Math.floor(maxDbSize), MIN_MAP_SIZE);
+    this.#root = open<Buffer, Buffer>({
+      path,
+      mapSize: this.mapSize,
+      noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
+      maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
+      encoding: 'binary',
+      keyEncoding: 'binary',
+      // Writes go in explicit batches only. With batching per event turn, lmdb-js also makes
+      // a commit promise of its own that nobody awaits: a failed commit (a full disk) would
+      // reject it and end the process with an unhandled rejection.
+      eventTurnBatching: false,
+    });
+    const dbs = {} as Record<AnyDbName, BinaryDb>;
+    for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
+      dbs[name] = this.#root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
+    }
+    this.#dbs = dbs;
   }
 
-  static open(path: string, mapSize: number): Environment {
+  /** `maxDbSize`: Hat's max_db_size; the map is never smaller than MIN_MAP_SIZE. */
+  static open(path: string, maxDbSize: number): Environment {
     assertLmdbDataV1((lmdb as unknown as { version: LmdbVersion }).version);
     checkLmdbFile(path); // before LMDB maps it: a truncated file would be a SIGBUS
-    const env = new Environment(path, mapSize);
-    env.#openHandles();
-    return env;
+    return new Environment(path, maxDbSize);
   }
 
   get root(): RootDatabase<Buffer, Buffer> {
@@ -72,10 +89,6 @@ export class Environment {
 
   get dbs(): Readonly<Record<AnyDbName, BinaryDb>> {
     return this.#dbs;
-  }
-
-  get mapSize(): number {
-    return this.#mapSize;
   }
 
   close(): Promise<void> {
@@ -91,73 +104,20 @@ export class Environment {
   async commit(ops: WriteOp[] | RowSource): Promise<void> {
     if (Array.isArray(ops) && ops.length === 0) return;
     const rows = Array.isArray(ops) ? opsSource(ops) : ops;
-    if (this.#mustReopen) await this.#reopen(this.#mapSize);
-    for (let growths = 0; ; growths++) {
-      const sink = new LmdbSink(this.#dbs);
-      let failure: LmdbWriteError;
-      try {
-        await this.#root.batch(() => rows.writeTo(sink));
-        await this.#root.flushed;
-        return;
-      } catch (err) {
-        failure = classifyWriteError(await commitFailureOf(err), this.path);
-      }
-      if (failure.kind !== 'map-full') {
-        this.#mustReopen = failure.code === MDB_PANIC;
-        throw failure;
-      }
-      if (growths >= MAX_GROWTHS_PER_COMMIT) {
-        throw new LmdbWriteError('broken', failure.code, `lmdb write failed with a map of ${this.#mapSize} bytes: ${failure.message}`, failure);
-      }
-      // Room for at least twice what the rows carry on top of the current map.
-      const bytes = sink.bytes + 64 * sink.rows;
-      await this.#reopen(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes));
-    }
-  }
-
-  async #reopen(mapSize: number): Promise<void> {
-    await this.#root.close();
-    this.#mapSize = mapSize;
-    this.#mustReopen = false;
-    this.#openHandles();
-  }
-
-  #openHandles(): void {
-    for (;;) {
-      const root = open<Buffer, Buffer>({
-        path: this.path,
-        mapSize: this.#mapSize,
-        noSubdir: true, // Hat opens with subdir=False: a single file, whatever its name
-        maxDbs: Object.keys(DbType).length + EXTRA_DB_NAMES.length,
-        encoding: 'binary',
-        keyEncoding: 'binary',
-        // Writes go in explicit batches only. With batching per event turn, lmdb-js also makes
-        // a commit promise of its own that nobody awaits: a failed commit (a full disk) would
-        // reject it and end the process with an unhandled rejection.
-        eventTurnBatching: false,
-      });
-      try {
-        const dbs = {} as Record<AnyDbName, BinaryDb>;
-        for (const name of [...Object.keys(DbType) as DbName[], ...EXTRA_DB_NAMES]) {
-          dbs[name] = root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-        }
-        this.#root = root;
-        this.#dbs = dbs;
-        return;
-      } catch (err) {
-        void root.close();
-        // A map too small even for the sub-db records of a new file: start from a larger one.
-        if ((err as { code?: number }).code !== MDB_MAP_FULL || this.#mapSize > 1 << 30) throw err;
-        this.#mapSize *= 2;
-      }
+    try {
+      await this.#root.batch(() => rows.writeTo(new LmdbSink(this.#dbs)));
+      await this.#root.flushed;
+    } catch (err) {
+      const failure = classifyWriteError(await commitFailureOf(err), this.path);
+      if (failure.kind !== 'map-full') throw failure;
+      throw new LmdbWriteError('broken', failure.code, `the database reached its map size of ${this.mapSize} bytes: ` +
+        `restart with a larger max_db_size (${failure.message})`, failure);
     }
   }
 }
 
-/** Issues rows to lmdb-js inside a batch, counting them (a map that grows sizes from them). */
+/** Issues rows to lmdb-js inside a batch. */
 class LmdbSink implements RowSink {
-  rows = 0;
-  bytes = 0;
   readonly #dbs: Readonly<Record<AnyDbName, BinaryDb>>;
 
   constructor(dbs: Readonly<Record<AnyDbName, BinaryDb>>) {
@@ -166,15 +126,9 @@ class LmdbSink implements RowSink {
 
   put(db: AnyDbName, key: Uint8Array, value: Uint8Array): void {
     void this.#dbs[db].put(key as Buffer, value as Buffer);
-    this.rows++;
-    this.bytes += key.length + value.length;
   }
 
   remove(db: AnyDbName, key: Uint8Array): void {
     void this.#dbs[db].remove(key as Buffer);
-    this.rows++;
-    this.bytes += key.length;
   }
 }
-
-const MDB_MAP_FULL = -30792;

@@ -1,7 +1,7 @@
-// Why a write transaction failed, told apart, because each asks for something else: a map too
-// small for it (grow the map and write again at once), the storage refusing it (no space, an I/O
-// error, a quota: keep the events in memory and write again later), or a broken database or a
-// bug (nothing to wait for: the backend closes).
+// Why a write transaction failed, told apart, because each asks for something else: the storage
+// refusing it (no space, an I/O error, a quota: keep the events in memory and write again
+// later), a full map (the file reached max_db_size: a restart with a larger one), or a broken
+// database or a bug (nothing to wait for: the backend closes).
 import { statfsSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as path from 'node:path';
@@ -13,11 +13,10 @@ const MDB_MAP_FULL = -30792;
 /**
  * lmdb-js's write thread goes on after a failed put, so a transaction that ran out of map room
  * mostly reports the later puts' MDB_BAD_TXN instead. A disk that cannot take the pages fails at
- * the commit with an errno, never with this.
+ * the commit with an errno, never with this. (After a failed meta page write LMDB answers
+ * MDB_PANIC to every later write: a broken environment, which only a restart reopens.)
  */
 const MDB_BAD_TXN = -30782;
-/** LMDB after a failed meta page write: the environment must be reopened. */
-export const MDB_PANIC = -30795;
 
 const { ENOSPC, EIO, EDQUOT, EFBIG, EROFS } = constants.errno;
 /** Errors of the storage under the file that go away by themselves or by an operator's hand. */
@@ -81,9 +80,6 @@ export function classifyWriteError(err: unknown, file: string): LmdbWriteError {
   const code = typeof raw === 'number' ? raw : null;
   const text = describeError(err);
   if (code === MDB_MAP_FULL || code === MDB_BAD_TXN) return new LmdbWriteError('map-full', code, text, err);
-  if (code === MDB_PANIC) {
-    return new LmdbWriteError('storage', code, `the environment must be reopened after a failed write (${text})`, err);
-  }
   const name = STORAGE_ERRNOS.get(code ?? undefined);
   if (name === undefined) return new LmdbWriteError('broken', code, text, err);
   if (code === EIO) {

@@ -1,11 +1,12 @@
-// Durability: a SIGKILLed process loses nothing it reported durable; the map grows past a tiny
-// max_db_size; close/reopen keeps everything.
+// Durability: a SIGKILLed process loses nothing it reported durable; a tiny max_db_size does not
+// limit the file (the map is never smaller than MIN_MAP_SIZE); close/reopen keeps everything.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
 import { c0, collect, E, openBackend, reopen, tempDbPath } from './helpers.ts';
+import { MIN_MAP_SIZE } from '../../../src/backends/lmdb/environment.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -66,9 +67,10 @@ describe('LMDB backend durability', () => {
     await checkReported(dbPath, reported);
   }, 60_000);
 
-  it('a tiny max_db_size grows instead of failing, and nothing is lost', async () => {
+  it('a tiny max_db_size does not limit the file, and nothing is lost', async () => {
     const conf = c0({ max_db_size: 16 * 1024 });
     let backend = await openBackend(conf);
+    expect(backend.store.env.mapSize).toBe(MIN_MAP_SIZE);
     const events = Array.from({ length: 3000 }, (_, i) =>
       E(['big', String(i % 50)], { payload: { type: 'binary', data: new Uint8Array(500).fill(i % 256) } }));
     for (let i = 0; i < events.length; i += 500) {
