@@ -47,7 +47,7 @@ export interface LmdbBackendConf {
   [extra: string]: unknown;
 }
 
-export const DEFAULT_MAX_PENDING_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_MAX_PENDING_BYTES = 128 * 1024 * 1024;
 
 const eventTypes = { type: 'array', items: { type: 'array', items: { type: 'string' } } };
 
