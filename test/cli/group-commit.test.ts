@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
 import type { Event } from '../../src/common/types.ts';
+import { eventIdKey } from '../../src/common/event-id.ts';
+import { jsonPayloadText } from '../../src/common/json-payload.ts';
 import { cleanup, lmdbConf, spawnCli, tempDir, writeConf, type CliProcess } from './helpers.ts';
 
 const clients: EventerClient[] = [];
@@ -61,4 +63,28 @@ describe('durable mode: group commit', () => {
     expect(acknowledged.filter((e) => !stored.has(key(e)))).toEqual([]);
     expect(new Set(acknowledged.map(key)).size).toBe(acknowledged.length); // no id given twice
   }, 120_000);
+
+  it('commits several requests of one pipelining connection per fsync, answering them in order', async () => {
+    const dir = await tempDir();
+    const conf = lmdbConf({ flush_period: 0 });
+    (conf['log'] as Record<string, unknown>)['loggers'] = { 'hat.event.backend': { level: 'DEBUG' } };
+    const server = spawnCli(['server', '--conf', await writeConf(dir, conf)], { cwd: dir });
+    const client = await connectEventer(await server.address());
+    clients.push(client);
+    const requests = 400;
+    const flushedBefore = server.logs.filter((l) => l.msg === 'flushed').length;
+    const order: number[] = [];
+    const registered = await Promise.all(Array.from({ length: requests }, (_, i) =>
+      client.registerWithResponse([{ type: ['pipe'], sourceTimestamp: null, payload: { type: 'json', data: i } }]).then(([e]) => (order.push(i), e!))));
+    expect(order).toEqual(Array.from({ length: requests }, (_, i) => i));
+    const sessions = registered.map((e) => e.id.session);
+    expect(sessions).toEqual([...sessions].sort((a, b) => a - b));
+    // one connection, yet far fewer commits than requests: each waited only for the commit holding it
+    await server.waitForLog((l) => l.msg === 'flushed' && l['last_id'] === eventIdKey(registered.at(-1)!.id));
+    const commits = server.logs.filter((l) => l.msg === 'flushed').slice(flushedBefore);
+    expect(commits.reduce((n, l) => n + Number(l['sessions']), 0)).toBeGreaterThanOrEqual(requests);
+    expect(commits.length).toBeLessThan(requests / 2);
+    const stored = await client.query({ types: [['pipe']], maxResults: requests + 1 }); // newest first
+    expect(stored.reverse().map((e) => (e.payload?.type === 'json' ? jsonPayloadText(e.payload) : null))).toEqual(Array.from({ length: requests }, (_, i) => String(i)));
+  }, 60_000);
 });
