@@ -19,7 +19,7 @@ import {
 } from './attack-clients.ts';
 import { connectEventer } from '../src/eventer/client.ts';
 import type { RegisterEvent } from '../src/common/types.ts';
-import { fmt, median } from './stats.ts';
+import { fmt, median } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,4 +1,5 @@
-// Eventer load generator over real TCP on 127.0.0.1, plus an SBS codec micro-benchmark.
+// Eventer throughput over real TCP on 127.0.0.1 (the bench command's harness, src/bench/), plus
+// an SBS codec micro-benchmark.
 //
 //   npm run bench:eventer -- [--address tcp+sbs://host:port] [--server-pid PID]
 //                            [--backend memory|lmdb] [--flush-period S] [--only cells,clients,flushed]
@@ -6,9 +7,10 @@
 //
 // Without --address it starts our server in a child process (runServer: the memory backend, or
 // LMDB in a temporary folder with --flush-period, default 1) so its RSS is measured apart from
-// the load generator; a fresh one for every run. Tables (--only picks; default cells):
-//   cells    one connection: `wait` = register-and-wait (one request in flight), `pipelined` =
-//            32 requests in flight; batches of 1, 10, 100 events; plus the SBS codec speed;
+// the load generator; a fresh one for every run, so no run measures a store grown by the earlier
+// ones. Tables (--only picks; default cells):
+//   cells    one connection (the bench command's harness, src/bench/): `waited` = register-and-wait
+//            (one request in flight), `pipelined`; batches of 1, 10, 100 events; plus the SBS codec;
 //   clients  --clients connections (100), each registering one event with response, one request
 //            at a time: requests/s and latency (with LMDB and --flush-period 0: durable, each
 //            response after its commit, which the server groups: group commit);
@@ -16,7 +18,7 @@
 //            over 1, 8 and 64 connections, timed until every event is flushed: until the last
 //            response with --flush-period 0, else until the server reports the last flush.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +31,11 @@ import { readMsgRegisterReq, writeMsgRegisterReq } from '../src/sbs/eventer-mess
 import type { Event, RegisterEvent } from '../src/common/types.ts';
 import { runServer } from '../src/server/run-server.ts';
 import { silentLogger, type Logger } from '../src/common/logger.ts';
-import { fmt, percentile } from './stats.ts';
+import { runBench, type BenchOptions, type CellResult } from '../src/bench/harness.ts';
+import { benchEvents, type BenchMode } from '../src/bench/load.ts';
+import { processRssBytes } from '../src/bench/process-stats.ts';
+import { markdownTable } from '../src/bench/report.ts';
+import { fmt, percentile } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,59 +55,11 @@ const { values: args } = parseArgs({
 const backendName = args.backend === 'lmdb' ? 'lmdb' : 'memory';
 const flushPeriod = Number(args['flush-period']);
 
-function registerEvents(n: number, seq: number): RegisterEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    type: ['bench', 'a', String((seq + i) % 10)],
-    sourceTimestamp: { s: 1700000000, us: i },
-    payload: { type: 'json', data: { value: seq + i, quality: 'good' } },
-  }));
-}
-
-function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
-}
-
-
 const WARM_UP_SECONDS = 0.5;
 
-interface Cell { mode: string; batch: number; eventsPerSec: number; requestsPerSec: number; p50: number; p99: number; max: number; rssMiB: number }
-
-async function runCell(client: EventerClient, mode: 'wait' | 'pipelined', batch: number, seconds: number, pid: number | null): Promise<Cell> {
-  const inFlight = mode === 'wait' ? 1 : 32;
-  const latencies: number[] = [];
-  let requests = 0;
-  // Requests are built before the clock starts (16 distinct batches, reused in turn), so the load
-  // generator spends its CPU on the protocol rather than on making test data.
-  const prepared = Array.from({ length: 16 }, (_, k) => registerEvents(batch, k * batch));
-  let next = 0;
-  let end = performance.now() + WARM_UP_SECONDS * 1000;
-  let measuring = false;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const events = prepared[next++ % prepared.length]!;
-      const t0 = performance.now();
-      await client.registerWithResponse(events);
-      if (!measuring) continue;
-      latencies.push(performance.now() - t0);
-      requests++;
-    }
-  };
-  // Warm-up first (the server is fresh and its code not yet optimised), then the measured run.
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  measuring = true;
-  end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, worker));
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    mode, batch,
-    eventsPerSec: (requests * batch) / elapsed,
-    requestsPerSec: requests / elapsed,
-    p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies[latencies.length - 1] ?? NaN,
-    rssMiB: pid === null ? NaN : rssOf(pid) / 2 ** 20,
-  };
+/** `n` events numbered from `seq`, 64 bytes of JSON payload each (the harness's events). */
+function registerEvents(n: number, seq: number): RegisterEvent[] {
+  return benchEvents(0, n, seq, 64);
 }
 
 function codecBench(seconds: number): { encodePerSec: number; decodePerSec: number; notifyEncodePerSec: number; notifyDecodePerSec: number } {
@@ -200,7 +158,7 @@ async function runClients(address: string, n: number, seconds: number, pid: numb
   const start = performance.now();
   await Promise.all(clients.map(loop));
   const elapsed = (performance.now() - start) / 1000;
-  const rssMiB = pid === null ? NaN : rssOf(pid) / 2 ** 20;
+  const rssMiB = pid === null ? NaN : processRssBytes(pid) / 2 ** 20;
   await Promise.all(clients.map((c) => c.close()));
   return { requestsPerSec: latencies.length / elapsed, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: Math.max(...latencies), rssMiB };
 }
@@ -230,7 +188,7 @@ async function runFlushed(started: Child, connections: number, total: number): P
   await Promise.all(clients.flatMap((client) => Array.from({ length: FLUSHED_IN_FLIGHT }, () => sender(client))));
   await started.waitFlushed(ownEvents + requests * FLUSHED_BATCH);
   const seconds = (performance.now() - start) / 1000;
-  const rssMiB = rssOf(started.child.pid!) / 2 ** 20;
+  const rssMiB = processRssBytes(started.child.pid!) / 2 ** 20;
   await Promise.all(clients.map((c) => c.close()));
   return { seconds, rssMiB };
 }
@@ -261,32 +219,26 @@ async function main(): Promise<void> {
   const json: Record<string, unknown> = { address: external ?? null, backend: backendName, flushPeriod, seconds, repeat };
 
   if (only.has('cells')) {
-    const cells: Cell[][] = [];
-    for (const mode of ['wait', 'pipelined'] as const) {
+    const cells: CellResult[] = [];
+    for (const mode of ['waited', 'pipelined'] as BenchMode[]) {
       for (const batch of [1, 10, 100]) {
-        const runs: Cell[] = [];
+        const cell: CellResult = { mode, batch, connections: 1, runs: [] };
         for (let r = 0; r < repeat; r++) {
-          runs.push(await withServer(async (address, pid) => {
-            const client = await connectEventer(address);
-            try {
-              return await runCell(client, mode, batch, seconds, pid);
-            } finally {
-              await client.close();
-            }
-          }));
+          const runs = await withServer(async (address, pid) => {
+            const options: BenchOptions = {
+              address, modes: [mode], batches: [batch], connections: [1],
+              durationSeconds: seconds, warmUpSeconds: WARM_UP_SECONDS, payloadBytes: 64, repeat: 1, threads: 1, serverPid: pid,
+            };
+            return (await runBench(options))[0]!.runs;
+          });
+          cell.runs.push(...runs);
         }
-        cells.push(runs);
+        cells.push(cell);
       }
     }
     const codec = codecBench(seconds);
     console.log(`\none connection, ${repeat} runs x ${seconds} s per cell`);
-    console.log('| mode | batch | events/s median (min-max) | requests/s | p50 ms | p99 ms | max ms | server RSS MiB |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    for (const runs of cells) {
-      const by = [...runs].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
-      const med = by[Math.floor(by.length / 2)]!;
-      console.log(`| ${med.mode} | ${med.batch} | ${fmt(med.eventsPerSec)} (${fmt(by[0]!.eventsPerSec)}-${fmt(by[by.length - 1]!.eventsPerSec)}) | ${fmt(med.requestsPerSec)} | ${fmt(med.p50, 2)} | ${fmt(med.p99, 2)} | ${fmt(med.max, 1)} | ${fmt(Math.max(...runs.map((c) => c.rssMiB)), 0)} |`);
-    }
+    console.log(markdownTable(cells));
     console.log('\nSBS codec (100-event messages, one thread)');
     console.log('| operation | events/s |');
     console.log('|---|---|');

@@ -22,56 +22,22 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { open } from 'lmdb';
 import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.ts';
-import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
 import { encodeStoredEvents } from '../src/backends/lmdb/event-value.ts';
 import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, systemValue, TIMESTAMP_SIZE, writeEventId, writeTimestamp, writeU64 } from '../src/backends/lmdb/keys.ts';
 import { typeHash } from '../src/backends/lmdb/type-index.ts';
 import { pythonJsonText } from '../src/common/json-payload.ts';
-import type { Event, EventType, QueryData } from '../src/common/types.ts';
-import { fmt, median, percentile } from './stats.ts';
+import type { Event, QueryData } from '../src/common/types.ts';
+import { fmt, median, percentile } from '../src/bench/stats.ts';
 import { fileURLToPath } from 'node:url';
+import { backendWrite, benchLmdbConf, makeEvent, removeTempDbs, SESSION, tempDb, TYPES, typeOf } from './lmdb-data.ts';
 
 const args = process.argv.slice(2);
 const full = args.includes('--full');
 const jsonPath = args.includes('--json') ? args[args.indexOf('--json') + 1]! : path.join(os.tmpdir(), 'hat-lmdb-bench.json');
 const BIG = 1_000_000;
 const SMALL = 100_000;
-const SESSION = 100;
-const TYPES = 1000;
 const DURABLE_EVENTS = full ? BIG : 20_000;
-const T0 = 1_700_000_000;
-
-const typeOf = (i: number): EventType => ['bench', String(i % TYPES)];
 const EMPTY = Buffer.alloc(0);
-
-function makeEvent(i: number): Event {
-  const session = Math.floor(i / SESSION) + 1;
-  return {
-    id: { server: 1, session, instance: i + 1 },
-    type: typeOf(i),
-    timestamp: { s: T0 + Math.floor(i / 1000), us: (i % 1000) * 1000 },
-    sourceTimestamp: { s: T0 + Math.floor(i / 1000), us: 0 },
-    payload: { type: 'json', data: { value: i, quality: 'good' } },
-  };
-}
-
-const tmpDirs: string[] = [];
-function tempDb(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hat-lmdb-bench-'));
-  tmpDirs.push(dir);
-  return path.join(dir, 'events.db');
-}
-
-function conf(dbPath: string, flushPeriod: number): LmdbBackendConf {
-  return {
-    db_path: dbPath,
-    max_db_size: 4 * 1024 ** 3,
-    flush_period: flushPeriod,
-    conditions: [],
-    latest: { subscriptions: [['*']] },
-    ordered: [{ order_by: 'TIMESTAMP', subscriptions: [['*']] }],
-  };
-}
 
 /**
  * (a) raw lmdb-js: exactly the rows the backend writes, in the same windows (a write
@@ -91,9 +57,11 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
   const commitWindow = (events: Event[], values: Uint8Array[]): Promise<void> => {
     const lastOfType = new Map<number, number>();
     for (let i = 0; i < events.length; i++) lastOfType.set(typeRefOf(events[i]!), i);
-    // u64 rows, then per event: ordered key, index key, event id, ordered or latest+ordered ref
+    // u64 rows, then per event: ordered key, index key, event id, ordered or latest+ordered ref;
+    // per type: its u64 key, and the previous latest event's id, ordered key and ref
     const perEvent = ORDERED_KEY_SIZE + (ORDERED_KEY_SIZE + 8) + EVENT_ID_SIZE + (1 + 8 + 1 + ORDERED_KEY_SIZE);
-    const bytes = Buffer.allocUnsafe(events.length * perEvent + lastOfType.size * (8 + EVENT_ID_SIZE + 1 + ORDERED_KEY_SIZE) + 64);
+    const perType = 8 + EVENT_ID_SIZE + ORDERED_KEY_SIZE + (1 + ORDERED_KEY_SIZE);
+    const bytes = Buffer.allocUnsafe(events.length * perEvent + lastOfType.size * perType + 64);
     let pos = 0;
     const take = (size: number): Buffer => bytes.subarray(pos, (pos += size));
     const u64 = (value: number): Buffer => {
@@ -192,23 +160,6 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
 
 const typeRefOf = (event: Event): number => Number(event.type[1]) + 1;
 
-/** (b) register + flush through the backend; yields to the event loop between sessions. */
-async function backendWrite(dbPath: string, n: number, flushPeriod: number): Promise<number> {
-  const backend = await openLmdbBackend(conf(dbPath, flushPeriod), { cleanup: false });
-  const start = performance.now();
-  for (let from = 0; from < n; from += SESSION) {
-    const events: Event[] = [];
-    for (let i = from; i < Math.min(from + SESSION, n); i++) events.push(makeEvent(i));
-    const result = await backend.register(events);
-    if (result[0] === null) throw new Error('event rejected');
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await backend.flush();
-  const rate = n / ((performance.now() - start) / 1000);
-  await backend.close();
-  return rate;
-}
-
 /** `--only check`: (a) and (b) leave identical files (every row of every sub-db), windows aside. */
 async function checkSameRows(n: number): Promise<void> {
   const rawPath = tempDb();
@@ -248,8 +199,7 @@ function cLoaders(): { loaders: Loader[]; missing: string[] } {
   const loaders: Loader[] = [];
   const missing: string[] = [];
   const src = path.join(path.dirname(fileURLToPath(import.meta.resolve('lmdb'))), 'dependencies', 'lmdb-data-v1', 'libraries', 'liblmdb');
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'hat-lmdb-tools-'));
-  tmpDirs.push(out);
+  const out = path.dirname(tempDb('hat-lmdb-tools-')); // removed with the databases
   const built = (tool: string): string | null => {
     const bin = path.join(out, tool);
     const cc = spawnSync('cc', ['-O2', '-pthread', '-o', bin, path.join(src, `${tool}.c`), path.join(src, 'mdb.c'), path.join(src, 'midl.c')], { encoding: 'utf8' });
@@ -359,7 +309,7 @@ interface QueryStats { medianMs: number; p95Ms: number; runMediansMs: number[] }
  * the p95 over every sample, and each run's median.
  */
 async function queries(paths: { n: number; path: string }[], runs: number): Promise<Record<string, QueryStats>[]> {
-  const backends = await Promise.all(paths.map(({ path: p }) => openLmdbBackend(conf(p, 1), { cleanup: false })));
+  const backends = await Promise.all(paths.map(({ path: p }) => openLmdbBackend(benchLmdbConf(p, 1), { cleanup: false })));
   const samples = paths.map(() => new Map(QUERY_KINDS.map((k) => [k.name, { all: [] as number[], runs: [] as number[] }])));
   try {
     for (let run = 0; run < runs; run++) {
@@ -446,5 +396,5 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+  removeTempDbs();
 }

@@ -19,7 +19,7 @@ import { createEventerFollower } from '../src/eventer/follower.ts';
 // Both import only src/ and test/helpers/, never vitest, so they run outside the test runner.
 import { startMonitorStandIn } from '../test/helpers/monitor-stand-in/monitor-server.ts';
 import { startEventServerMember } from '../test/helpers/event-server-member.ts';
-import { fmt, median } from './stats.ts';
+import { fmt, median } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: { repeat: { type: 'string', default: '5' }, json: { type: 'string' } },

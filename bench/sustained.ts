@@ -20,7 +20,7 @@ import type { RegisterEvent } from '../src/common/types.ts';
 import { jsonPayloadFromText, pythonJsonText } from '../src/common/json-payload.ts';
 import { runServer } from '../src/server/run-server.ts';
 import { silentLogger, type Logger } from '../src/common/logger.ts';
-import { fmt } from './stats.ts';
+import { fmt } from '../src/bench/stats.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -4,8 +4,14 @@
 // uses. The prebuilt binary of the `@lmdb/lmdb-<platform>` package writes format v2, which
 // LMDB 0.9 cannot open. lmdb's loader (node-gyp-build-optional-packages) prefers
 // `node_modules/lmdb/build/Release/*.node` over the platform package, so building there is
-// enough. Run by the root package's postinstall (npm ci / npm install); idempotent: a build
-// whose marker matches the installed lmdb version and this Node's ABI is kept.
+// enough. Run by the package's postinstall (npm ci / npm install); idempotent: a build whose
+// marker matches the installed lmdb version and this Node's ABI is kept.
+//
+// Installed as a dependency of another project, it rebuilds the lmdb copy this package resolves
+// (shared with the project when their versions agree). There a failed build (no compiler) warns
+// but does not fail the project's install: clients and the memory backend need no native build,
+// and the LMDB backend refuses to open a database until this script succeeds (data-format.ts),
+// so no file Hat cannot read is ever written. In this repository a failed build fails.
 //
 // Usage: node scripts/build-lmdb-data-v1.mjs [--force]
 import { spawnSync } from 'node:child_process';
@@ -31,9 +37,14 @@ function packageDirOf(file) {
   throw new Error(`no lmdb package.json above ${file}`);
 }
 
+const asDependency = root.split(path.sep).includes('node_modules');
+
 function fail(message) {
   console.error(`build-lmdb-data-v1: ${message}`);
-  process.exit(1);
+  if (!asDependency) process.exit(1);
+  console.error('build-lmdb-data-v1: the LMDB backend of hat-event-ts will refuse to open a database until this ' +
+    `succeeds (needs python3, make and a C++ compiler): node ${path.join(root, 'scripts', 'build-lmdb-data-v1.mjs')}`);
+  process.exit(0);
 }
 
 /** The LMDB version the addon that lmdb loads reports, read in a fresh process. */

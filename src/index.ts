@@ -1,7 +1,9 @@
-// The package root: everything API.md promises, importable from 'hat-event-ts'.
+// The package root: everything docs/api.md describes, importable from 'hat-event-ts'.
 export * from './common/index.ts';
 
-export type { Backend, BackendModule } from './backends/backend.ts';
+export type { Resource } from './common/resource.ts';
+
+export type { Backend, BackendDeps, BackendModule } from './backends/backend.ts';
 export { createDummyBackend } from './backends/dummy.ts';
 export { createMemoryBackend } from './backends/memory.ts';
 export { createLmdbBackend } from './backends/lmdb/backend.ts';
@@ -9,7 +11,7 @@ export type { LmdbBackendConf } from './backends/lmdb/conf.ts';
 
 export * from './engine/index.ts';
 
-export { connectEventer } from './eventer/client.ts';
+export { connectEventer, EncodedRegisterRequest } from './eventer/client.ts';
 export type { EventerClient, EventerClientOptions } from './eventer/client.ts';
 export { createEventerServer } from './eventer/server.ts';
 export type { EventerServer, EventerServerOptions } from './eventer/server.ts';
@@ -18,5 +20,7 @@ export { createEventerFollower } from './eventer/follower.ts';
 export type { ActiveServer, EventerFollower, EventerFollowerOptions } from './eventer/follower.ts';
 
 export * from './monitor/index.ts';
+
+export * from './syncer/index.ts';
 
 export * from './server/index.ts';

@@ -1,4 +1,4 @@
-// The public names of API.md are exported from the package root.
+// The public names of docs/api.md are exported from the package root.
 import { describe, expect, it } from 'vitest';
 import * as api from '../src/index.ts';
 
@@ -6,8 +6,9 @@ const functions = [
   'matchesQueryType', 'compareEventIds', 'compareTimestamps', 'now', 'timestampToDate', 'timestampFromDate',
   'timestampToFloat', 'timestampFromFloat', 'timestampAdd',
   'createMemoryBackend', 'createDummyBackend', 'createLmdbBackend',
-  'createEngine', 'connectEventer', 'createEventerServer', 'runServer',
+  'createEngine', 'connectEventer', 'createEventerServer', 'runServer', 'MetricsRegistry',
   'connectMonitorClient', 'createMonitorComponent', 'createEventerFollower',
+  'connectSyncer', 'createSyncerServer', 'createSyncerClient', 'staticPeers', 'flushedOnRegister',
 ];
 
 describe('package root', () => {

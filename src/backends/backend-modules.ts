@@ -6,7 +6,8 @@ import type { BackendModule } from './backend.ts';
 import { dummyBackendModule } from './dummy.ts';
 import { memoryBackendModule } from './memory.ts';
 import { lmdbBackendModule } from './lmdb/backend.ts';
-import { loadPlugin, resolveSpecifier } from '../loader/plugin.ts';
+import { PluginNotFoundError, loadPlugin, resolveSpecifier } from '../loader/plugin.ts';
+import { closestKey } from '../common/schema.ts';
 
 export const BUILT_IN_BACKENDS: Record<string, BackendModule> = {
   lmdb: lmdbBackendModule,
@@ -25,6 +26,16 @@ export function builtInBackendName(spec: string): string | undefined {
 export async function loadBackendModule(spec: string, baseDir: string): Promise<BackendModule> {
   const builtIn = builtInBackendName(spec);
   if (builtIn !== undefined) return BUILT_IN_BACKENDS[builtIn]!;
-  const { create, confSchema } = await loadPlugin('backend', resolveSpecifier(spec, baseDir));
+  let specifier: string;
+  try {
+    specifier = resolveSpecifier(spec, baseDir);
+  } catch (err) {
+    if (!(err instanceof PluginNotFoundError)) throw err;
+    const names = Object.keys(BUILT_IN_BACKENDS);
+    const meant = closestKey(spec, names);
+    const builtIns = `not a built-in backend (${names.join(', ')}${meant !== undefined ? `: did you mean ${meant}?` : ''})`;
+    throw new PluginNotFoundError([builtIns, ...err.looked]);
+  }
+  const { create, confSchema } = await loadPlugin('backend', specifier);
   return { create: create as BackendModule['create'], confSchema };
 }

@@ -1,7 +1,9 @@
-// The storage contract every backend implements (spec/backend.md section 2).
+// The storage contract every backend implements (docs/api.md, "Backends").
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Resource } from '../common/resource.ts';
 import type { Logger } from '../common/logger.ts';
+import type { EncodedEvents } from './encoded-events.ts';
+import type { Metrics } from '../common/metrics.ts';
 
 /**
  * The built-in backends are Resources (common/resource.ts): `closed` settles once closed, by
@@ -22,17 +24,32 @@ export interface Backend extends Partial<Resource> {
    */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
+  /**
+   * The same answer as `query`, encoded for the wire. Optional: a backend that reads stored
+   * encodings (lmdb) offers it so the eventer sends them undecoded; for others the engine encodes.
+   */
+  queryEncoded?(data: QueryData): Promise<EncodedEvents>;
   /** Flushed events of `eventId.server` strictly after `eventId`, one list per session. */
   queryFlushed(eventId: EventId): AsyncIterable<Event[]>;
   flush(): Promise<void>;
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
-  /** Whether it can write now, and what waits to be written (lmdb; for /healthz and the log). */
-  health?(): BackendHealth;
+  /**
+   * A backend that holds registered events until a flush: what waits now, and whether it can be
+   * written (the server's /healthz, its metrics and the log read it).
+   */
+  flushStatus?(): FlushStatus;
 }
 
-export interface BackendHealth {
+export interface FlushStatus {
+  /** registered events not yet durable (including those of a flush in progress) */
+  pendingEvents: number;
+  /** how long the oldest of them has waited; 0 when none */
+  oldestSeconds: number;
+  /** what they take in memory (estimated bytes) */
+  pendingBytes: number;
+  maxPendingBytes: number;
   /**
    * False while writes fail (no space, an I/O error): accepted events wait in memory, the write
    * is retried, and registrations past `maxPendingBytes` (in durable mode: all) are refused.
@@ -42,17 +59,14 @@ export interface BackendHealth {
   reason: string | null;
   /** since when not (ms since the epoch), while not writable */
   since: number | null;
-  /** accepted, not yet written */
-  pendingEvents: number;
-  /** what they take in memory (estimated) */
-  pendingBytes: number;
-  maxPendingBytes: number;
 }
 
 /** What a backend gets besides its configuration. */
 export interface BackendDeps {
   /** Where it reports what goes wrong in the background and why it refused an event. Default: nowhere. */
   logger?: Logger;
+  /** Where it reports its own figures (flushes, pending events, file size). Default: nowhere. */
+  metrics?: Metrics;
 }
 
 /** What a backend module (built in or loaded by path) exports. */
@@ -66,4 +80,21 @@ export interface BackendModule {
    * beside it (session-reservation.ts), because such a backend remembers only flushed ids.
    */
   dataPathKey?: string;
+  /**
+   * True for a backend that keeps nothing durable (memory, dummy): it never reports a flush, so a
+   * server gives its engine and its Syncer a view that counts registering as flushing
+   * (syncer/flushed-on-register.ts); without it, Syncer clients would get nothing.
+   */
+  volatile?: boolean;
+}
+
+/**
+ * A query whose answer would hold more events than the backend allows (lmdb:
+ * `max_query_results`): it fails whole rather than take the server's memory.
+ */
+export class QueryLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`query answer exceeds max_query_results (${limit} events): narrow it (types, time range) or ask for pages (maxResults with tFrom/tTo)`);
+    this.name = 'QueryLimitError';
+  }
 }

@@ -1,8 +1,9 @@
-// Dummy backend (spec/backend.md 3.1): accepts everything, stores nothing.
+// Dummy backend (docs/storage.md, "The memory and dummy backends"): accepts everything, stores
+// nothing. It shares volatile.ts (never flushed, closed-state handling) with the memory backend.
 import { completeQueryData } from '../common/query-data.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';
-import { VolatileBackend } from './volatile.ts';
+import { NO_KEYS, VolatileBackend } from './volatile.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
 export async function createDummyBackend(_conf?: object): Promise<Backend> {
@@ -10,7 +11,7 @@ export async function createDummyBackend(_conf?: object): Promise<Backend> {
 }
 
 /** The built-in backend module `dummy`. */
-export const dummyBackendModule: BackendModule = { create: createDummyBackend };
+export const dummyBackendModule: BackendModule = { create: createDummyBackend, confSchema: NO_KEYS, volatile: true };
 
 class DummyBackend extends VolatileBackend {
   constructor() {

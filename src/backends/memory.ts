@@ -1,9 +1,9 @@
-// Memory backend (spec/backend.md 3.2): an append-only list in registration order. Nothing is
+// Memory backend (docs/storage.md, "The memory and dummy backends"): an append-only list in registration order. Nothing is
 // ever "flushed" (flushed callbacks never fire, queryFlushed yields nothing): volatile.ts.
 import { compareEventIds } from '../common/event-id.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend, BackendModule } from './backend.ts';
-import { VolatileBackend } from './volatile.ts';
+import { NO_KEYS, VolatileBackend } from './volatile.ts';
 import { runQuery } from './query-pipeline.ts';
 
 /** `conf` is accepted for symmetry with other backends and ignored. */
@@ -12,7 +12,7 @@ export async function createMemoryBackend(_conf?: object): Promise<Backend> {
 }
 
 /** The built-in backend module `memory`. */
-export const memoryBackendModule: BackendModule = { create: createMemoryBackend };
+export const memoryBackendModule: BackendModule = { create: createMemoryBackend, confSchema: NO_KEYS, volatile: true };
 
 class MemoryBackend extends VolatileBackend {
   readonly #events: Event[] = [];

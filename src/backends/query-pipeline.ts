@@ -1,4 +1,4 @@
-// The reference query semantics over a plain list of events (spec/backend.md 3.2): filter, then
+// The reference query semantics over a plain list of events (docs/storage.md, "The memory and dummy backends"; docs/api.md, "Data model"): filter, then
 // stable sort, then unique type, then truncate. Used by the memory backend and as the oracle
 // that other backends are compared against.
 import { eventIdKey } from '../common/event-id.ts';

@@ -9,7 +9,7 @@
 // write is tried again, after a pause that doubles up to 10 s, by the next registration.
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend, BackendHealth } from './backend.ts';
+import type { Backend, FlushStatus } from './backend.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import { describeError } from '../common/describe-error.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
@@ -139,8 +139,8 @@ export class ReservingBackend implements Backend {
   }
 
   /** The inner backend's, not writable either while the reservation cannot be written. */
-  health(): BackendHealth {
-    const inner = this.inner.health?.() ?? { writable: true, reason: null, since: null, pendingEvents: 0, pendingBytes: 0, maxPendingBytes: 0 };
+  flushStatus(): FlushStatus {
+    const inner = this.inner.flushStatus?.() ?? { pendingEvents: 0, oldestSeconds: 0, pendingBytes: 0, maxPendingBytes: 0, writable: true, reason: null, since: null };
     const failure = this.#failure;
     if (failure === null) return inner;
     const reason = inner.writable ? failure.error.message : `${inner.reason}; ${failure.error.message}`;
@@ -155,6 +155,10 @@ export class ReservingBackend implements Backend {
 
   query(data: QueryData): Promise<Event[]> {
     return this.inner.query(data);
+  }
+
+  get queryEncoded(): Backend['queryEncoded'] {
+    return this.inner.queryEncoded?.bind(this.inner);
   }
 
   queryFlushed(eventId: EventId): AsyncIterable<Event[]> {

@@ -1,9 +1,12 @@
 // What the memory and dummy backends have in common: they keep nothing on disk, so nothing is ever
 // flushed (flushed callbacks never fire, queryFlushed yields nothing), and once closed they refuse
-// every call, saying which backend and which call.
+// every call, saying which backend and which call. Neither has a configuration key of its own.
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import type { Backend } from './backend.ts';
 import { ResourceBase } from '../common/resource.ts';
+
+/** Their confSchema: no keys but the section's `module`, so anything else there is reported as a typo. */
+export const NO_KEYS = { type: 'object', properties: {} };
 
 export abstract class VolatileBackend extends ResourceBase implements Backend {
   readonly #name: string;

@@ -1,4 +1,4 @@
-// Chatter addresses (spec/protocol.md 2.4): `tcp+sbs://host:port` and `ssl+sbs://host:port`.
+// Chatter addresses (docs/protocol.md, "Addresses and TLS"): `tcp+sbs://host:port` and `ssl+sbs://host:port`.
 
 export interface ChatterAddress {
   protocol: 'tcp' | 'ssl';

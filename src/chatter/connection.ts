@@ -1,11 +1,11 @@
-// One chatter connection (spec/protocol.md 2.2-2.4): message ids, conversations, ping/pong,
+// One chatter connection (docs/protocol.md, "Chatter"): message ids, conversations, ping/pong,
 // close. Service layers (eventer, syncer) see decoded envelopes and send with `send`.
 import type { Socket } from 'node:net';
 import { SbsReader } from '../sbs/reader.ts';
 import { readHatMsg, type HatMsg } from '../sbs/hat-messages.ts';
 import { CHATTER_TYPES, type SbsTypes } from '../sbs/modules.ts';
 import { PING_MODULE, PingMsg } from '../sbs/ping-messages.ts';
-import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, FrameDecoder, type DataWriter } from './framing.ts';
+import { DEFAULT_MAX_FRAME_SIZE, encodeFrame, encodeFrameParts, FrameDecoder, type DataWriter } from './framing.ts';
 import { formatAddress } from './address.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase } from '../common/resource.ts';
@@ -55,6 +55,8 @@ export interface SendOptions {
   token?: boolean;
   /** Expected size of the inner data, to size the buffer once. */
   sizeHint?: number;
+  /** Inner data already encoded, sent as is after what `write` writes. */
+  tail?: readonly Uint8Array[];
 }
 
 export class ConnectionClosedError extends Error {
@@ -88,6 +90,7 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
   readonly #socket: Socket;
   readonly #input: BudgetShare | undefined;
   readonly #output: BudgetShare | undefined;
+  #drain: Promise<void> | null = null;
 
   constructor(socket: Socket, protocol: 'tcp' | 'ssl', opts: ConnectionOptions = {}) {
     super();
@@ -128,6 +131,11 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
     else this.#closeCallbacks.push(cb);
   }
 
+  /** Bytes handed to `send` that the socket has not yet passed to the OS. */
+  get pendingSendBytes(): number {
+    return this.#socket.writableLength;
+  }
+
   /** Stops reading from the socket (back-pressure for a busy service layer). */
   pause(): void {
     this.#socket.pause();
@@ -143,10 +151,22 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
     const id = ++this.#lastId;
     const conversation = opts.conversation ?? { first: id, owner: true };
     const header = { id, first: conversation.first, owner: conversation.owner, token: opts.token ?? true, last: opts.last ?? true };
-    const frame = encodeFrame(header, module, type, write, opts.sizeHint);
-    if (this.#output === undefined) this.#socket.write(frame);
-    else if (this.#output.take(frame.length)) this.#socket.write(frame, () => this.#output!.release(frame.length));
-    else return conversation; // closed for it: the newest slow reader past the shared ceiling
+    if (opts.tail === undefined) {
+      const frame = encodeFrame(header, module, type, write, opts.sizeHint);
+      if (this.#output === undefined) this.#socket.write(frame);
+      else if (this.#output.take(frame.length)) this.#socket.write(frame, () => this.#output!.release(frame.length));
+      else return conversation; // closed for it: the newest slow reader past the shared ceiling
+    } else {
+      // One frame in several writes: nothing else is written in between (all synchronous).
+      const parts = encodeFrameParts(header, module, type, write, opts.sizeHint ?? 64, opts.tail);
+      let bytes = 0;
+      for (const part of parts) bytes += part.length;
+      if (this.#output !== undefined && !this.#output.take(bytes)) return conversation;
+      const output = this.#output;
+      this.#socket.cork();
+      parts.forEach((part, i) => this.#socket.write(part, output !== undefined && i === parts.length - 1 ? () => output.release(bytes) : undefined));
+      this.#socket.uncork();
+    }
     if (this.#socket.writableLength > this.#maxSendQueue) {
       this.abort(`send queue of ${this.#socket.writableLength} bytes exceeds the limit of ${this.#maxSendQueue} (peer not reading)`);
     }
@@ -168,6 +188,25 @@ export class ChatterConnection extends ResourceBase implements BudgetOwner {
   /** BudgetOwner: closed for a shared ceiling. */
   evict(reason: string): void {
     this.abort(reason);
+  }
+
+  /**
+   * Resolves once the socket's send buffer is back under its high-water mark (at once when it
+   * is, or when the connection is closed): a sender that awaits it never outruns its peer.
+   */
+  drained(): Promise<void> {
+    if (!this.#socket.writableNeedDrain || this.closeReason !== null) return Promise.resolve();
+    this.#drain ??= new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        this.#drain = null;
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+    return this.#drain;
   }
 
   /** Graceful close: pending writes are flushed, then the socket ends. Idempotent. */

@@ -1,4 +1,4 @@
-// TCP framing (spec/protocol.md 2.1): `[m][len: m bytes big-endian][body]`. Encoding builds
+// TCP framing (docs/protocol.md, "Framing"): `[m][len: m bytes big-endian][body]`. Encoding builds
 // the whole frame in one buffer; decoding refuses a length over the maximum before allocating.
 import { SbsWriter } from '../sbs/writer.ts';
 import { writeHatMsgHead, type HatMsgHeader } from '../sbs/hat-messages.ts';
@@ -23,14 +23,29 @@ const headWriter = new SbsWriter(256);
  * then placed right in front of it, so nothing is copied twice.
  */
 export function encodeFrame(h: HatMsgHeader, module: string | null, type: string, write?: DataWriter, sizeHint = 64): Uint8Array {
+  return encodeFrameHead(h, module, type, write, sizeHint, 0);
+}
+
+/**
+ * A frame whose inner data ends with `tail` (already encoded, e.g. a query's stored events):
+ * the frame's first part as `encodeFrame` builds it, counting the tail, then the tail's
+ * chunks as they are (not copied).
+ */
+export function encodeFrameParts(h: HatMsgHeader, module: string | null, type: string, write: DataWriter | undefined, sizeHint: number, tail: readonly Uint8Array[]): Uint8Array[] {
+  let tailLength = 0;
+  for (const chunk of tail) tailLength += chunk.length;
+  return [encodeFrameHead(h, module, type, write, sizeHint, tailLength), ...tail];
+}
+
+function encodeFrameHead(h: HatMsgHeader, module: string | null, type: string, write: DataWriter | undefined, sizeHint: number, tailLength: number): Uint8Array {
   const headroom = 48 + 3 * ((module?.length ?? 0) + type.length);
   const w = new SbsWriter(headroom + sizeHint, headroom);
   if (write) write(w);
-  const dataLength = w.pos - headroom;
+  const dataLength = w.pos - headroom + tailLength;
   headWriter.pos = 0;
   writeHatMsgHead(headWriter, h, module, type, dataLength);
   const headLength = headWriter.pos;
-  const bodyLength = headLength + dataLength;
+  const bodyLength = headLength + dataLength; // the tail included
   let m = 1;
   while (bodyLength >= 2 ** (8 * m)) m++;
   const start = headroom - headLength - 1 - m;

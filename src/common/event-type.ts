@@ -1,4 +1,4 @@
-// Event types and query-type matching (spec/backend.md 1.3).
+// Event types and query-type matching (docs/api.md, "Data model").
 import type { EventType } from './types.ts';
 
 /**

@@ -1,4 +1,4 @@
-// JSON payloads that remember the exact text they arrived as (spec/protocol.md 3.2), and the
+// JSON payloads that remember the exact text they arrived as (docs/protocol.md, "JSON payloads"), and the
 // Python-compatible text form (`json.dumps` defaults) for payloads built in JS.
 import type { JsonPayload, JsonValue } from './types.ts';
 

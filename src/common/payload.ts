@@ -1,4 +1,4 @@
-// Payload equality: same type and deep-equal data (spec/backend.md 1.2). JSON equality is strict
+// Payload equality: same type and deep-equal data (docs/api.md, "Data model"). JSON equality is strict
 // (`true` is not `1`, unlike Python); bytes compare by content.
 import type { EventPayload, JsonValue } from './types.ts';
 

@@ -1,4 +1,4 @@
-// QueryData defaults (spec/backend.md 1.2): every filter off, newest first by timestamp.
+// QueryData defaults (docs/api.md, "Data model"): every filter off, newest first by timestamp.
 import type { Order, OrderBy, QueryData } from './types.ts';
 
 export type CompleteQueryData = Required<QueryData>;

@@ -85,6 +85,8 @@ function wrap(inner: Logger, gate: FloodGate): Logger {
   };
   return {
     name: inner.name,
+    // the engine's watchdog thread writes there itself: one line per process_warning, no flood
+    fdTarget: inner.fdTarget,
     debug: (message, fields) => inner.debug(message, fields),
     info: (message, fields) => inner.info(message, fields),
     warning: limited('warning'),

@@ -1,4 +1,4 @@
-// Subscription: a set of query types kept as a trie (spec/backend.md 1.5).
+// Subscription: a set of query types kept as a trie (docs/api.md, "Data model").
 // A node's '*' child means "any suffix, including none"; it absorbs every sibling, so a node
 // with a '*' child has no other children.
 import { assertEventType } from './event-type.ts';

@@ -1,4 +1,4 @@
-// Timestamps (spec/backend.md 1.4): whole seconds since the epoch (UTC, may be negative) plus
+// Timestamps (docs/api.md, "Data model"): whole seconds since the epoch (UTC, may be negative) plus
 // microseconds in [0, 1e6). Order and equality are those of the total microseconds.
 import type { Timestamp } from './types.ts';
 

@@ -1,4 +1,4 @@
-// The data model shared by every layer (API.md "Data model"). Pure types, no code.
+// The data model shared by every layer (docs/api.md, "Data model"). Pure types, no code.
 
 export type EventType = readonly string[];
 

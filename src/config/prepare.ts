@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { BackendModule } from '../backends/backend.ts';
 import { parseAddress } from '../chatter/address.ts';
+import { parseHttpAddress } from '../metrics/http-server.ts';
 import type { ModuleConf } from '../engine/types.ts';
 import { loadModule, prepareModule, type PreparedModule } from '../engine/modules.ts';
 import { ConfigError, type ConfigProblem } from './errors.ts';
@@ -12,6 +13,8 @@ import { builtInBackendName, loadBackendModule } from '../backends/backend-modul
 import { validateWithSchema } from '../common/schema.ts';
 import serverSchema from './server.schema.json' with { type: 'json' };
 import { describeError } from '../common/describe-error.ts';
+import { PluginNotFoundError } from '../loader/plugin.ts';
+import { peerProblems } from '../syncer/peers.ts';
 
 export interface PreparedConf {
   /** the configuration with defaults filled in and paths made absolute */
@@ -22,7 +25,7 @@ export interface PreparedConf {
   /** 'lmdb' etc. for a built-in backend */
   backendName: string | undefined;
   baseDir: string;
-  /** things that are accepted but not acted on (e.g. syncer_server) */
+  /** things that are accepted but not acted on (e.g. monitor) */
   warnings: string[];
 }
 
@@ -43,14 +46,27 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   if (!isObject(conf)) throw new ConfigError(problems, source);
 
   if (isObject(conf.eventer_server)) problems.push(...checkEventerServer(conf.eventer_server, baseDir));
+  if (isObject(conf.syncer_server)) problems.push(...checkSyncerServer(conf.syncer_server, baseDir));
+  checkPeers(conf, problems);
+  const metricsAddress = conf.metrics_server?.address;
+  if (typeof metricsAddress === 'string') {
+    try {
+      parseHttpAddress(metricsAddress);
+    } catch (err) {
+      problems.push({ path: '/metrics_server/address', message: describeError(err) });
+    }
+  }
 
   const backend = await checkBackend(conf, baseDir, problems);
   const modules = await checkModules(conf, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(problems, source);
 
   const warnings: string[] = [];
-  for (const key of ['syncer_server', 'monitor', 'mariner_server'] as const) {
+  for (const key of ['monitor', 'mariner_server'] as const) {
     if (conf[key] !== undefined) warnings.push(`'${key}' is not supported by this server yet and is ignored`);
+  }
+  for (const key of ['token', 'subscriptions'] as const) {
+    if (conf.syncer_server?.[key] !== undefined) warnings.push(`'syncer_server.${key}' belongs to the Syncer of Hat 0.8.6 and later and is ignored`);
   }
   return { conf, backend: backend!, modules, backendName: builtInBackendName(conf.backend.module), baseDir, warnings };
 }
@@ -59,15 +75,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
 function checkEventerServer(conf: EventerServerConf, baseDir: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (key: string, message: string): void => void problems.push({ path: `/eventer_server/${key}`, message });
-  let tls = false;
-  if (typeof conf.address === 'string') {
-    try {
-      tls = parseAddress(conf.address).protocol === 'ssl';
-    } catch (err) {
-      at('address', `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})`);
-    }
-  }
-  if (tls && conf.pem_file === undefined) at('pem_file', 'expected a PEM file for an ssl+sbs address');
+  const tls = checkListenAddress(conf, at);
   for (const key of ['pem_file', 'ca_file', 'require_client_certificate'] as const) {
     if (!tls && conf[key] !== undefined && conf[key] !== false) at(key, 'expected only with an ssl+sbs address');
   }
@@ -83,6 +91,40 @@ function checkEventerServer(conf: EventerServerConf, baseDir: string): ConfigPro
   return problems;
 }
 
+/** What the schema cannot say about syncer_server; its PEM file is made absolute. */
+function checkSyncerServer(conf: NonNullable<ServerConf['syncer_server']>, baseDir: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (key: string, message: string): void => void problems.push({ path: `/syncer_server/${key}`, message });
+  if (!checkListenAddress(conf, at) && conf.pem_file !== undefined) at('pem_file', 'expected only with an ssl+sbs address');
+  if (typeof conf.pem_file === 'string') conf.pem_file = path.resolve(baseDir, conf.pem_file);
+  return problems;
+}
+
+/** A listener's address (tcp+sbs or ssl+sbs, and ssl needs a PEM file); true for ssl. */
+function checkListenAddress(conf: { address?: unknown; pem_file?: unknown }, at: (key: string, message: string) => void): boolean {
+  if (typeof conf.address !== 'string') return false; // the schema said why
+  let tls = false;
+  try {
+    tls = parseAddress(conf.address).protocol === 'ssl';
+  } catch (err) {
+    at('address', `expected tcp+sbs://host:port or ssl+sbs://host:port (${describeError(err)})`);
+  }
+  if (tls && conf.pem_file === undefined) at('pem_file', 'expected a PEM file for an ssl+sbs address');
+  return tls;
+}
+
+/** `syncer_peers`: what the schema cannot say (an id listed twice, an address that does not parse). */
+function checkPeers(conf: ServerConf, problems: ConfigProblem[]): void {
+  const entries: unknown[] | undefined = conf.syncer_peers;
+  if (!Array.isArray(entries)) return;
+  // An entry of the wrong shape has its problem from the schema already.
+  const wellFormed = entries.map((e) => isObject(e) && typeof e['address'] === 'string' && Number.isInteger(e['server_id']));
+  const found = peerProblems(entries.map((e) => (isObject(e) ? { serverId: e['server_id'] as number, address: e['address'] as string } : { serverId: NaN, address: '' })));
+  for (const { index, field, message } of found) {
+    if (wellFormed[index]) problems.push({ path: `/syncer_peers/${index}/${field === 'serverId' ? 'server_id' : 'address'}`, message });
+  }
+}
+
 async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigProblem[]): Promise<BackendModule | undefined> {
   if (!isObject(conf.backend) || typeof conf.backend.module !== 'string' || conf.backend.module === '') return undefined;
   let backend: BackendModule;
@@ -91,11 +133,13 @@ async function checkBackend(conf: ServerConf, baseDir: string, problems: ConfigP
   } catch (err) {
     problems.push({
       path: '/backend/module',
-      message: `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; ${JSON.stringify(conf.backend.module)} failed: ${describeError(err)}`,
+      message: err instanceof PluginNotFoundError
+        ? `backend '${conf.backend.module}' ${err.message}`
+        : `expected 'lmdb', 'memory', 'dummy' or a loadable backend module; '${conf.backend.module}' failed: ${describeError(err)}`,
     });
     return undefined;
   }
-  if (backend.confSchema) problems.push(...validateWithSchema(backend.confSchema, conf.backend, '/backend'));
+  if (backend.confSchema) problems.push(...validateWithSchema(backend.confSchema, conf.backend, { prefix: '/backend', ownerKeys: ['module'] }));
   const key = backend.dataPathKey;
   if (key !== undefined && typeof conf.backend[key] === 'string') conf.backend[key] = path.resolve(baseDir, conf.backend[key]);
   return backend;
@@ -113,7 +157,8 @@ async function checkModules(conf: ServerConf, baseDir: string, problems: ConfigP
     try {
       loaded = await loadModule(index, entry as ModuleConf, baseDir);
     } catch (err) {
-      problems.push({ path: `${where}/module`, message: `expected a loadable module file or package: ${describeError(err)}` });
+      const notFound = (err as Error).cause instanceof PluginNotFoundError;
+      problems.push({ path: `${where}/module`, message: `${notFound ? '' : 'expected a loadable module file or package: '}${describeError(err)}` });
       continue;
     }
     const result = prepareModule(loaded, entry as ModuleConf);

@@ -31,6 +31,13 @@ export interface EventerServerConf {
   max_json_depth?: number;
 }
 
+export interface MetricsServerConf {
+  /** http://host:port */
+  address: string;
+  /** seconds an event may wait for its flush before /healthz answers 503 (the schema's default: 30) */
+  max_flush_delay?: number;
+}
+
 export interface ServerConf {
   type?: 'event';
   version?: string;
@@ -38,9 +45,18 @@ export interface ServerConf {
   backend: BackendConf;
   engine: EngineConf;
   eventer_server: EventerServerConf;
-  syncer_server?: { address: string; token?: string | null; subscriptions?: string[][] };
+  syncer_server?: { address: string; pem_file?: string; token?: string | null; subscriptions?: string[][] };
+  /** Our extension: the servers to sync from (Hat finds them through Hat Monitor). */
+  syncer_peers?: SyncerPeerConf[];
+  /** off when absent */
+  metrics_server?: MetricsServerConf;
   syncer_token?: string;
   synced_restart_engine?: boolean;
   monitor?: Record<string, unknown>;
   mariner_server?: Record<string, unknown>;
+}
+
+export interface SyncerPeerConf {
+  server_id: number;
+  address: string;
 }

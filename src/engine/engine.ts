@@ -3,9 +3,11 @@
 import type { Event, EventId, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
 import type { Backend } from '../backends/backend.ts';
+import { encodedEvents, type EncodedEvents } from '../backends/encoded-events.ts';
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
-import { createHosts } from './hosts/placement.ts';
+import { clocksNeeded, createHosts } from './hosts/placement.ts';
+import { Watchdog } from './watchdog.ts';
 import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
 import { EngineClosedError } from './errors.ts';
@@ -13,6 +15,8 @@ import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError } from '../common/resource.ts';
 import { registerEventProblem, sift } from '../common/event-check.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
+import { noMetrics, type Metrics } from '../common/metrics.ts';
+import { EngineMetrics, type RoundMetrics } from './engine-metrics.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
@@ -24,6 +28,8 @@ interface Request {
   events: RegisterEvent[];
   resolve: (result: (Event | null)[]) => void;
   reject: (error: Error) => void;
+  /** performance.now() when it was queued */
+  at: number;
 }
 
 /** A session whose modules are done, waiting to be stored. */
@@ -37,6 +43,8 @@ export interface EngineOptions {
   baseDir?: string;
   /** Where refused events and a failing events callback are reported. Default: nowhere. */
   logger?: Logger;
+  /** Where sessions, events, latency, the queue and the modules' rounds are counted. Default: nowhere. */
+  metrics?: Metrics;
 }
 
 export async function createEngine(conf: EngineConf, backend: Backend, opts: EngineOptions = {}): Promise<Engine> {
@@ -59,17 +67,22 @@ async function launch(
   opts: EngineOptions,
   modules: () => Promise<readonly PreparedModule[]>,
 ): Promise<Engine> {
-  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), opts.logger ?? silentLogger());
+  const logger = opts.logger ?? silentLogger();
+  const engine = new SessionEngine(backend, await backend.getLastEventId(serverId), logger, opts.metrics ?? noMetrics());
   // Queued before the modules exist, as in Hat; nobody awaits it.
   engine
     .register(ENGINE_SOURCE, [{ type: ENGINE_EVENT_TYPE, sourceTimestamp: null, payload: { type: 'json', data: 'STARTED' } }])
     .catch(() => {});
   try {
-    engine.start(await createHosts(await modules(), engine.moduleEngine));
+    const prepared = await modules();
+    const watchdog = new Watchdog(logger, clocksNeeded(prepared));
+    engine.start(await createHosts(prepared, { engine: engine.moduleEngine, watchdog, logger }), watchdog);
+    await watchdog.start(); // before any session, so none goes unwatched
   } catch (error) {
     await engine.fail(error);
     throw error;
   }
+  engine.run();
   return engine;
 }
 
@@ -83,7 +96,10 @@ class SessionEngine extends ResourceBase implements Engine {
   readonly #logger: Logger;
   readonly #queue: Request[] = [];
   readonly #callbacks = new Set<(events: Event[]) => void>();
+  readonly #metrics: EngineMetrics;
   #hosts: readonly ModuleHost[] = [];
+  #rounds: readonly RoundMetrics[] = [];
+  #watchdog: Watchdog | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   /** The latest store (settles true/false, never rejects): queries wait for it. */
@@ -92,11 +108,12 @@ class SessionEngine extends ResourceBase implements Engine {
   #inFlight = 0;
   #storeRoom: (() => void) | null = null;
 
-  constructor(backend: Backend, last: EventId, logger: Logger) {
+  constructor(backend: Backend, last: EventId, logger: Logger, metrics: Metrics) {
     super();
     this.#backend = backend;
     this.#last = last;
     this.#logger = logger;
+    this.#metrics = new EngineMetrics(metrics, () => this.#queue.length);
   }
 
   register(source: Source, events: RegisterEvent[]): Promise<(Event | null)[]> {
@@ -111,7 +128,7 @@ class SessionEngine extends ResourceBase implements Engine {
       return registered.then((results) => sifted.spread(results));
     }
     return new Promise((resolve, reject) => {
-      this.#queue.push({ source, events, resolve, reject });
+      this.#queue.push({ source, events, resolve, reject, at: performance.now() });
       this.#wake?.();
     });
   }
@@ -122,19 +139,35 @@ class SessionEngine extends ResourceBase implements Engine {
     return this.#storing.then(() => this.#backend.query(data));
   }
 
+  queryEncoded(data: QueryData): Promise<EncodedEvents> {
+    if (!this.isOpen) return Promise.reject(new EngineClosedError(this.failure));
+    const backend = this.#backend;
+    return this.#storing.then(() => backend.queryEncoded?.(data) ?? backend.query(data).then(encodedEvents));
+  }
+
   onEvents(cb: (events: Event[]) => void): () => void {
     this.#callbacks.add(cb);
     return () => this.#callbacks.delete(cb);
   }
 
   /** The hosts are the engine's from now on: one closing on its own closes the engine. */
-  start(hosts: readonly ModuleHost[]): void {
+  start(hosts: readonly ModuleHost[], watchdog: Watchdog): void {
     this.#hosts = hosts;
+    this.#rounds = this.#metrics.modules(hosts);
+    this.#watchdog = this.lifecycle.adopt(watchdog);
     for (const host of hosts) this.lifecycle.adopt(host, true);
+  }
+
+  /** Sessions start running. */
+  run(): void {
     // After createEngine resolves, so callbacks added right away still see STARTED.
     setImmediate(() => {
       if (this.isOpen) this.#loop = this.#runLoop();
     });
+  }
+
+  beginStop(): void {
+    this.#watchdog?.beginStop();
   }
 
   /** The engine closes on its own: a module failed or closed, or the backend failed. */
@@ -164,7 +197,7 @@ class SessionEngine extends ResourceBase implements Engine {
         continue;
       }
       // The rounds go out first (runSession posts them synchronously), then the store starts.
-      const session = runSession(this.#hosts, this.#last, request.source, request.events);
+      const session = runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
       if (done) this.#store(done);
       done = null;
       try {
@@ -214,11 +247,29 @@ class SessionEngine extends ResourceBase implements Engine {
     wake?.();
   }
 
+  /** One session outside the loop; a module failing in it is logged, the close goes on. */
+  async #runAlone(request: Request): Promise<void> {
+    let events;
+    try {
+      events = await runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
+    } catch (error) {
+      this.#logger.warning(`engine: the session of the engine's STARTED failed while closing: ${describeError(error)}`);
+      request.reject(new EngineClosedError(asError(error)));
+      return;
+    }
+    this.#store({ request, events });
+    await this.#storing;
+  }
+
   #answer(request: Request, results: (Event | null)[]): void {
-    request.resolve(results.slice(0, request.events.length));
+    const own = request.events.length;
+    request.resolve(results.slice(0, own));
     // Synchronously after resolving: the caller's continuation runs after the callbacks (as in Hat),
     // so an eventer client gets its notification before its register response.
     const registered = results.filter((e): e is Event => e !== null);
+    let ownRegistered = 0;
+    for (let i = 0; i < own; i++) if (results[i] !== null) ownRegistered++;
+    this.#metrics.registered(request.source.type, ownRegistered, registered.length - ownRegistered, (performance.now() - request.at) / 1000);
     if (registered.length === 0) return;
     for (const cb of this.#callbacks) {
       try {
@@ -230,12 +281,20 @@ class SessionEngine extends ResourceBase implements Engine {
   }
 
   /** Runs once, on close or failure; the hosts close after it (they are adopted). */
-  protected override async teardown(): Promise<void> {
+  protected override async teardown(failure: Error | undefined): Promise<void> {
     const closedError = new EngineClosedError(this.failure);
-    for (const request of this.#queue.splice(0)) request.reject(closedError);
+    const queued = this.#queue.splice(0);
+    // Closed before its loop first ran (a stop asked for during the start): its own STARTED is
+    // still stored before STOPPED, as after any other clean start.
+    const started = failure === undefined && this.#loop === null ? queued.find((r) => r.source === ENGINE_SOURCE) : undefined;
+    for (const request of queued) if (request !== started) request.reject(closedError);
     this.#wake?.();
     this.#wakeStoreRoom();
-    await this.#loop; // a normal close lets the session in progress finish; a failure has ended it
+    this.beginStop();
+    // A normal close lets the session in progress finish, but for a module thread stuck in it (the
+    // watchdog terminates it); a failure has ended it.
+    await this.#loop;
+    if (started) await this.#runAlone(started);
     const last = this.#last;
     const stopped: Event = {
       id: { server: last.server, session: last.session, instance: last.instance + 1 },
@@ -245,5 +304,7 @@ class SessionEngine extends ResourceBase implements Engine {
       payload: { type: 'json', data: 'STOPPED' },
     };
     await this.#backend.register([stopped]);
+    const interrupted = this.#watchdog?.interrupted;
+    if (interrupted) throw interrupted; // STOPPED is stored, but the stop was not clean
   }
 }

@@ -3,7 +3,8 @@
 // Outputs get ids in module order, then input order — exactly what sequential execution gives.
 import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
-import { collect, type ModuleHost } from './hosts/module-host.ts';
+import { inOrder, type ModuleHost } from './hosts/module-host.ts';
+import { countedStop, timedRound, type RoundMetrics } from './engine-metrics.ts';
 
 function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
   last.instance += 1;
@@ -16,9 +17,13 @@ function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event
   };
 }
 
-/** Runs a session; `last` is advanced in place (ids are consumed even if the session fails). */
+/**
+ * Runs a session; `last` is advanced in place (ids are consumed even if the session fails).
+ * `rounds[m]` times host m's rounds and counts its failures.
+ */
 export async function runSession(
   hosts: readonly ModuleHost[],
+  rounds: readonly RoundMetrics[],
   last: EventId,
   source: Source,
   registerEvents: readonly RegisterEvent[],
@@ -30,7 +35,9 @@ export async function runSession(
   let sources: Source[] = events.map(() => source);
 
   while (events.length > 0 && hosts.length > 0) {
-    const work = hosts.map((host) => {
+    const working: number[] = []; // the modules that take part in this round
+    const work: AsyncIterable<RegisterEvent[]>[] = [];
+    hosts.forEach((host, m) => {
       // Copies start at the first event the module does not take: a '*' module gets the round's
       // arrays themselves.
       let matched: Event[] | null = null;
@@ -49,30 +56,27 @@ export async function runSession(
           matchedSources = sources.slice(0, i);
         }
       }
-      if (count === 0) return Promise.resolve([]);
-      return collect(host.process(last.session, matched ? matchedSources : sources, matched ?? events));
+      if (count === 0) return;
+      working.push(m);
+      work.push(timedRound(host.process(last.session, matched ? matchedSources : sources, matched ?? events), rounds[m]!));
     });
-    const outcomes = await Promise.allSettled(work);
     const nextEvents: Event[] = [];
     const nextSources: Source[] = [];
-    for (let m = 0; m < hosts.length; m++) {
-      const outcome = outcomes[m] as PromiseSettledResult<RegisterEvent[][]>;
-      if (outcome.status === 'rejected') throw outcome.reason;
-      const moduleSource: Source = { type: 'module', id: m };
-      for (const batch of outcome.value) {
-        for (const reg of batch) {
-          const event = toEvent(reg, last, timestamp);
-          session.push(event);
-          nextEvents.push(event);
-          nextSources.push(moduleSource);
-        }
+    // Outputs get their ids as they arrive, in module order (a later module's wait in memory).
+    await inOrder(work, (k, batch) => {
+      const moduleSource: Source = { type: 'module', id: working[k] as number };
+      for (const reg of batch) {
+        const event = toEvent(reg, last, timestamp);
+        session.push(event);
+        nextEvents.push(event);
+        nextSources.push(moduleSource);
       }
-    }
+    });
     events = nextEvents;
     sources = nextSources;
   }
 
-  const stops = hosts.filter((host) => host.hasSessionHooks).map((host) => host.stopSession(last.session));
+  const stops = hosts.flatMap((host, m) => (host.hasSessionHooks ? [countedStop(host.stopSession(last.session), rounds[m]!)] : []));
   for (const outcome of await Promise.allSettled(stops)) if (outcome.status === 'rejected') throw outcome.reason;
   return session;
 }

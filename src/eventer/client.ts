@@ -1,4 +1,4 @@
-// The eventer client of API.md: subscribe at any time, register with or without response,
+// The eventer client (docs/api.md, "Eventer client and server"): subscribe at any time, register with or without response,
 // query, and receive notifications by `receive()` or `for await`.
 import type { Event, EventType, QueryData, RegisterEvent } from '../common/types.ts';
 import { QueuedIterator } from '../common/queued-iterator.ts';
@@ -6,6 +6,7 @@ import { connect, type TransportOptions } from '../chatter/transport.ts';
 import type { DataWriter } from '../chatter/framing.ts';
 import { ConnectionClosedError, type ChatterConnection, type ChatterMessage } from '../chatter/connection.ts';
 import { SbsReader } from '../sbs/reader.ts';
+import { encodeAlone } from '../sbs/writer.ts';
 import { HAT_EVENT_TYPES } from '../sbs/hat-event-types.ts';
 import { readEvents } from '../sbs/event-codec.ts';
 import { writeQueryData } from '../sbs/query-codec.ts';
@@ -13,6 +14,7 @@ import {
   EVENTER_MODULE, EventerMsg, readMsgRegisterRes, writeMsgRegisterReq, writeMsgSubscribe,
 } from '../sbs/eventer-messages.ts';
 import { describeError } from '../common/describe-error.ts';
+import { queryPages } from './query-pages.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 
 /** Transport options but the SBS types: the eventer speaks hat-event's repository. */
@@ -30,15 +32,46 @@ export interface EventerClientOptions extends Omit<TransportOptions, 'sbsTypes'>
 /** A Resource: `closed` settles when the connection closed, from either side; `failure` says why. */
 export interface EventerClient extends Resource {
   subscribe(types: EventType[]): void;
-  register(events: RegisterEvent[]): Promise<void>;
-  registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]>;
+  /** Resolves once the request is handed to the socket, waiting while its send buffer is full. */
+  register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void>;
+  registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
+  /**
+   * The answer to `data` in pages of at most `pageSize` events, each page one query starting
+   * where the last ended (query-pages.ts): for answers larger than a server answers at once.
+   */
+  queryPages(data: QueryData, pageSize: number): AsyncIterable<Event[]>;
   /** The next notified session's events; rejects once the connection is closed. */
   receive(): Promise<Event[]>;
   [Symbol.asyncIterator](): AsyncIterator<Event[]>;
 }
 
 const EVENT_SIZE_HINT = 64;
+
+/**
+ * A register request encoded once, to be sent any number of times: a load generator builds
+ * its requests before it starts the clock, so it measures the server, not its own encoding.
+ */
+export class EncodedRegisterRequest {
+  readonly bytes: Uint8Array;
+  readonly count: number;
+
+  constructor(events: readonly RegisterEvent[]) {
+    this.bytes = encodeAlone(events, writeMsgRegisterReq, events.length * EVENT_SIZE_HINT);
+    this.count = events.length;
+  }
+}
+
+function registerWriter(events: RegisterEvent[] | EncodedRegisterRequest): DataWriter {
+  if (events instanceof EncodedRegisterRequest) {
+    const { bytes } = events;
+    return (w) => w.raw(bytes);
+  }
+  return (w) => writeMsgRegisterReq(w, events);
+}
+
+const countOf = (events: RegisterEvent[] | EncodedRegisterRequest): number =>
+  events instanceof EncodedRegisterRequest ? events.count : events.length;
 
 export async function connectEventer(address: string, opts: EventerClientOptions = {}): Promise<EventerClient> {
   const limit = opts.maxUnreadNotificationBytes ?? 128 * 1024 * 1024;
@@ -95,18 +128,23 @@ class Client extends ResourceBase implements EventerClient {
     this.#conn.send(EVENTER_MODULE, EventerMsg.subscribe, (w) => writeMsgSubscribe(w, types));
   }
 
-  async register(events: RegisterEvent[]): Promise<void> {
-    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, (w) => writeMsgRegisterReq(w, events), {
-      last: true, sizeHint: events.length * EVENT_SIZE_HINT,
+  async register(events: RegisterEvent[] | EncodedRegisterRequest): Promise<void> {
+    this.#conn.send(EVENTER_MODULE, EventerMsg.registerReq, registerWriter(events), {
+      last: true, sizeHint: countOf(events) * EVENT_SIZE_HINT,
     });
+    await this.#conn.drained();
   }
 
-  async registerWithResponse(events: RegisterEvent[]): Promise<(Event | null)[]> {
-    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, (w) => writeMsgRegisterReq(w, events), events.length, readMsgRegisterRes);
+  async registerWithResponse(events: RegisterEvent[] | EncodedRegisterRequest): Promise<(Event | null)[]> {
+    return this.#request(EventerMsg.registerReq, EventerMsg.registerRes, registerWriter(events), countOf(events), readMsgRegisterRes);
   }
 
   async query(data: QueryData): Promise<Event[]> {
     return this.#request(EventerMsg.queryReq, EventerMsg.queryRes, (w) => writeQueryData(w, data), 1, readEvents);
+  }
+
+  queryPages(data: QueryData, pageSize: number): AsyncIterable<Event[]> {
+    return queryPages((page) => this.query(page), data, pageSize);
   }
 
   async receive(): Promise<Event[]> {

@@ -1,6 +1,7 @@
-// An eventer client that follows the active event server of a redundancy group (spec/monitor.md
-// 8, Hat's eventer Component): the monitor's list says which server is active; we connect to
-// it, reconnect while it stays active, and move to the next one when the monitor says so.
+// An eventer client that follows the active event server of a redundancy group, as Hat's eventer
+// Component does (docs/protocol.md, "Following the active event server"): the monitor's list says
+// which server is active; we connect to it, reconnect while it stays active, and move to the next
+// one when the monitor says so.
 // [Q13] Unlike Hat's, a server that is no longer active is let go at once: with nobody active we
 // hold no connection and try no address until the monitor announces one.
 import type { JsonValue } from '../common/types.ts';

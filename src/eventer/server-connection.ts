@@ -1,5 +1,5 @@
-// One eventer client as seen by the server (spec/protocol.md 3.3-3.4): requests take effect in
-// the order they came; notifications are filtered by the connection's subscription.
+// One eventer client as seen by the server (docs/protocol.md, "What the server does"): requests
+// take effect in the order they came; notifications are filtered by the connection's subscription.
 import type { Event, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
 import { jsonPayloadFromText } from '../common/json-payload.ts';
@@ -75,11 +75,12 @@ export class EventerServerConnection {
 
   /**
    * Sends the events this connection subscribed to, as one MsgNotify. A connection that takes the
-   * whole session sends `all()`: the session encoded once for every such connection.
+   * whole session sends `all()`: the session encoded once for every such connection. 'dropped':
+   * the message passed the connection's send queue limit, so the connection closed (a slow reader).
    */
-  notify(events: Event[], all: () => Uint8Array): void {
+  notify(events: Event[], all: () => Uint8Array): 'sent' | 'dropped' | 'none' {
     const sub = this.#subscription;
-    if (sub === null || !this.conn.isOpen) return;
+    if (sub === null || !this.conn.isOpen) return 'none';
     let matching = events;
     for (let i = 0; i < events.length; i++) {
       if (!sub.matches(events[i]!.type)) {
@@ -87,13 +88,15 @@ export class EventerServerConnection {
         break;
       }
     }
-    if (matching.length === 0) return;
+    if (matching.length === 0) return 'none';
     if (matching === events) {
       const body = all();
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => w.raw(body), { sizeHint: body.length });
     } else {
       this.conn.send(EVENTER_MODULE, EventerMsg.notify, (w) => writeEvents(w, matching), { sizeHint: matching.length * EVENT_SIZE_HINT });
     }
+    // send() closes the connection at once only when its send queue is over the limit
+    return this.conn.isOpen ? 'sent' : 'dropped';
   }
 
   #onMessage(msg: ChatterMessage): void {
@@ -211,10 +214,11 @@ export class EventerServerConnection {
       this.#subscription = request.subscription;
       return;
     }
-    const events = await this.#engine.query(request.query);
+    const answer = await this.#engine.queryEncoded(request.query);
     if (this.conn.isOpen) {
-      this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => writeEvents(w, events), {
-        conversation: request.conversation, last: true, sizeHint: events.length * EVENT_SIZE_HINT,
+      // MsgQueryRes is Array(Event): the count, then the events' encodings as they came.
+      this.conn.send(EVENTER_MODULE, EventerMsg.queryRes, (w) => w.arrayLength(answer.count), {
+        conversation: request.conversation, last: true, sizeHint: 16, tail: answer.chunks,
       });
     }
   }

@@ -1,4 +1,4 @@
-// The eventer server (spec/protocol.md 3.4): a chatter listener that hands each client's
+// The eventer server (docs/protocol.md, "What the server does"): a chatter listener that hands each client's
 // requests to an engine and notifies clients of every stored session.
 import type { Event } from '../common/types.ts';
 import { listen, type ChatterServer, type ListenOptions } from '../chatter/transport.ts';
@@ -12,6 +12,7 @@ import { writeEvents } from '../sbs/event-codec.ts';
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, type Resource } from '../common/resource.ts';
 import { silentLogger } from '../common/logger.ts';
+import { noMetrics, type Metrics } from '../common/metrics.ts';
 
 /**
  * Listener options but the SBS types (the eventer speaks hat-event's repository), and how client
@@ -21,6 +22,8 @@ import { silentLogger } from '../common/logger.ts';
 export interface EventerServerOptions extends Omit<ListenOptions, 'sbsTypes'>, Partial<IncomingRules> {
   /** Requests read ahead per connection before reading pauses. Default 64. */
   maxPendingRequests?: number;
+  /** Where connections, notifications and slow readers dropped are counted. Default: nowhere. */
+  metrics?: Metrics;
 }
 
 /** A Resource: closing it closes the listener and every connection (DISCONNECTED registered first). */
@@ -37,7 +40,7 @@ export async function createEventerServer(engine: EventerEngine, address: string
     allowReservedTypes: opts.allowReservedTypes ?? DEFAULT_INCOMING_RULES.allowReservedTypes,
     maxPendingRequests: opts.maxPendingRequests ?? 64,
     logger,
-  });
+  }, opts.metrics ?? noMetrics());
   await server.listen(address, { ...opts, logger, sbsTypes: HAT_EVENT_TYPES });
   return server;
 }
@@ -52,21 +55,31 @@ class Server extends ResourceBase implements EventerServer {
   #listener: ChatterServer | null = null;
   #lastClientId = 0;
 
-  constructor(engine: EventerEngine, rules: ConnectionRules) {
+  constructor(engine: EventerEngine, rules: ConnectionRules, metrics: Metrics) {
     super();
     this.#engine = engine;
     this.#rules = rules;
+    metrics.gauge('hat_event_eventer_connections', 'Open eventer client connections', () => this.connectionCount);
+    const notifications = metrics.counter('hat_event_eventer_notifications_total', 'Notify messages sent to subscribed clients (one per session and client)');
+    const dropped = metrics.counter(
+      'hat_event_eventer_slow_readers_dropped_total',
+      'Clients disconnected because the notifications they did not read passed the send queue limit (those notifications are dropped with them)',
+    );
     this.#unsubscribe = engine.onEvents((events: Event[]) => {
       let encoded: Uint8Array | null = null;
       const all = () => (encoded ??= encodeAlone(events, writeEvents, events.length * EVENT_SIZE_HINT));
+      let sent = 0;
       for (const c of this.#notified) {
         try {
-          c.notify(events, all);
+          const outcome = c.notify(events, all);
+          if (outcome === 'sent') sent++;
+          else if (outcome === 'dropped') dropped.inc();
         } catch (err) {
           // one session the encoder refuses (a module's NaN...) must not silence the others
           rules.logger.error('notifying a client failed', { client: c.source.id, error: describeError(err) });
         }
       }
+      if (sent > 0) notifications.inc(sent);
     });
   }
 

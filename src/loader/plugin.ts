@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describeError } from '../common/describe-error.ts';
+import { describeLoadError } from './module-format.ts';
 
 /** What every plugin exports; `stateless` only means something to engine modules. */
 export interface PluginExports {
@@ -14,18 +15,42 @@ export interface PluginExports {
   stateless: boolean;
 }
 
+/** A plugin that is neither a file nor an installed package; `looked` says where it was looked for. */
+export class PluginNotFoundError extends Error {
+  constructor(readonly looked: string[]) {
+    super(`not found: ${looked.join(', ')}`);
+    this.name = 'PluginNotFoundError';
+  }
+}
+
+/** This file's folder: import() of a bare name looks for packages from here. */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
 /**
  * A specifier is a path (relative to baseDir) or a package name; a bare name that is an existing
- * file in baseDir counts as a path. Returns an importable URL or name.
+ * file in baseDir counts as a path. Returns an importable URL or name; throws PluginNotFoundError
+ * when there is no such file or package.
  */
 export function resolveSpecifier(spec: string, baseDir: string): string {
-  if (spec.startsWith('file:')) return spec;
-  const asPath = path.resolve(baseDir, spec);
-  if (spec.startsWith('.') || path.isAbsolute(spec) || existsSync(asPath)) return pathToFileURL(asPath).href;
+  const asPath = spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(baseDir, spec);
+  if (spec.startsWith('file:') || spec.startsWith('.') || path.isAbsolute(spec) || existsSync(asPath)) {
+    if (!existsSync(asPath)) throw new PluginNotFoundError([`no file ${asPath}`]);
+    return pathToFileURL(asPath).href;
+  }
   try {
     return pathToFileURL(createRequire(path.join(baseDir, 'index.js')).resolve(spec)).href;
   } catch {
-    return spec; // ESM-only packages: let import() resolve it
+    // a package that only import() resolves (ESM-only exports) is left to it, if it is there
+    const name = spec.startsWith('@') ? spec.split('/', 2).join('/') : spec.split('/', 1)[0]!;
+    if (installedAbove(name, baseDir) || installedAbove(name, HERE)) return spec;
+    throw new PluginNotFoundError([`no file ${asPath}`, `no package '${name}' in a node_modules folder of ${baseDir} or above it`]);
+  }
+}
+
+function installedAbove(name: string, dir: string): boolean {
+  for (let at = dir; ; at = path.dirname(at)) {
+    if (existsSync(path.join(at, 'node_modules', name, 'package.json'))) return true;
+    if (path.dirname(at) === at) return false;
   }
 }
 
@@ -55,7 +80,9 @@ export async function loadPlugin(kind: 'module' | 'backend', specifier: string):
   try {
     loaded = (await importWithTypeScript(specifier)) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`cannot load ${kind}: ${describeError(error)}`, { cause: error });
+    // Node names the importing file: this one, for a bare package name; that says nothing to a user
+    const message = describeError(error).replace(` imported from ${fileURLToPath(import.meta.url)}`, '');
+    throw new Error(`cannot load ${kind}: ${describeLoadError(specifier, message)}`, { cause: error });
   }
   const create = loaded['create'];
   if (typeof create !== 'function') throw new Error(`${kind} file does not export a create function`);

@@ -1,4 +1,4 @@
-// The Hat Monitor client (spec/monitor.md 3, 4): one chatter connection to the local monitor
+// The Hat Monitor client (docs/protocol.md, "The client"): one chatter connection to the local monitor
 // server. It publishes name, group, data and the blessing response (MsgClient), and keeps the
 // global component list and its own entry from every MsgServer. It never reconnects: when the
 // connection ends, the client is closed and the application decides what follows.

@@ -1,5 +1,5 @@
 // One entry of the monitor's global component list, as the application sees it: the wire record
-// with its data text parsed (spec/monitor.md 2, 4.3). Data is compared by value, never by text:
+// with its data text parsed (docs/protocol.md, "Messages"). Data is compared by value, never by text:
 // the monitor re-encodes what a component sent.
 import type { JsonValue } from '../common/types.ts';
 import type { BlessingReq, BlessingRes, ComponentInfoRecord, SbsInteger } from '../sbs/monitor-messages.ts';

@@ -1,4 +1,4 @@
-// The Component (spec/monitor.md 5): runs the application's work exactly while it is ready and
+// The Component (docs/protocol.md, "The Component"): runs the application's work exactly while it is ready and
 // the master's blessing token is present and unchanged. The token is echoed before the work
 // starts and released only after the work has fully stopped: that order is what keeps two
 // members of a BLESS_ONE group from ever running at once.

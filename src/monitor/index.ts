@@ -6,5 +6,5 @@ export type { ComponentRun, ComponentState, MonitorComponent, MonitorComponentOp
 export { isActive, sameComponent } from './component-info.ts';
 export type { ComponentInfo } from './component-info.ts';
 export { findSyncerPeers } from './syncer-peers.ts';
-export type { SkippedMember, SyncerPeer, SyncerPeerRules } from './syncer-peers.ts';
+export type { MonitorSyncerPeer, SkippedMember, SyncerPeerRules } from './syncer-peers.ts';
 export type { BlessingReq, BlessingRes, SbsInteger } from '../sbs/monitor-messages.ts';

@@ -1,4 +1,4 @@
-// Which members of the monitor's list an event server syncs from (spec/monitor.md 7.5): the
+// Which members of the monitor's list an event server syncs from (docs/protocol.md, "Syncer peers"): the
 // other members of its own group that publish a server id and a syncer address, and, when the
 // server has a syncer token, the same token (a one-sided rule, kept for compatibility with Hat).
 // Blessing plays no part: active and standby peers alike. Pure: the caller logs `skipped` when
@@ -7,11 +7,10 @@ import { parseAddress } from '../chatter/address.ts';
 import { describeError } from '../common/describe-error.ts';
 import type { SbsInteger } from '../sbs/monitor-messages.ts';
 import { sameComponent, type ComponentInfo } from './component-info.ts';
+import type { SyncerPeer } from '../syncer/peers.ts';
 
-export interface SyncerPeer {
-  readonly serverId: number;
-  /** Its `syncer_server_address`. */
-  readonly address: string;
+/** A Syncer peer (its server id and `syncer_server_address`) with its identity in the monitor's list. */
+export interface MonitorSyncerPeer extends SyncerPeer {
   readonly mid: SbsInteger;
   readonly cid: SbsInteger;
 }
@@ -39,8 +38,8 @@ export function findSyncerPeers(
   components: readonly ComponentInfo[],
   self: ComponentInfo | null,
   rules: SyncerPeerRules,
-): { peers: SyncerPeer[]; skipped: SkippedMember[] } {
-  const byServerId = new Map<number, SyncerPeer>();
+): { peers: MonitorSyncerPeer[]; skipped: SkippedMember[] } {
+  const byServerId = new Map<number, MonitorSyncerPeer>();
   const skipped: SkippedMember[] = [];
   const skip = (info: { mid: SbsInteger; cid: SbsInteger }, reason: string): void => void skipped.push({ mid: info.mid, cid: info.cid, reason });
   for (const info of components) {

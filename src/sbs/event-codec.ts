@@ -1,4 +1,4 @@
-// Codecs of the HatEventer records (spec/protocol.md 3.1): Timestamp, EventId, EventType,
+// Codecs of the HatEventer records (docs/protocol.md, "Records"): Timestamp, EventId, EventType,
 // EventPayload, Event, RegisterEvent. `writeX`/`readX` work inside a larger message;
 // `encodeX`/`decodeX` are the stand-alone forms (storage, tests).
 import type { Event, EventId, EventPayload, EventType, RegisterEvent, SbsData, Timestamp } from '../common/types.ts';

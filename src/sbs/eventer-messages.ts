@@ -1,4 +1,4 @@
-// The HatEventer message types (spec/protocol.md 3.1, 3.3) on top of the record codecs.
+// The HatEventer message types (docs/protocol.md, "Messages") on top of the record codecs.
 import type { Event, RegisterEvent } from '../common/types.ts';
 import { SbsReader } from './reader.ts';
 import { SbsWriter } from './writer.ts';

@@ -1,4 +1,4 @@
-// Module `Hat` of hat-chatter (spec/protocol.md 1.4): the `Msg` envelope around `Data`.
+// Module `Hat` of hat-chatter (docs/protocol.md, "The envelope and conversations"): the `Msg` envelope around `Data`.
 import { readString, SbsReader } from './reader.ts';
 import { SbsWriter, writeString } from './writer.ts';
 

@@ -1,4 +1,4 @@
-// The SBS types a peer knows (spec/protocol.md 2.5): a message naming any other (module, type)
+// The SBS types a peer knows (docs/protocol.md, "Hat's fixed SBS modules"): a message naming any other (module, type)
 // closes the connection. Chatter knows its own modules; a service gives its connections the
 // repository it speaks (hat-event-types.ts), as Hat gives its chatter connections an sbs.Repository.
 import { HAT_MODULE, HatMsgTypes } from './hat-messages.ts';

@@ -1,4 +1,4 @@
-// The HatMonitor message types of hat-monitor 0.6.11-0.7.2 (spec/monitor.md 2). Integers are
+// The HatMonitor message types of hat-monitor 0.6.11-0.7.2 (docs/protocol.md, "Messages"). Integers are
 // int64 on the wire: ids and tokens past 2^53 decode as bigint, smaller ones as numbers, so one
 // value always has one form and `===` compares them.
 import { readString, SbsReader } from './reader.ts';

@@ -1,4 +1,4 @@
-// Codec of HatEventer.QueryData (spec/protocol.md 3.1); absent fields take Hat's defaults.
+// Codec of HatEventer.QueryData (docs/protocol.md, "Records"); absent fields take Hat's defaults.
 import type { EventId, QueryData } from '../common/types.ts';
 import type { CompleteQueryData } from '../common/query-data.ts';
 import { decodeExactly, readInteger, SbsReader } from './reader.ts';

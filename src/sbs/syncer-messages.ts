@@ -1,4 +1,4 @@
-// The HatSyncer message types of hat-event 0.8.0-0.8.5 (spec/protocol.md 4.1).
+// The HatSyncer message types of hat-event 0.8.0-0.8.5 (docs/protocol.md, "Syncer").
 import type { EventId } from '../common/types.ts';
 import { SbsReader } from './reader.ts';
 import { SbsWriter } from './writer.ts';

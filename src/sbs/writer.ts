@@ -1,4 +1,4 @@
-// SBS encoder: one growing output buffer per message (spec/protocol.md 1.2). Integers are the
+// SBS encoder: one growing output buffer per message (docs/protocol.md, "SBS encoding"). Integers are the
 // big-endian 7-bit groups whose LAST byte carries bit 7; the sign is bit 6 of the first byte.
 import { SbsError } from './errors.ts';
 
@@ -53,11 +53,23 @@ export class SbsWriter {
       this.#buf[this.pos++] = (value & 0x7f) | 0x80;
       return;
     }
+    if ((value | 0) === value) {
+      // int32 (ids, timestamps until 2038, lengths): shifts instead of float division.
+      let count = 1;
+      for (let n = value >> 6; n !== 0 && n !== -1; n >>= 7) count++;
+      this.ensure(count);
+      const buf = this.#buf;
+      const end = this.pos + count - 1;
+      buf[end] = (value & 0x7f) | 0x80;
+      for (let i = end - 1, n = value >> 7; i >= this.pos; i--, n >>= 7) buf[i] = n & 0x7f;
+      this.pos = end + 1;
+      return;
+    }
     if (!Number.isSafeInteger(value)) {
       throw new SbsError('invalid-value', `SBS Integer must be a safe integer, got ${value}`);
     }
-    // Collect groups least significant first, then write them reversed. Plain arithmetic,
-    // never 32-bit bitwise operators on the whole value.
+    // Beyond int32: collect groups least significant first, then write them reversed. Plain
+    // arithmetic, never 32-bit bitwise operators on the whole value.
     let n = value;
     let count = 0;
     const groups = scratchGroups;

@@ -15,3 +15,6 @@ export { rateLimitedLogger } from '../common/rate-limited-logger.ts';
 export type { RateLimitOptions } from '../common/rate-limited-logger.ts';
 export type { Logger, LogFields, LevelName } from './logger.ts';
 export type { LogConf } from '../config/server-conf.ts';
+export type { MetricsServerConf } from '../config/server-conf.ts';
+export type { Metrics, Counter, Histogram, Labels } from '../common/metrics.ts';
+export { MetricsRegistry } from '../metrics/registry.ts';

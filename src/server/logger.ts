@@ -1,7 +1,7 @@
 // Structured logging: one JSON object per line, or a readable line on a terminal. Levels come
 // from the configuration's `log` section (Python logging names, as in Hat's server.yaml).
 import type { Writable } from 'node:stream';
-import { LEVELS, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
+import { LEVELS, formatLogLine, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
 import type { LogConf } from '../config/server-conf.ts';
 
 export { silentLogger, type LevelName, type LogFields, type Logger } from '../common/logger.ts';
@@ -39,12 +39,9 @@ export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logg
     return LEVELS[best?.level ?? rootLevel];
   };
   const write = (name: string, level: LevelName, message: string, fields?: LogFields): void => {
-    const time = new Date().toISOString();
-    const line = format === 'json'
-      ? JSON.stringify({ time, level, logger: name, msg: message, ...plain(fields) })
-      : `${time} ${level.toUpperCase().padEnd(8)} ${name}: ${message}${textFields(fields)}`;
-    stream.write(`${line}\n`);
+    stream.write(`${formatLogLine(format, name, level, message, fields)}\n`);
   };
+  const fd = (stream as { fd?: unknown }).fd;
   const make = (name: string): Logger => {
     const threshold = levelOf(name);
     const at = (level: LevelName) => (message: string, fields?: LogFields): void => {
@@ -52,6 +49,7 @@ export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logg
     };
     return {
       name,
+      fdTarget: typeof fd === 'number' ? { fd, format, name, threshold } : undefined,
       debug: at('debug'),
       info: at('info'),
       warning: at('warning'),
@@ -62,24 +60,4 @@ export function createLogger(conf: LogConf = {}, opts: LoggerOptions = {}): Logg
     };
   };
   return make(opts.name ?? 'hat.event');
-}
-
-/** Errors become {message, name, cause...} so they survive JSON.stringify. */
-function plain(fields: LogFields | undefined): LogFields {
-  if (!fields) return {};
-  const out: LogFields = {};
-  for (const [key, value] of Object.entries(fields)) out[key] = value instanceof Error ? errorFields(value) : value;
-  return out;
-}
-
-function errorFields(error: Error): LogFields {
-  const out: LogFields = { name: error.name, message: error.message };
-  if (error.cause instanceof Error) out['cause'] = errorFields(error.cause);
-  return out;
-}
-
-function textFields(fields: LogFields | undefined): string {
-  if (!fields) return '';
-  const parts = Object.entries(plain(fields)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  return parts.length > 0 ? ` (${parts.join(' ')})` : '';
 }

@@ -1,10 +1,11 @@
-// The server: backend -> engine -> eventer server, started in that order and stopped in the
-// reverse (eventer server, engine with its STOPPED event, backend with its final flush).
+// The server, started in this order: backend -> engine -> Syncer server -> eventer server ->
+// Syncer client. The stop: eventer server (DISCONNECTED registered), Syncer client, engine
+// (STOPPED), backend flush and every Syncer client's confirmation that it holds all of it, Syncer
+// server, backend (final flush), session reservation, data lock, metrics server (last, so /healthz answers 503 while the server stops).
 import type { Backend } from '../backends/backend.ts';
 import { eventIdKey } from '../common/event-id.ts';
-import { startEngine } from '../engine/engine.ts';
 import type { Engine } from '../engine/types.ts';
-import { createEventerServer, type EventerServer, type EventerServerOptions } from '../eventer/server.ts';
+import type { EventerServerOptions } from '../eventer/server.ts';
 import type { Event } from '../common/types.ts';
 import type { EventerServerConf, ServerConf } from '../config/server-conf.ts';
 import { prepareServerConf, type PreparedConf } from '../config/prepare.ts';
@@ -15,6 +16,15 @@ import { checkPortFree, prepareDataDir, StartupError } from './startup-checks.ts
 import { describeError } from '../common/describe-error.ts';
 import { ResourceBase, asError, type Resource } from '../common/resource.ts';
 import { rateLimitedLogger } from '../common/rate-limited-logger.ts';
+import { EngineRunner } from './engine-runner.ts';
+import { createSyncerServer, type SyncerServer } from '../syncer/server.ts';
+import { createSyncerClient, type SyncerClient } from '../syncer/client.ts';
+import { staticPeers } from '../syncer/peers.ts';
+import { flushedOnRegister } from '../syncer/flushed-on-register.ts';
+import type { Metrics } from '../common/metrics.ts';
+import { MetricsRegistry } from '../metrics/registry.ts';
+import { parseHttpAddress, startMetricsServer, type MetricsServer } from '../metrics/http-server.ts';
+import { serverHealth } from './health.ts';
 
 export interface RunServerOptions {
   /** relative paths in `conf` resolve against this folder; default the working directory */
@@ -30,10 +40,15 @@ export interface RunServerOptions {
  * `failure` is undefined after a clean stop (stopped on request, every part closed without error).
  */
 export interface RunningServer extends Resource {
-  readonly addresses: { eventer: string[] };
+  /** bound addresses; `syncer` is empty without `syncer_server`, `metrics` (http://host:port) null without `metrics_server` */
+  readonly addresses: { eventer: string[]; syncer: string[]; metrics: string | null };
   /** the file the backend keeps its data in (its module declares it), null for a backend without one */
   readonly dataPath: string | null;
+  /** the engine running now (a new one after a `synced_restart_engine` restart) */
   readonly engine: Engine;
+  readonly syncerServer: SyncerServer | null;
+  /** runs when `syncer_peers` lists a peer */
+  readonly syncerClient: SyncerClient | null;
 }
 
 export async function runServer(conf: ServerConf, opts: RunServerOptions = {}): Promise<RunningServer> {
@@ -51,10 +66,16 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
   const log = logger.child('server');
   for (const warning of prepared.warnings) log.warning(warning);
   await checkPortFree(conf.eventer_server.address);
+  if (conf.syncer_server) await checkPortFree(conf.syncer_server.address);
+  if (conf.metrics_server !== undefined) await checkPortFree(conf.metrics_server.address, parseHttpAddress(conf.metrics_server.address));
 
   const { dataPathKey } = prepared.backend;
   const dataPath = dataPathKey !== undefined ? (conf.backend[dataPathKey] as string) : null;
   const undo: (() => Promise<void>)[] = [];
+  // Only a configured metrics server gets figures: without one, every part counts into nothing.
+  const metricsConf = conf.metrics_server;
+  const registry = metricsConf !== undefined ? new MetricsRegistry() : null;
+  const metrics: Metrics | undefined = registry ?? undefined;
   const unwind = async (): Promise<void> => {
     for (const step of undo.reverse()) await step().catch(() => undefined);
   };
@@ -65,22 +86,60 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       lock = await acquireDataLock(dataPath);
       undo.push(() => lock!.close());
     }
-    const inner = await openBackend(prepared, dataPath, logger.child('backend'));
+    const inner = await openBackend(prepared, dataPath, logger.child('backend'), metrics);
     undo.push(() => inner.close());
     const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id, logger.child('backend')) : null;
-    const backend: Backend = reserving ?? inner;
+    const stored: Backend = reserving ?? inner;
+    // What the engine and the Syncer store into: a backend that never flushes is served as if
+    // registering were flushing (syncer/flushed-on-register.ts), else its peers would get nothing.
+    const backend = conf.syncer_server && prepared.backend.volatile ? flushedOnRegister(stored) : stored;
     logFlushes(backend, logger.child('backend'));
 
-    const engine = await startEngine(conf.engine.server_id, prepared.modules, backend, { logger: logger.child('engine') });
-    undo.push(() => engine.close());
-    const eventer = await createEventerServer(engine, conf.eventer_server.address, {
-      logger: logger.child('eventer'),
-      ...eventerServerOptions(conf.eventer_server),
-    }).catch((err: NodeJS.ErrnoException) => {
-      throw new StartupError(`cannot listen on ${conf.eventer_server.address}: ${err.code ?? err.message}`, { cause: err });
+    const runner = await EngineRunner.start({
+      serverId: conf.engine.server_id,
+      modules: prepared.modules,
+      backend,
+      eventer: { address: conf.eventer_server.address, options: eventerServerOptions(conf.eventer_server) },
+      logger,
+      metrics,
     });
+    undo.push(() => runner.close());
+    const syncerServer = conf.syncer_server ? await startSyncerServer(conf.syncer_server, backend, runner, logger) : null;
+    if (syncerServer !== null) {
+      undo.push(() => syncerServer.close());
+      runner.onEngineStart(() => syncerServer.publishStatus());
+    }
+    await runner.listen();
+    const peers = conf.syncer_peers ?? [];
+    const syncerClient = peers.length === 0 ? null : createSyncerClient(
+      conf.engine.server_id,
+      backend,
+      runner,
+      staticPeers(peers.map((p) => ({ serverId: p.server_id, address: p.address }))),
+      { logger },
+    );
+    if (syncerClient !== null) undo.push(() => syncerClient.close());
+    if (syncerClient !== null && conf.synced_restart_engine) {
+      // Hat's meaning: once a peer's backlog that brought events is synced, modules start afresh
+      // on a backend that now holds them.
+      syncerClient.onState((peer, state, backlogEvents) => {
+        if (state === 'synced' && backlogEvents > 0) void runner.restart(`synced ${backlogEvents} events from server ${peer.serverId}`);
+      });
+    }
 
-    const server = new Server({ engine, eventer, backend, inner, reserving, lock, dataPath, log });
+    let metricsServer: MetricsServer | null = null;
+    if (registry !== null && metricsConf !== undefined) {
+      const { address, max_flush_delay: maxFlushDelay = 30 } = metricsConf;
+      metricsServer = await startMetricsServer(address, {
+        registry,
+        health: () => serverHealth({ engine: runner, backend: stored, maxFlushDelay }),
+        logger: logger.child('metrics'),
+      }).catch((err: NodeJS.ErrnoException) => {
+        throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });
+      });
+    }
+
+    const server = new Server({ runner, syncerServer, syncerClient, backend, inner, reserving, lock, metricsServer, dataPath, log });
     log.info('server started', {
       server_id: conf.engine.server_id,
       backend: conf.backend.module,
@@ -89,7 +148,8 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     });
     // Listening is the last line of a start: whoever waits for it has seen the rest.
     if (dataPath !== null) log.info('data stored in', { db_path: dataPath });
-    for (const address of eventer.addresses) log.info('eventer server listening', { address });
+    if (metricsServer !== null) log.info('metrics server listening', { address: metricsServer.address });
+    for (const address of runner.eventerAddresses) log.info('eventer server listening', { address });
     return server;
   } catch (err) {
     await unwind();
@@ -97,9 +157,17 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
   }
 }
 
-async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger): Promise<Backend> {
+async function startSyncerServer(conf: NonNullable<ServerConf['syncer_server']>, backend: Backend, runner: EngineRunner, logger: Logger): Promise<SyncerServer> {
   try {
-    return await prepared.backend.create(prepared.conf.backend, { logger });
+    return await createSyncerServer(conf.address, backend, runner, { logger, pemFile: conf.pem_file });
+  } catch (err) {
+    throw new StartupError(`cannot listen on ${conf.address}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}`, { cause: err });
+  }
+}
+
+async function openBackend(prepared: PreparedConf, dataPath: string | null, logger: Logger, metrics: Metrics | undefined): Promise<Backend> {
+  try {
+    return await prepared.backend.create(prepared.conf.backend, { logger, metrics });
   } catch (err) {
     const where = dataPath !== null ? `the database ${dataPath}` : `the backend ${prepared.conf.backend.module}`;
     throw new StartupError(`cannot open ${where}: ${describeError(err)}`, { cause: err });
@@ -136,35 +204,49 @@ function logFlushes(backend: Backend, log: Logger): void {
   });
 }
 
-/** What a started server is made of, closed in this order: eventer, engine, backend, lock. */
+/** What a started server is made of (closed in the order of the file's header; the metrics server last). */
 interface Parts {
-  engine: Engine;
-  eventer: EventerServer;
-  /** what the engine stores into (the reservation's wrapper, if any) */
+  runner: EngineRunner;
+  syncerServer: SyncerServer | null;
+  syncerClient: SyncerClient | null;
+  /** what the engine stores into (the reservation's wrapper or the flushed-on-register view, if any) */
   backend: Backend;
   /** the backend module's own backend */
   inner: Backend;
   reserving: ReservingBackend | null;
   lock: DataLock | null;
+  /** closed last, so /healthz answers 503 while the server stops */
+  metricsServer: MetricsServer | null;
   dataPath: string | null;
   log: Logger;
 }
 
 class Server extends ResourceBase implements RunningServer {
-  readonly addresses: { eventer: string[] };
+  readonly addresses: { eventer: string[]; syncer: string[]; metrics: string | null };
   readonly #parts: Parts;
 
   constructor(parts: Parts) {
     super();
     this.#parts = parts;
-    this.addresses = { eventer: [...parts.eventer.addresses] };
-    // closing on their own (a module failure, a failed background flush) stops the server
-    this.lifecycle.adopt(parts.engine, (e) => e.failure ?? new Error('the engine closed on its own'));
+    this.addresses = { eventer: parts.runner.eventerAddresses, syncer: parts.syncerServer?.addresses ?? [], metrics: parts.metricsServer?.address ?? null };
+    // closing on their own (a module failure, a failed background flush, a Syncer listener that
+    // failed) stops the server, as Hat binds each part to the server's group
+    this.lifecycle.adopt(parts.runner, (r) => r.failure ?? new Error('the engine closed on its own'));
     if (isResource(parts.inner)) this.lifecycle.adopt(parts.inner, (b) => b.failure ?? new Error('the backend closed on its own'));
+    if (parts.syncerServer) this.lifecycle.adopt(parts.syncerServer, (s) => s.failure ?? new Error('the syncer server closed on its own'));
+    if (parts.syncerClient) this.lifecycle.adopt(parts.syncerClient, (c) => c.failure ?? new Error('the syncer client closed on its own'));
   }
 
   get engine(): Engine {
-    return this.#parts.engine;
+    return this.#parts.runner.engine;
+  }
+
+  get syncerServer(): SyncerServer | null {
+    return this.#parts.syncerServer;
+  }
+
+  get syncerClient(): SyncerClient | null {
+    return this.#parts.syncerClient;
   }
 
   get dataPath(): string | null {
@@ -188,7 +270,8 @@ class Server extends ResourceBase implements RunningServer {
 
   /** Closes the parts in order; the first thing that went wrong is the stop's failure. */
   async #closeAll(failure: Error | undefined): Promise<void> {
-    const { eventer, engine, backend, reserving, lock, log } = this.#parts;
+    const { runner, syncerServer, syncerClient, backend, reserving, lock, metricsServer, log } = this.#parts;
+    runner.beginStop(); // a stuck module thread must not hold the stop (nor the clients' DISCONNECTED)
     const errors: Error[] = [];
     const step = async (what: string, action: () => Promise<void>, part?: { readonly failure?: Error }): Promise<void> => {
       let error: Error | undefined;
@@ -206,13 +289,20 @@ class Server extends ResourceBase implements RunningServer {
       errors.push(error);
       log.error(`closing the ${what} failed`, { error });
     };
-    await step('eventer server', () => eventer.close(), eventer);
-    await step('engine', () => engine.close(), engine);
+    await step('eventer server', () => runner.stopEventer());
+    if (syncerClient) await step('syncer client', () => syncerClient.close(), syncerClient);
+    await step('engine', () => runner.close(), runner);
+    if (syncerServer) {
+      // Every peer holds every event (STOPPED included) before the switchover.
+      await step('syncer clients flush', () => syncerServer.flushClients());
+      await step('syncer server', () => syncerServer.close(), syncerServer);
+    }
     await step('backend', () => backend.close(), backend); // final flush
     if (reserving !== null && failure === undefined && errors.length === 0) {
       await step('session reservation', () => reserving.settle());
     }
     await lock?.close();
+    await metricsServer?.close();
     const reason = failure ?? errors[0];
     log.info('stopped', { clean: reason === undefined });
     if (failure === undefined && reason !== undefined) throw reason;

@@ -13,9 +13,12 @@ export class StartupError extends Error {
   }
 }
 
-/** Binds and releases the address, so a port in use is found before the database is touched. */
-export async function checkPortFree(address: string): Promise<void> {
-  const { host, port } = parseAddress(address);
+/**
+ * Binds and releases the address, so a port in use is found before the database is touched.
+ * `where` is the address parsed (default: as an eventer address).
+ */
+export async function checkPortFree(address: string, where: { host: string; port: number } = parseAddress(address)): Promise<void> {
+  const { host, port } = where;
   if (port === 0) return;
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ interface EventOpts {
   payload?: EventPayload | null;
 }
 
-/** `E(type, sid=1, ses, inst, ts, sts=ts, payload=null)` of spec section 6. */
+/** `E(type, sid=1, ses, inst, ts, sts=ts, payload=null)`: the event shorthand of the numbered cases. */
 function E(type: EventType, o: EventOpts): Event {
   const timestamp = o.ts ?? { s: 1000 + o.instance, us: 0 };
   return {

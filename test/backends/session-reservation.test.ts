@@ -82,7 +82,7 @@ describe('ReservingBackend', () => {
     const backend = await ReservingBackend.open(await createMemoryBackend(), file, 1, log);
     expect(await backend.register([event(1, 1), event(1, 2)])).toEqual([null, null]);
     expect(await backend.query({})).toEqual([]);
-    expect(backend.health()).toMatchObject({ writable: false, reason: expect.stringMatching(/cannot persist the session reservation/) });
+    expect(backend.flushStatus()).toMatchObject({ writable: false, reason: expect.stringMatching(/cannot persist the session reservation/) });
     expect(log.text()).toMatch(/session reservation cannot be written/);
     expect(log.text()).toMatch(/events refused: their ids are not covered/);
     // until the pause is over, refused at once without another write
@@ -92,7 +92,7 @@ describe('ReservingBackend', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     const [stored] = await backend.register([event(3, 4)]);
     expect(stored?.id).toEqual({ server: 1, session: 3, instance: 4 });
-    expect(backend.health().writable).toBe(true);
+    expect(backend.flushStatus().writable).toBe(true);
     // the reservation covers every id handed to it, the refused ones included
     expect(await readReservation(file, 1)).toEqual({ session: 3 + SESSION_BLOCK, instance: 4 + INSTANCE_BLOCK });
     expect(log.text()).toMatch(/session reservation is written again/);

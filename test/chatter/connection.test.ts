@@ -1,5 +1,5 @@
 // Chatter connections over real TCP on 127.0.0.1: ids, conversations, ping/pong, bad input
-// and close semantics (spec/protocol.md 2.2-2.4).
+// and close semantics (docs/protocol.md, "Chatter").
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type ChatterServer } from '../../src/chatter/transport.ts';
 import { ConnectionClosedError, type ChatterMessage } from '../../src/chatter/connection.ts';
@@ -113,8 +113,9 @@ describe('messages and conversations', () => {
     const { address, next } = await setup();
     const peer = await rawConnect(address);
     const conn = await next();
-    peer.socket.write(unhex(SUBSCRIBE));
-    await new Promise((r) => setTimeout(r, 50));
+    // The pong to a ping sent after it proves the message was read (frames are handled in order).
+    peer.socket.write(Buffer.concat([unhex(SUBSCRIBE), unhex(PING)]));
+    expect(hex(await peer.waitBytes(25))).toBe(PONG);
     const got: string[] = [];
     conn.setHandler((m) => got.push(`${m.type}:${hex(m.data)}`));
     expect(got).toEqual(['MsgSubscribe:81828161812a']);

@@ -62,17 +62,20 @@ describe('configuration errors (exit status 2)', () => {
       c['eventer_sever'] = { address: 'tcp+sbs://127.0.0.1:1' };
     }, 'server.json');
     expect((await rejectedLines(dir, file)).sort()).toEqual([
-      "/: unknown property 'eventer_sever'",
       '/engine/server_id: expected integer',
       expect.stringMatching(/^\/eventer_server\/address: expected tcp\+sbs:\/\/host:port or ssl\+sbs:\/\/host:port/),
+      '/eventer_sever: unknown key (did you mean eventer_server?)',
     ]);
   });
 
-  it('an unknown backend', async () => {
-    const { dir, file } = await confWith((c) => (c['backend'].module = 'postgres'));
-    const lines = await rejectedLines(dir, file);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\/backend\/module: expected 'lmdb', 'memory', 'dummy' or a loadable backend module; "postgres" failed/);
+  it('an unknown backend is not found: the name as written, where it was looked for, a close built-in name', async () => {
+    for (const [name, meant] of [['postgres', ''], ['lmbd', ': did you mean lmdb?']]) {
+      const { dir, file } = await confWith((c) => (c['backend'].module = name));
+      expect(await rejectedLines(dir, file)).toEqual([
+        `/backend/module: backend '${name}' not found: not a built-in backend (lmdb, memory, dummy${meant}), ` +
+        `no file ${path.join(dir, name)}, no package '${name}' in a node_modules folder of ${dir} or above it`,
+      ]);
+    }
   });
 
   it("the LMDB backend's own schema", async () => {
@@ -86,11 +89,55 @@ describe('configuration errors (exit status 2)', () => {
     ]);
   });
 
-  it('a module that cannot be loaded', async () => {
-    const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './no-such-module.ts' }]));
-    const lines = await rejectedLines(dir, file);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^\/engine\/modules\/0\/module: expected a loadable module file or package: /);
+  it('a misspelled key inside backend or log: the unknown key with the one it meant, beside the missing one', async () => {
+    const { dir, file } = await confWith((c) => {
+      c['backend'].max_db_sze = c['backend'].max_db_size;
+      delete c['backend'].max_db_size;
+      c['log'] = { version: 1, rooot: { level: 'INFO' } };
+    });
+    expect((await rejectedLines(dir, file)).sort()).toEqual([
+      '/backend/max_db_sze: unknown key (did you mean max_db_size?)',
+      "/backend: missing required property 'max_db_size'",
+      '/log/rooot: unknown key (did you mean root?)',
+    ]);
+  });
+
+  it('a module that is not there is not found: the name as written and where it was looked for', async () => {
+    const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './no-such-module.ts' }, { module: 'no-such-package/x' }]));
+    expect(await rejectedLines(dir, file)).toEqual([
+      `/engine/modules/0/module: module 0 (./no-such-module.ts): not found: no file ${path.join(dir, 'no-such-module.ts')}`,
+      `/engine/modules/1/module: module 1 (no-such-package/x): not found: no file ${path.join(dir, 'no-such-package', 'x')}, ` +
+      `no package 'no-such-package' in a node_modules folder of ${dir} or above it`,
+    ]);
+  });
+
+  it('a module that fails to load says why', async () => {
+    const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './broken.mjs' }]));
+    await writeFile(path.join(dir, 'broken.mjs'), "import { nothing } from 'no-such-dependency';\nexport const create = nothing;\n");
+    expect(await rejectedLines(dir, file)).toEqual([
+      "/engine/modules/0/module: expected a loadable module file or package: module 0 (./broken.mjs): cannot load module: " +
+      `Cannot find package 'no-such-dependency' imported from ${path.join(dir, 'broken.mjs')}`,
+    ]);
+  });
+
+  it('an ES module in a folder without "type": "module" says so and how to fix it; .mts loads there', async () => {
+    const module = 'export function create() { return { subscription: [[\'a\']], process: () => [] }; }\n';
+    for (const manifest of ['{}\n', null]) {
+      const { dir, file } = await confWith((c) => (c['engine'].modules = [{ module: './m.ts' }, { module: './m.js' }]));
+      if (manifest !== null) await writeFile(path.join(dir, 'package.json'), manifest);
+      await writeFile(path.join(dir, 'm.ts'), module);
+      await writeFile(path.join(dir, 'm.js'), 'await Promise.resolve();\n' + module);
+      const why = manifest === null ? 'no package.json is above it' : `${path.join(dir, 'package.json')} has no "type": "module"`;
+      const lines = await rejectedLines(dir, file);
+      expect(lines).toEqual([0, 1].map((i) => expect.stringContaining(
+        `/engine/modules/${i}/module: expected a loadable module file or package: module ${i} (./m.${i ? 'js' : 'ts'}): ` +
+        `cannot load module: it is loaded as CommonJS (${why}): a module written with import/export needs "type": "module"`)));
+      expect(lines[0]).toContain('or the extension .mts/.mjs');
+    }
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'm.mts'), module);
+    const run = spawnCli(['server', '--conf', await writeConf(dir, lmdbConf({ modules: [{ module: './m.mts' }] }))], { cwd: dir });
+    expect(await run.address()).toMatch(/^tcp\+sbs:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it("a module configuration that its confSchema rejects, and pooling a module that is not stateless", async () => {

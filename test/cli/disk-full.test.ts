@@ -93,9 +93,9 @@ async function injectedWriteError(): Promise<void> {
     const results = await backend.register(Array.from({ length: 10 }, (_, i) => E('fill', { session, payload: event(i).payload })));
     accepted.push(...results.filter((e): e is Event => e !== null));
   }
-  expect(backend.health()).toMatchObject({ writable: false, reason: expect.stringMatching(/no space left/) });
+  expect(backend.flushStatus()).toMatchObject({ writable: false, reason: expect.stringMatching(/no space left/) });
   disk.heal();
-  await until(() => backend.health().writable);
+  await until(() => backend.flushStatus().writable);
   await backend.close();
   const reopened = await openBackend(conf);
   const stored = new Set((await reopened.query({ types: [['fill']], maxResults: 1_000_000 })).map(key));

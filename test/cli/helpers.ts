@@ -1,5 +1,5 @@
-// Running the real CLI (`node bin/hat-event-ts.mjs`) as a child process, with a temporary
-// configuration and working directory, and reading its JSON log lines.
+// Running the real CLI (`node bin/hat-event-ts.mjs`, or any command that runs it) as a child
+// process, with a temporary configuration and working directory, and reading its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,19 +31,36 @@ export interface CliProcess {
 }
 
 const running = new Set<ChildProcess>();
+/** children that lead their own process group: killed with the whole group */
+const groups = new WeakSet<ChildProcess>();
 const tempDirs: string[] = [];
 
-/** `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node). */
-export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number }): CliProcess {
+/**
+ * `openFiles`: the process's limit on open files (`ulimit -n`, through a shell that execs node).
+ * `input`: written to the command's stdin, which then ends (no input: stdin is closed).
+ */
+export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number; input?: string }): CliProcess {
   const [command, argv] = opts.openFiles === undefined
     ? [process.execPath, [BIN, ...args]]
     : ['/bin/sh', ['-c', `ulimit -n ${opts.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
-  const child = spawn(command, argv, {
-    cwd: opts.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, // never a stale dist/
+  // the sources, never a dist/ that an earlier build left
+  return spawnCommand(command, argv, { cwd: opts.cwd, env: { ...process.env, HAT_EVENT_TS_FROM_SOURCE: '1' }, input: opts.input });
+}
+
+/**
+ * Any command that runs the server. `npx hat-event-ts` runs it as a grandchild that a signal to
+ * npx does not reach: spawn such a command as its own process group (`group: true`) and signal
+ * the group, as a terminal's Ctrl-C does.
+ */
+export function spawnCommand(
+  command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; group?: boolean; input?: string },
+): CliProcess {
+  const child = spawn(command, args, {
+    cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env, detached: opts.group === true,
   });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   running.add(child);
+  if (opts.group === true) groups.add(child);
   let out = '';
   let err = '';
   let partial = '';
@@ -102,11 +119,30 @@ export function spawnCli(args: string[], opts: { cwd: string; openFiles?: number
   };
 }
 
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end. */
+export async function runCli(args: string[], opts: { cwd: string; input?: string }): Promise<CliResult> {
+  const run = spawnCli(args, opts);
+  const { code } = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** stdout as JSON values, one per line. */
+export function jsonLines(stdout: string): unknown[] {
+  return stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as unknown);
+}
+
 /** For afterEach: no child outlives its test, no temp folder stays behind. */
 export async function cleanup(): Promise<void> {
   await Promise.all([...running].map((child) => new Promise<void>((resolve) => {
     child.once('close', () => resolve());
-    child.kill('SIGKILL');
+    if (groups.has(child)) process.kill(-child.pid!, 'SIGKILL');
+    else child.kill('SIGKILL');
   })));
   await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }

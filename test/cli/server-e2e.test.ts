@@ -95,18 +95,78 @@ describe('hat-event-ts server (child process)', () => {
     expect((await server.exited).code).toBe(0);
   });
 
-  it('stops with status 1 when a module fails, logging the module and the error', async () => {
+  for (const workers of [0, 1]) {
+    it(`stops with status 1 when a module fails, logging the module, the error and where in the module (workers: ${workers})`, async () => {
+      const dir = await tempDir();
+      const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('fails-on-boom.ts'), workers }] }));
+      const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+      const client = await connect(await server.address());
+      await expect(client.registerWithResponse([json(['boom'], null)])).rejects.toThrow();
+      expect((await server.exited).code).toBe(1);
+      const failure = server.logs.find((l) => l.msg === 'stopping after a failure');
+      expect(failure?.level).toBe('error');
+      expect(JSON.stringify(failure?.['error'])).toContain('fails-on-boom.ts');
+      expect(JSON.stringify(failure?.['error'])).toContain('refusing boom');
+      // the module's own error, with the file and line of its throw (line 9 of the TypeScript source)
+      const cause = (failure?.['error'] as { cause?: { message: string; stack: string } }).cause;
+      expect(cause?.message).toBe('refusing boom');
+      expect(cause?.stack.split('\n')[1]).toMatch(new RegExp(`${fixture('fails-on-boom.ts').replace(/[.]/g, '\\.')}:9:\\d+`));
+      expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: false });
+    });
+  }
+
+  it("Node's warnings, in the configuration check and in a module's thread, are log lines like the rest", async () => {
     const dir = await tempDir();
-    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('fails-on-boom.ts'), workers: 0 }] }));
+    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('warns.ts'), workers: 1 }] }));
+    const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    await server.address();
+    const fromThread = await server.waitForLog((l) => l.msg === 'node warning' && l.logger === 'hat.event.engine');
+    expect(fromThread).toMatchObject({ level: 'warning', module: `module 0 (${fixture('warns.ts')})`, code: 'HAT_TEST_WARNING', text: 'imported a module that warns' });
+    expect(server.logs.find((l) => l.msg === 'node warning' && l.logger === 'hat.event.process'))
+      .toMatchObject({ level: 'warning', warning: 'Warning', code: 'HAT_TEST_WARNING', text: 'imported a module that warns' });
+    server.child.kill('SIGINT');
+    expect((await server.exited).code).toBe(0);
+    // every line of stderr is a JSON log line: no '(node:...) Warning: ...' from Node itself
+    const lines = server.stderr().trim().split('\n');
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
+    expect(server.logs).toHaveLength(lines.length);
+  });
+
+  it('serves /metrics and /healthz when metrics_server is configured (its line before the eventer line, the last of a start)', async () => {
+    const dir = await tempDir();
+    const confFile = await writeConf(dir, { ...lmdbConf(), metrics_server: { address: 'http://127.0.0.1:0' } });
     const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
     const client = await connect(await server.address());
-    await expect(client.registerWithResponse([json(['boom'], null)])).rejects.toThrow();
-    expect((await server.exited).code).toBe(1);
-    const failure = server.logs.find((l) => l.msg === 'stopping after a failure');
-    expect(failure?.level).toBe('error');
-    expect(JSON.stringify(failure?.['error'])).toContain('fails-on-boom.ts');
-    expect(JSON.stringify(failure?.['error'])).toContain('refusing boom');
-    expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: false });
+    const listening = server.logs.filter((l) => l.msg.endsWith('listening')).map((l) => l.msg);
+    expect(listening).toEqual(['metrics server listening', 'eventer server listening']);
+    const metrics = server.logs.find((l) => l.msg === 'metrics server listening')!['address'] as string;
+    await client.registerWithResponse([json(['a'], 1), json(['b'], 2)]);
+    const text = await (await fetch(`${metrics}/metrics`)).text();
+    // CONNECTED and the two events; STARTED is the engine's
+    expect(text).toContain('\nhat_event_events_total{source_type="eventer"} 3\n');
+    expect(text).toContain('\nhat_event_events_total{source_type="engine"} 1\n');
+    expect(text).toMatch(/\nprocess_resident_memory_bytes \d+\n/);
+    const health = await fetch(`${metrics}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', engine: 'running' });
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
+  it('a signal during the start stops the server cleanly once it has started (exit 0, not killed)', async () => {
+    const dir = await tempDir();
+    const confFile = await writeConf(dir, lmdbConf({ modules: [{ module: fixture('slow-create.ts'), workers: 0 }] }));
+    const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    await server.waitForLog((l) => l.msg === 'creating');
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    const order = server.logs.map((l) => l.msg).filter((m) => ['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped'].includes(m));
+    expect(order).toEqual(['signal received during the start, stopping once started', 'eventer server listening', 'stopping', 'stopped']);
+    expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ clean: true });
+    // the stop was a real one: STOPPED is in the file, and a restart finds it
+    const again = spawnCli(['server', '--conf', confFile], { cwd: dir });
+    const client = await connect(await again.address());
+    expect((await engineEvents(client)).map(payloadOf)).toEqual(['STARTED', 'STOPPED', 'STARTED']);
   });
 
   it('a second signal forces the exit (status 1) when the stop cannot finish', async () => {

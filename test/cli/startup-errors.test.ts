@@ -39,6 +39,17 @@ describe('startup errors (exit status 1)', () => {
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
   });
 
+  it("the metrics server's port is already in use: nothing is created", async () => {
+    const port = await occupiedPort();
+    const dir = await tempDir();
+    const conf = lmdbConf();
+    conf['metrics_server'] = { address: `http://127.0.0.1:${port}` };
+    const file = await writeConf(dir, conf);
+    const line = await errorLine(spawnCli(['server', '--conf', file], { cwd: dir }));
+    expect(line).toBe(`hat-event-ts: error: cannot listen on http://127.0.0.1:${port}: the port is already in use`);
+    expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
   it('the data path cannot be created', async () => {
     const dir = await tempDir();
     await writeFile(path.join(dir, 'blocker'), 'a file where a folder should be');

@@ -75,7 +75,7 @@ describe('Subscription', () => {
     }
   });
 
-  it('intersection examples of spec 1.5', () => {
+  it('intersection examples', () => {
     expect(typeSet(sub([['?', 'b']]).intersection(sub([['a', 'b']])))).toEqual(asSet([['a', 'b']]));
     expect(typeSet(sub([['a'], ['b']]).intersection(sub([['b'], ['c']])))).toEqual(asSet([['b']]));
     expect(typeSet(sub([['*']]).intersection(sub([['a'], ['b']])))).toEqual(asSet([['a'], ['b']]));

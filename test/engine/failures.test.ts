@@ -11,6 +11,8 @@ import { createLmdbBackend } from '../../src/backends/lmdb/backend.ts';
 import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './helpers.ts';
 import { captureLogger } from '../helpers/logger.ts';
 
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 let engine: Engine | null = null;
 afterEach(async () => {
   await engine?.close();
@@ -29,7 +31,7 @@ describe('module failures at creation', () => {
     it(`a missing file is reported with the module's index and path (workers: ${workers})`, async () => {
       await createFails(
         [{ module: 'countdown.ts', workers: 0 }, { module: './does-not-exist.ts', workers }],
-        /module 1 \(\.\/does-not-exist\.ts\): cannot load module/,
+        new RegExp(`^module 1 \\(\\./does-not-exist\\.ts\\): not found: no file ${escape(path.join(fixtures, 'does-not-exist.ts'))}$`),
       );
     });
 

@@ -1,5 +1,5 @@
-// Spec section 6, engine cases 62, 63, 66, 67, each in every placement a module can have, plus the
-// module's own calls back into the engine.
+// Engine cases 62, 63, 66, 67 (numbered labels; docs/modules.md), each in every placement a
+// module can have, plus the module's own calls back into the engine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';

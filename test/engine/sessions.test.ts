@@ -1,4 +1,5 @@
-// Spec section 6, engine cases 58-61, 64, 65: ids, sessions, timestamps, results and callbacks.
+// Engine cases 58-61, 64, 65 (numbered labels; docs/modules.md, "Sessions and rounds"): ids,
+// sessions, timestamps, results and callbacks.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.ts';
 import type { Engine } from '../../src/engine/index.ts';
@@ -35,6 +36,18 @@ describe('engine sessions', () => {
     expect(stopped[0]?.payload).toEqual({ type: 'json', data: 'STOPPED' });
     expect(stopped[0]?.sourceTimestamp).toBeNull();
     expect(stopped[0]?.id).toEqual({ server: 123, session: 1, instance: 2 });
+  });
+
+  it('a close right after the start still stores STARTED, then STOPPED (the loop had not run yet)', async () => {
+    const backend = await recordingBackend();
+    engine = await createEngine({ server_id: 5, modules: [] }, backend);
+    await engine.close();
+    expect(engine.failure).toBeUndefined();
+    expect(backend.calls.map((events) => events.map(payloadValue))).toEqual([['STARTED'], ['STOPPED']]);
+    expect(backend.calls.flat().map((e) => e.id)).toEqual([
+      { server: 5, session: 1, instance: 1 },
+      { server: 5, session: 1, instance: 2 },
+    ]);
   });
 
   it('59: ids continue after the backend last event id', async () => {

@@ -1,6 +1,7 @@
 // Bad input to the eventer server closes only the offending connection, with a logged
 // reason; the server and other clients keep working. A client that does not read its
 // notifications is dropped past the send queue limit.
+import { MetricsRegistry } from '../../src/metrics/registry.ts';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, type DataWriter } from '../../src/chatter/framing.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';
@@ -72,8 +73,9 @@ describe('eventer server bad input', () => {
 });
 
 describe('slow reader', () => {
-  it('a subscriber that never reads is dropped past the send queue limit; others continue', async () => {
-    const { address, server, logs } = await closed.server({ maxSendQueue: 256 * 1024 });
+  it('a subscriber that never reads is dropped past the send queue limit (and counted); others continue', async () => {
+    const metrics = new MetricsRegistry();
+    const { address, server, logs } = await closed.server({ maxSendQueue: 256 * 1024, metrics });
     const slow = await rawConnect(address);
     slow.socket.pause();
     slow.socket.write(frame('MsgSubscribe', (w) => writeMsgSubscribe(w, [['*']])));
@@ -85,6 +87,9 @@ describe('slow reader', () => {
     await until(() => server.connectionCount === 1);
     expect(logs.join('\n')).toMatch(/send queue of \d+ bytes exceeds the limit of 262144/);
     expect(await writer.registerWithResponse([{ type: ['after'], sourceTimestamp: null, payload: null }])).toHaveLength(1);
+    const text = await metrics.text();
+    expect(text).toContain('\nhat_event_eventer_slow_readers_dropped_total 1\n');
+    expect(text).toContain('\nhat_event_eventer_connections 1\n');
     slow.socket.destroy();
   });
 });

@@ -1,4 +1,4 @@
-// The eventer follower (spec/monitor.md 8) against real eventer servers (engine + memory
+// The eventer follower (docs/protocol.md, "Following the active event server") against real eventer servers (engine + memory
 // backend on 127.0.0.1) that run only while their monitor Component is blessed, and the monitor
 // stand-in: it follows switchovers, tells the application, and lets a server that is no longer
 // active go ([Q13]).

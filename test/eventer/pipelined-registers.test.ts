@@ -37,6 +37,7 @@ describe('pipelined registrations on one connection', () => {
       register: (_source, events) =>
         events[0]!.type[0] === 'event' ? Promise.resolve([null]) : new Promise((resolve, reject) => waiting.push({ events, resolve, reject })),
       query: async () => [],
+      queryEncoded: async () => ({ count: 0, chunks: [] }),
       onEvents: () => () => undefined,
     };
     const logs: string[] = [];

@@ -1,8 +1,8 @@
-// An event server as a member of the monitor group 'event', the way Hat runs one (spec/monitor.md
-// 7.2, 7.4), built from the library parts: its engine and eventer listener exist only while the
-// Component is blessed, and close before the token is released. Shared by the follower tests and
-// bench:failover (so the bench measures the member the tests check), until the server itself
-// runs as a member (phase 2).
+// An event server as a member of the monitor group 'event', the way Hat runs one (what it
+// publishes: docs/protocol.md, "Syncer peers"), built from the library parts: its engine and
+// eventer listener exist only while the Component is blessed, and close before the token is
+// released. Shared by the follower tests and bench:failover (so the bench measures the member
+// the tests check), until the server itself runs as a member (phase 2).
 import * as net from 'node:net';
 import { createMemoryBackend } from '../../src/backends/memory.ts';
 import { createEngine } from '../../src/engine/index.ts';

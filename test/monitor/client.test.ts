@@ -1,4 +1,4 @@
-// The Monitor client on its own (spec/monitor.md 4): configuration and data checks, the list and
+// The Monitor client on its own (docs/protocol.md, "The client"): configuration and data checks, the list and
 // own entry, change notifications, and closing on what a monitor server must not send.
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The Component state machine (spec/monitor.md 5) with real monitor connections: against the
+// The Component state machine (docs/protocol.md, "The Component") with real monitor connections: against the
 // stand-in for the blessing algorithms (standby, failover, rank pre-emption, BLESS_ALL), and
 // against a scripted server for what the stand-in never does (a token that changes under a run,
 // the own entry vanishing).
@@ -54,7 +54,7 @@ describe('Component with BLESS_ONE', () => {
     expect(log.runs.map((r) => [r.name, r.token, r.stopped])).toEqual([['a', 1, true], ['b', 2, false]]);
   });
 
-  it('a better rank pre-empts: revoke, release, then grant, never two at once (spec 6.4 states)', async () => {
+  it('a better rank pre-empts: revoke, release, then grant, never two at once (the BLESS_ONE states)', async () => {
     const monitor = await setup.standIn({ ranks: [{ name: 'b', group: 'g', rank: 0 }] });
     const log = new RunLog();
     const observer = await setup.client(monitor.address, 'observer', 'other');

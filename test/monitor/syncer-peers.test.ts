@@ -1,4 +1,4 @@
-// Syncer peers from the monitor list (spec/monitor.md 7.5), on a list recorded from Hat's event
+// Syncer peers from the monitor list (docs/protocol.md, "Syncer peers"), on a list recorded from Hat's event
 // servers and on the cases where Hat misbehaves ([Q7], [Q8]).
 import { describe, expect, it } from 'vitest';
 import { componentInfoFromRecord, type ComponentInfo } from '../../src/monitor/component-info.ts';

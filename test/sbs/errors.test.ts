@@ -60,6 +60,7 @@ describe('SBS decoding errors', () => {
 describe('SBS integer encoding', () => {
   const cases: [number | bigint, string][] = [
     [0, '80'], [63, 'bf'], [64, '00c0'], [-64, 'c0'], [-65, '7fbf'], [300, '02ac'], [-8192, '4080'],
+    [999_999, '3d04bf'], [1_700_000_000, '062a4f6280'], [2 ** 31 - 1, '077f7f7fff'], [-(2 ** 31), '7800000080'],
     [2 ** 53, '1000000000000080'], [-(2 ** 53) + 1, '7000000000000081'], [2n ** 63n - 1n, '007f7f7f7f7f7f7f7fff'],
   ];
   it.each(cases)('%s', (value, bytes) => {

@@ -1,5 +1,5 @@
 // Every case of vectors/eventer-sbs.json: our decoder yields the recorded value and our
-// encoder yields the recorded bytes (spec/protocol.md section 5).
+// encoder yields the recorded bytes (test/fixtures/vectors/README.md says how they were recorded).
 import { describe, expect, it } from 'vitest';
 import { SbsReader } from '../../src/sbs/reader.ts';
 import { SbsWriter } from '../../src/sbs/writer.ts';

@@ -1,5 +1,5 @@
 // JSON payloads keep their text, parse lazily, clone safely in plain form, and print in
-// Python's json.dumps form when built in JS (spec/protocol.md 3.2).
+// Python's json.dumps form when built in JS (docs/protocol.md, "JSON payloads").
 import { describe, expect, it } from 'vitest';
 import type { JsonValue } from '../../src/common/types.ts';
 import { jsonPayloadFromText, jsonPayloadText, plainJsonPayload, pythonFloatRepr, pythonJsonText } from '../../src/common/json-payload.ts';

@@ -1,6 +1,6 @@
 // Every HatMonitor value of vectors/monitor-sbs.json decodes to the recorded value and encodes to
 // the recorded bytes; every recorded frame (chatter_frames and the four sessions) parses down to
-// its inner value and is rebuilt byte for byte (spec/monitor.md 2, 10).
+// its inner value and is rebuilt byte for byte (docs/protocol.md, "Messages"; test/fixtures/vectors/README.md).
 import { describe, expect, it } from 'vitest';
 import { SbsReader } from '../../src/sbs/reader.ts';
 import { encodeAlone, SbsWriter } from '../../src/sbs/writer.ts';

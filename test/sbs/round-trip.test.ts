@@ -1,4 +1,4 @@
-// Stand-alone record codecs (used for storage) and spec/backend.md section 6, cases 14 and 15.
+// Stand-alone record codecs (used for storage), and the numbered cases 14 and 15.
 import { describe, expect, it } from 'vitest';
 import { decodeEvent, decodeRegisterEvent, encodeEvent, encodeRegisterEvent } from '../../src/sbs/event-codec.ts';
 import { decodeQueryData, encodeQueryData } from '../../src/sbs/query-codec.ts';

@@ -4,15 +4,20 @@
 // the limits cleanup, flushed callbacks, and close (a final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
-import type { Backend, BackendDeps, BackendHealth, BackendModule } from '../backend.ts';
+import type { Backend, BackendDeps, BackendModule, FlushStatus } from '../backend.ts';
+import type { EncodedEvents } from '../encoded-events.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
+import { noMetrics, type Histogram } from '../../common/metrics.ts';
+import { reportLmdbMetrics } from './metrics.ts';
 import { ResourceBase } from '../../common/resource.ts';
 import { describeError } from '../../common/describe-error.ts';
-import { assertLmdbConf, confSchema, DEFAULT_MAX_PENDING_BYTES, type LmdbBackendConf } from './conf.ts';
-import { flushPending, splitPerSession } from './flush.ts';
+import { splitPerSession } from '../../common/event-id.ts';
+import { assertLmdbConf, confSchema, DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_QUERY_RESULTS, type LmdbBackendConf } from './conf.ts';
+import { flushPending } from './flush.ts';
 import { FlushLoop } from './flush-loop.ts';
 import { applyLimits } from './limits.ts';
-import { runLmdbQuery } from './query.ts';
+import { LmdbQueries } from './query.ts';
+import { ReaderPool } from './readers/reader-pool.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
 import { LmdbWriteError } from './write-error.ts';
@@ -20,6 +25,10 @@ import { LmdbWriteError } from './write-error.ts';
 export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
   cleanup?: boolean;
+  /** entries a query may read on the main thread (query.ts MAIN_THREAD_BUDGET; tests use 0: all on readers) */
+  mainThreadBudget?: number;
+  /** reader threads (default: the machine's parallelism) */
+  readerThreads?: number;
 }
 
 /** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
@@ -30,6 +39,15 @@ export class LmdbBackend extends ResourceBase implements Backend {
   readonly #loop: FlushLoop;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   readonly #logger: Logger;
+  readonly #readers: ReaderPool;
+  readonly #queries: LmdbQueries;
+  readonly #flushDuration: Histogram;
+  /** events taken by the flush in progress */
+  #flushing = 0;
+  /** performance.now() when the oldest unflushed event was registered (at most), null when none waits */
+  #pendingSince: number | null = null;
+  /** performance.now() of the last flush that wrote events (the open, before the first) */
+  #lastFlushAt = performance.now();
   #cleanupTimer: NodeJS.Timeout | null = null;
   #envClosed = false;
   /** acceptance numbers below this were answered as registered */
@@ -39,9 +57,16 @@ export class LmdbBackend extends ResourceBase implements Backend {
     super();
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
+    this.#flushDuration = reportLmdbMetrics(options.metrics ?? noMetrics(), this);
     const periodMs = conf.flush_period * 1000;
     this.#durable = periodMs === 0;
     this.#maxPendingBytes = conf.max_pending_bytes ?? DEFAULT_MAX_PENDING_BYTES;
+    this.#readers = new ReaderPool(store.env, conf.conditions, this.#logger, options.readerThreads);
+    store.env.commitObserver = this.#readers;
+    this.#queries = new LmdbQueries(store, this.#readers, {
+      maxResults: conf.max_query_results ?? DEFAULT_MAX_QUERY_RESULTS,
+      mainThreadBudget: options.mainThreadBudget,
+    });
     this.#loop = new FlushLoop({
       periodMs,
       write: () => this.#write(),
@@ -72,6 +97,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
     }
     const results = this.store.register(events);
     const upTo = this.store.acceptedCount;
+    if (this.#pendingSince === null && this.store.hasPending) this.#pendingSince = performance.now();
     if (this.#durable) {
       if (upTo <= this.#loop.written) return results; // nothing of it was accepted
       this.#loop.soon();
@@ -88,8 +114,12 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   async query(data: QueryData): Promise<Event[]> {
     this.#assertOpen('query');
-    const { env, latest, partitions, conditions } = this.store;
-    return runLmdbQuery(env, latest, partitions, conditions, data);
+    return (await this.#queries.run(data)).events();
+  }
+
+  async queryEncoded(data: QueryData): Promise<EncodedEvents> {
+    this.#assertOpen('queryEncoded');
+    return (await this.#queries.run(data)).encoded();
   }
 
   queryFlushed(eventId: EventId): AsyncIterable<Event[]> {
@@ -102,16 +132,24 @@ export class LmdbBackend extends ResourceBase implements Backend {
     return this.#loop.flush();
   }
 
-  health(): BackendHealth {
+  flushStatus(): FlushStatus {
+    const since = this.#pendingSince;
     const failure = this.#loop.failure;
     return {
+      pendingEvents: this.#flushing + this.store.pendingEvents,
+      oldestSeconds: since === null ? 0 : (performance.now() - since) / 1000,
+      pendingBytes: this.store.pendingBytes,
+      maxPendingBytes: this.#maxPendingBytes,
       writable: failure === null,
       reason: failure?.message ?? null,
       since: failure === null ? null : this.#loop.failingSince,
-      pendingEvents: this.store.pendingEvents,
-      pendingBytes: this.store.pendingBytes,
-      maxPendingBytes: this.#maxPendingBytes,
     };
+  }
+
+
+  /** Seconds since the last flush that wrote events (since the open before the first). */
+  get lastFlushAgeSeconds(): number {
+    return (performance.now() - this.#lastFlushAt) / 1000;
   }
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
@@ -141,7 +179,18 @@ export class LmdbBackend extends ResourceBase implements Backend {
   async #write(): Promise<void> {
     if (this.#envClosed) throw new Error('lmdb backend is closed');
     if (!this.store.hasPending) return;
-    const events = await flushPending(this.store);
+    const started = performance.now();
+    this.#flushing = this.store.pendingEvents;
+    let events: Event[];
+    try {
+      events = await flushPending(this.store);
+    } finally {
+      this.#flushing = 0; // a failed flush gives its events back to the store
+    }
+    this.#lastFlushAt = performance.now();
+    this.#flushDuration.observe((this.#lastFlushAt - started) / 1000);
+    // what was registered during the commit waits since no earlier than its start
+    this.#pendingSince = this.store.hasPending ? started : null;
     if (this.#flushedCbs.size === 0) return;
     for (const session of splitPerSession(events)) {
       for (const cb of this.#flushedCbs) {
@@ -163,6 +212,7 @@ export class LmdbBackend extends ResourceBase implements Backend {
     } catch (err) {
       lost = this.#lostOnClose(err);
     } finally {
+      await this.#readers.close(); // the scans in flight end first: the file stays mapped for them
       await this.#loop.exclusive(async () => {
         this.#envClosed = true;
         await this.store.env.close();
@@ -220,7 +270,7 @@ export async function createLmdbBackend(conf: LmdbBackendConf, deps: BackendDeps
 
 /** The built-in backend module `lmdb`: its data lives in the file `db_path`. */
 export const lmdbBackendModule: BackendModule = {
-  create: (conf, deps) => createLmdbBackend(conf as LmdbBackendConf, deps),
+  create: (conf, deps) => createLmdbBackend(conf as unknown as LmdbBackendConf, deps), // checked when it opens
   confSchema,
   dataPathKey: 'db_path',
 };

@@ -1,5 +1,5 @@
-// Register-time conditions (spec/backend.md 4.2): every configured entry whose subscription
-// matches the event type must hold. JSON equality is strict ([Q]: Python's `true == 1`).
+// Register-time conditions (docs/configuration.md, "lmdb"): every configured entry whose subscription
+// matches the event type must hold. JSON equality is strict ([Q], docs/differences.md: Python's `true == 1`).
 import { jsonEqual } from '../../common/payload.ts';
 import { Subscription } from '../../common/subscription.ts';
 import type { Event, JsonValue } from '../../common/types.ts';

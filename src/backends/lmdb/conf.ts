@@ -1,5 +1,7 @@
 // The LMDB backend configuration (Hat's `hat-event://backends/lmdb.yaml#`, snake_case keys)
-// and its JSON schema. Extra top-level keys (the server passes e.g. `server_id`) are allowed.
+// and its JSON schema. Unknown keys are refused at every level (common/schema.ts), so a typo
+// such as `max_db_sze` is an error instead of a setting silently left at nothing; `module`, the
+// server's key for the section, is accepted.
 import type { EventType, JsonValue } from '../../common/types.ts';
 import { formatProblems, validateWithSchema } from '../../common/schema.ts';
 
@@ -44,10 +46,14 @@ export interface LmdbBackendConf {
   conditions: { subscriptions: EventType[]; condition: ConditionConf }[];
   latest: { subscriptions: EventType[] };
   ordered: OrderedConf[];
-  [extra: string]: unknown;
+  /** a query whose answer would hold more events fails instead (ours; default DEFAULT_MAX_QUERY_RESULTS) */
+  max_query_results?: number;
 }
 
 export const DEFAULT_MAX_PENDING_BYTES = 128 * 1024 * 1024;
+
+/** Generous: a million events are about 100 MB of answer. */
+export const DEFAULT_MAX_QUERY_RESULTS = 1_000_000;
 
 const eventTypes = { type: 'array', items: { type: 'array', items: { type: 'string' } } };
 
@@ -59,6 +65,7 @@ export const confSchema = {
     max_db_size: { type: 'number', exclusiveMinimum: 0 },
     flush_period: { type: 'number', minimum: 0 },
     max_pending_bytes: { type: 'number', minimum: 1024 * 1024 },
+    max_query_results: { type: 'integer', minimum: 1 },
     conditions: {
       type: 'array',
       items: {
@@ -93,23 +100,31 @@ export const confSchema = {
     path: {
       oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'array', items: { $ref: '#/definitions/path' } }],
     },
+    // by its type, so that a problem is reported against the keys of that type only (each branch
+    // lists every key of its type, so it closes itself)
     condition: {
       type: 'object',
       required: ['type'],
-      oneOf: [
+      properties: { type: { enum: ['all', 'any', 'json'] } },
+      allOf: [
         {
-          properties: {
-            type: { enum: ['all', 'any'] },
-            conditions: { type: 'array', items: { $ref: '#/definitions/condition' } },
+          if: { required: ['type'], properties: { type: { enum: ['all', 'any'] } } },
+          then: {
+            required: ['conditions'],
+            properties: { type: {}, conditions: { type: 'array', items: { $ref: '#/definitions/condition' } } },
+            additionalProperties: false,
           },
-          required: ['conditions'],
         },
         {
-          properties: {
-            type: { const: 'json' },
-            data_path: { $ref: '#/definitions/path' },
-            data_type: { enum: ['null', 'boolean', 'string', 'number', 'array', 'object'] },
-            data_value: {},
+          if: { required: ['type'], properties: { type: { const: 'json' } } },
+          then: {
+            properties: {
+              type: {},
+              data_path: { $ref: '#/definitions/path' },
+              data_type: { enum: ['null', 'boolean', 'string', 'number', 'array', 'object'] },
+              data_value: {},
+            },
+            additionalProperties: false,
           },
         },
       ],
@@ -119,6 +134,6 @@ export const confSchema = {
 
 /** Throws a readable error unless `conf` satisfies `confSchema`. */
 export function assertLmdbConf(conf: unknown): asserts conf is LmdbBackendConf {
-  const problems = validateWithSchema(confSchema, conf);
+  const problems = validateWithSchema(confSchema, conf, { ownerKeys: ['module'] });
   if (problems.length > 0) throw new TypeError(`invalid lmdb backend configuration: ${formatProblems(problems)}`);
 }

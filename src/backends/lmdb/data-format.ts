@@ -20,7 +20,9 @@ export function assertLmdbDataV1(version: LmdbVersion): void {
     throw new Error(
       `lmdb loads ${version.versionString ?? `${version.major}.${version.minor}.${version.patch}`}, which writes LMDB ` +
         'data format v2 that Hat 0.8 (LMDB 0.9) cannot open; build the format-v1 binary with ' +
-        '`node scripts/build-lmdb-data-v1.mjs` (npm install runs it as postinstall)',
+        '`node scripts/build-lmdb-data-v1.mjs` in the hat-event-ts folder (node_modules/hat-event-ts in a ' +
+        "project that depends on it; needs python3, make and a C++ compiler). The package's postinstall " +
+        'runs it when npm runs install scripts',
     );
   }
 }

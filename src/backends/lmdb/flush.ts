@@ -1,4 +1,4 @@
-// One flush (spec/backend.md 4.6): take every pending change, write it all in one LMDB write
+// One flush (docs/storage.md, "Flushing"): take every pending change, write it all in one LMDB write
 // transaction, and report the accepted events once they are durable.
 //
 // [Q] Hat persists and notifies only what its latest/ordered writes contributed, so a
@@ -6,7 +6,6 @@
 // never notified. We notify every event accepted in the window, and an event that would be
 // left with no ref at all (superseded inside the window, or its Latest ref moved to a
 // successor in a later window) is kept in the reserved archive partition (archive.ts).
-import { compareEventIds } from '../../common/event-id.ts';
 import type { Event } from '../../common/types.ts';
 import type { SupersededArchive } from './archive.ts';
 import { DbType, type Environment, type WriteOp } from './environment.ts';
@@ -182,23 +181,4 @@ function supersededEvents(
     if (latestRefs[i] === 0 && entriesOf[i] === undefined) found.push({ event: events[i]!, value: values[i]!, seq: base + i });
   }
   return found;
-}
-
-/** Sorted by id, one list per run of equal (server, session) ([Q]: Hat split on session only). */
-export function splitPerSession(events: Event[]): Event[][] {
-  let inOrder = true;
-  for (let i = 1; i < events.length && inOrder; i++) inOrder = compareEventIds(events[i - 1]!.id, events[i]!.id) < 0;
-  const sorted = inOrder ? events : [...events].sort((a, b) => compareEventIds(a.id, b.id));
-  const runs: Event[][] = [];
-  let run: Event[] = [];
-  for (const event of sorted) {
-    const first = run[0];
-    if (first !== undefined && (first.id.server !== event.id.server || first.id.session !== event.id.session)) {
-      runs.push(run);
-      run = [];
-    }
-    run.push(event);
-  }
-  if (run.length > 0) runs.push(run);
-  return runs;
 }

@@ -1,4 +1,4 @@
-// Byte layouts of Hat 0.8's LMDB file (spec/backend.md 4.3). Every integer is unsigned
+// Byte layouts of Hat 0.8's LMDB file (docs/storage.md, "Sub-databases"). Every integer is unsigned
 // big-endian, so byte order equals logical order and LMDB's key order is the query order.
 // Numbers are split into two u32 words instead of going through BigInt: it is the hot path.
 import type { EventId, Timestamp } from '../../common/types.ts';

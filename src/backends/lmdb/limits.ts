@@ -1,4 +1,4 @@
-// Partition limits (spec/backend.md 4.7): drop the oldest persisted entries of a partition
+// Partition limits (docs/storage.md, "Limits"): drop the oldest persisted entries of a partition
 // while it holds more than max_entries (capped by size / average entry size of the whole
 // ORDERED_DATA db) or entries older than now − duration, never going below min_entries.
 // At most 100 removals per write transaction; passes repeat while a pass removed 100.

@@ -1,20 +1,15 @@
 // One ordered partition of ORDERED_DATA: events of its subscription keyed by
 // (partition id, key time, event id), so a range scan is a time-ordered query. Pending
-// entries are kept sorted by the same key ([Q]: Hat keeps them in registration order) and
-// merged with the persisted ones, so answers do not depend on when the last flush happened.
-import { eventTypeKey } from '../../common/event-type.ts';
-import type { CompleteQueryData } from '../../common/query-data.ts';
-import { Subscription } from '../../common/subscription.ts';
+// entries are kept sorted by the same key ([Q]: Hat keeps them in registration order) and a
+// query merges them with the persisted ones (query.ts), so answers do not depend on when the
+// last flush happened.
+import type { Subscription } from '../../common/subscription.ts';
 import type { Event, Timestamp } from '../../common/types.ts';
-import { eventFilter } from '../query-pipeline.ts';
-import type { Conditions } from './conditions.ts';
 import type { LimitConf, OrderByName } from './conf.ts';
-import type { Environment } from './environment.ts';
-import { decodeStoredEvent, peekStoredEventType } from './event-value.ts';
-import { compareKeyParts, ORDERED_KEY_SIZE, orderedBound, u64Bytes, writeOrderedKey } from './keys.ts';
+import { compareKeyParts, ORDERED_KEY_SIZE, u64Bytes, writeOrderedKey } from './keys.ts';
 import { scratchKeys, writeOps, type RowSink } from './row-batch.ts';
-import { mergeSorted, PendingEntry, sortedSlice, type Entry } from './sorted-entries.ts';
-import { INDEX_KEY_SIZE, indexedSources, indexMetaOp, writeIndexKey } from './type-index.ts';
+import { mergeSorted, PendingEntry, sortedRange } from './sorted-entries.ts';
+import { INDEX_KEY_SIZE, indexMetaOp, writeIndexKey } from './type-index.ts';
 import type { TypeInfo } from './type-info.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -114,44 +109,12 @@ export class OrderedPartition {
     return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? last : this.lastKey;
   }
 
-  /** Spec 4.8 C: filters, unique type and max results over pending and persisted entries. */
-  query(env: Environment, q: CompleteQueryData, typeFilter: Subscription | null, conditions: Conditions): Event[] {
-    if (q.maxResults !== null && q.maxResults <= 0) return [];
-    const [from, to] = this.orderBy === 'TIMESTAMP' ? [q.tFrom, q.tTo] : [q.sourceTFrom, q.sourceTTo];
-    const lo = orderedBound(this.id, from, false);
-    const hi = orderedBound(this.id, to, true);
-    const descending = q.order === 'descending';
-    const literalTypes = q.types !== null && q.types.every((t) => !t.includes('*') && !t.includes('?'));
-    const persisted: Iterable<Entry>[] = this.indexed && literalTypes
-      ? indexedSources(env, q.types!, lo, hi, descending)
-      : [env.dbs.ORDERED_DATA.getRange(
-        descending ? { start: hi, end: lo, reverse: true, inclusiveEnd: true } : { start: lo, end: hi },
-      ).map(({ key, value }): Entry => ({ key, event: null, value }))];
-    const sources = [
-      ...persisted,
-      sortedSlice(this.#flushing, lo, hi, descending),
-      sortedSlice(this.#pending, lo, hi, descending),
-    ];
-    // Types are checked here, on the stored type before decoding: not again in the filter.
-    const accept = eventFilter({ ...q, types: null });
-    const seenTypes = q.uniqueType ? new Set<string>() : null;
-    const results: Event[] = [];
-    for (const entry of mergeSorted(sources, descending)) {
-      let event = entry.event;
-      if (event === null) {
-        if (typeFilter !== null && !typeFilter.matches(peekStoredEventType(entry.value))) continue;
-        event = decodeStoredEvent(entry.value);
-        if (!conditions.empty && !conditions.matches(event)) continue;
-      } else if (typeFilter !== null && !typeFilter.matches(event.type)) continue;
-      if (!accept(event)) continue;
-      if (seenTypes !== null) {
-        const typeKey = eventTypeKey(event.type);
-        if (seenTypes.has(typeKey)) continue;
-        seenTypes.add(typeKey);
-      }
-      results.push(event);
-      if (q.maxResults !== null && results.length >= q.maxResults) break;
-    }
-    return results;
+  /**
+   * The entries not yet readable from the file with keys in lo..hi, in key order: those of a
+   * flush in progress and the pending ones. Copies, so they stay what they were while a
+   * reader thread reads the committed ones (an entry in both is merged once).
+   */
+  unflushed(lo: Buffer, hi: Buffer): [PendingEntry[], PendingEntry[]] {
+    return [sortedRange(this.#flushing, lo, hi), sortedRange(this.#pending, lo, hi)];
   }
 }

@@ -62,7 +62,7 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPa
       ops.push({ db: 'ORDERED_PARTITION', key: u64Bytes(id), value: Buffer.from(pythonJsonText(identity), 'utf8') });
     }
     const partition = new OrderedPartition(id, conf.order_by, subscription, conf.limit ?? null, readCount(env, id));
-    partition.lastKey = lastOrderedKey(env, id);
+    partition.lastKey = lastOrderedKey(env.dbs.ORDERED_DATA, id);
     partition.indexed = true;
     return partition;
   });
@@ -71,7 +71,7 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPa
     archiveRow === undefined ? null : { id: archiveRow.id, count: readCount(env, archiveRow.id) },
     maxId,
   );
-  if (archive.partition !== null) archive.partition.lastKey = lastOrderedKey(env, archive.partition.id);
+  if (archive.partition !== null) archive.partition.lastKey = lastOrderedKey(env.dbs.ORDERED_DATA, archive.partition.id);
   return { partitions, archive, ops };
 }
 

@@ -21,7 +21,7 @@ export function orderedRef(key: Buffer): Buffer {
 }
 
 /** Splits a REF value into its refs (each with its tag byte). */
-function splitRefs(value: Buffer): Buffer[] {
+export function splitRefs(value: Buffer): Buffer[] {
   const refs: Buffer[] = [];
   let offset = 0;
   while (offset < value.length) {

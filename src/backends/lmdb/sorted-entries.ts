@@ -39,20 +39,16 @@ export class PendingEntry implements Entry {
   }
 }
 
-/**
- * The entries of a key-sorted array with lo <= key <= hi, in the wanted direction; walked in
- * place (a query after a large window must not copy the pending entries).
- */
-export function sortedSlice(entries: readonly Entry[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry> {
+/** A copy of the entries of a key-sorted array with lo <= key <= hi. */
+export function sortedRange<T extends Entry>(entries: readonly T[], lo: Buffer, hi: Buffer): T[] {
   if (entries.length === 0) return [];
-  const start = lowerIndex(entries, lo, false);
-  const end = lowerIndex(entries, hi, true);
-  if (start >= end) return [];
-  return descending ? walk(entries, end - 1, start - 1, -1) : walk(entries, start, end, 1);
+  return entries.slice(lowerIndex(entries, lo, false), lowerIndex(entries, hi, true));
 }
 
-function* walk(entries: readonly Entry[], from: number, to: number, step: 1 | -1): Generator<Entry> {
-  for (let i = from; i !== to; i += step) yield entries[i]!;
+/** The entries of a key-sorted array in the wanted direction. */
+export function* walkSorted<T>(entries: readonly T[], descending: boolean): Generator<T> {
+  if (descending) for (let i = entries.length - 1; i >= 0; i--) yield entries[i]!;
+  else for (let i = 0; i < entries.length; i++) yield entries[i]!;
 }
 
 /** First index whose key is > bound (inclusive) or >= bound (not inclusive). */

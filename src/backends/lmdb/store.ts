@@ -1,7 +1,7 @@
-// The LMDB store's state and its synchronous register step (spec/backend.md 4.5), with the
-// [Q] difference that a rejected event comes back as null instead of silently vanishing. An
-// event the file layout cannot hold is refused on its own (null, and a log line saying why):
-// only a broken database makes register throw.
+// The LMDB store's state and its synchronous register step (docs/storage.md, "Registering"),
+// with the [Q] difference (docs/differences.md, "Storage") that a rejected event comes back as
+// null instead of silently vanishing. An event the file layout cannot hold is refused on its own
+// (null, and a log line saying why): only a broken database makes register throw.
 import { compareEventIds } from '../../common/event-id.ts';
 import { compareTimestamps } from '../../common/timestamp.ts';
 import type { Event } from '../../common/types.ts';

@@ -7,9 +7,11 @@
 // meta row (u64(partition) → u64(count) ‖ last ordered key) that no longer matches
 // ORDERED_COUNT and the partition's last key; such a partition's index is rebuilt.
 import type { EventType } from '../../common/types.ts';
-import type { Environment, WriteOp } from './environment.ts';
+import type { Transaction } from 'lmdb';
+import type { BinaryDb, Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
+import type { ReadView } from './scan.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
 
@@ -21,7 +23,7 @@ export function typeHash(type: EventType): Buffer {
 }
 
 /** u64(pid) ‖ hash ‖ (ordered key without its pid). */
-function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
+export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   const key = Buffer.allocUnsafe(orderedKey.length + HASH_SIZE);
   orderedKey.copy(key, 0, 0, U64_SIZE);
   hash.copy(key, U64_SIZE);
@@ -54,10 +56,10 @@ export function indexMetaOp(partitionId: number, count: number, lastKey: Buffer 
   return { db: 'HAT_EVENT_TS_TYPE_INDEX', key: u64Bytes(partitionId), value };
 }
 
-/** The newest persisted key of a partition, or null when it is empty. */
-export function lastOrderedKey(env: Environment, partitionId: number): Buffer | null {
-  for (const key of env.dbs.ORDERED_DATA.getKeys({
-    start: orderedBound(partitionId, null, true), end: orderedBound(partitionId, null, false), reverse: true, limit: 1,
+/** The newest persisted key of a partition in ORDERED_DATA (of a read snapshot when given), or null. */
+export function lastOrderedKey(orderedData: BinaryDb, partitionId: number, transaction?: Transaction): Buffer | null {
+  for (const key of orderedData.getKeys({
+    start: orderedBound(partitionId, null, true), end: orderedBound(partitionId, null, false), reverse: true, limit: 1, transaction,
   })) return Buffer.from(key);
   return null;
 }
@@ -101,7 +103,8 @@ export async function dropIndex(env: Environment, range: { start: Buffer; end: B
  * Persisted entries of the listed (literal) types between the ordered bounds lo..hi, one
  * key-sorted stream per distinct type hash, each entry's value read from ORDERED_DATA.
  */
-export function indexedSources(env: Environment, types: EventType[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry>[] {
+export function indexedSources(view: ReadView, types: EventType[], lo: Buffer, hi: Buffer, descending: boolean): Iterable<Entry>[] {
+  const { dbs, txn: transaction } = view;
   const distinct = new Map<string, Buffer>();
   for (const type of types) {
     const hash = typeHash(type);
@@ -110,17 +113,17 @@ export function indexedSources(env: Environment, types: EventType[], lo: Buffer,
   return [...distinct.values()].map((hash) => {
     const from = indexKey(lo, hash);
     const to = indexKey(hi, hash);
-    const keys = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(
-      descending ? { start: to, end: from, reverse: true, inclusiveEnd: true } : { start: from, end: to },
+    const keys = dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(
+      descending ? { start: to, end: from, reverse: true, inclusiveEnd: true, transaction } : { start: from, end: to, transaction },
     );
     return {
       *[Symbol.iterator](): Generator<Entry> {
         const lookup = Buffer.allocUnsafe(ORDERED_KEY_SIZE); // lmdb-js copies a key it reads by
         for (const key of keys) {
           orderedKeyInto(lookup, key);
-          // getBinary hands back its own copy of the value; the ordered key is built only if
+          // get hands back its own copy of the value; the ordered key is built only if
           // a merge compares it.
-          const value = env.dbs.ORDERED_DATA.getBinary(lookup);
+          const value = dbs.ORDERED_DATA.get(lookup, { transaction });
           if (value !== undefined) yield new IndexedEntry(key, value);
         }
       },

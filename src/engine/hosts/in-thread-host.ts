@@ -7,6 +7,8 @@ import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from './m
 import { ModuleError } from '../errors.ts';
 import { describeError } from '../../common/describe-error.ts';
 import { ResourceBase } from '../../common/resource.ts';
+import { CollectingSink } from '../threads/output-stream.ts';
+import type { BusyClock } from '../watchdog.ts';
 
 export async function createInThreadHost(opts: HostOptions, exports: ModuleExports): Promise<ModuleHost> {
   let module;
@@ -16,19 +18,22 @@ export async function createInThreadHost(opts: HostOptions, exports: ModuleExpor
   } catch (error) {
     throw new ModuleError(opts.label, `create failed: ${describeError(error)}`, { cause: error });
   }
-  return new InThreadHost(opts.label, new ModuleRuntime(module));
+  return new InThreadHost(opts.label, new ModuleRuntime(module), opts.watchdog.clock(opts.label, opts.limits));
 }
 
 class InThreadHost extends ResourceBase implements ModuleHost {
   readonly subscription: Subscription;
   readonly hasSessionHooks: boolean;
+  readonly threads = 0;
   readonly label: string;
   readonly #runtime: ModuleRuntime;
+  readonly #clock: BusyClock;
 
-  constructor(label: string, runtime: ModuleRuntime) {
+  constructor(label: string, runtime: ModuleRuntime, clock: BusyClock) {
     super();
     this.label = label;
     this.#runtime = runtime;
+    this.#clock = clock;
     this.subscription = toSubscription(runtime.module.subscription);
     this.hasSessionHooks = hasSessionHooks(runtime.module);
     runtime.module.closed?.then(
@@ -38,18 +43,26 @@ class InThreadHost extends ResourceBase implements ModuleHost {
   }
 
   async *process(sessionId: number, sources: Source[], events: Event[]): AsyncIterable<RegisterEvent[]> {
+    const out = new CollectingSink();
+    this.#clock.begin(sessionId);
     try {
-      yield await this.#runtime.round(sessionId, sources, events);
+      await this.#runtime.round(sessionId, sources, events, out);
     } catch (error) {
       throw new ModuleError(this.label, `process failed: ${describeError(error)}`, { cause: error });
+    } finally {
+      this.#clock.end();
     }
+    yield out.events;
   }
 
   async stopSession(sessionId: number): Promise<void> {
+    this.#clock.begin(sessionId);
     try {
       await this.#runtime.stop(sessionId);
     } catch (error) {
       throw new ModuleError(this.label, `session hook failed: ${describeError(error)}`, { cause: error });
+    } finally {
+      this.#clock.end();
     }
   }
 

@@ -4,6 +4,9 @@ import type { Subscription } from '../../common/subscription.ts';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import type { RoundBarrier } from '../threads/round-barrier.ts';
 import type { Resource } from '../../common/resource.ts';
+import type { Logger } from '../../common/logger.ts';
+import type { ProcessLimits } from '../modules.ts';
+import type { Watchdog } from '../watchdog.ts';
 
 /**
  * A Resource: it closes on its own when its module does (its thread died, it closed itself), with
@@ -15,6 +18,8 @@ export interface ModuleHost extends Resource {
   readonly subscription: Subscription;
   /** Whether the session stop needs a call (modules without hooks skip it). */
   readonly hasSessionHooks: boolean;
+  /** Worker threads alive now (0 for a module on the main thread). */
+  readonly threads: number;
   /**
    * Runs the module on one round's events (all match its subscription). Output batches come in
    * input order; the iterator throws a ModuleError if the module fails.
@@ -23,11 +28,35 @@ export interface ModuleHost extends Resource {
   stopSession(sessionId: number): Promise<void>;
 }
 
-/** All of a host's output batches for a round (started at once, so modules work concurrently). */
-export async function collect(batches: AsyncIterable<RegisterEvent[]>): Promise<RegisterEvent[][]> {
-  const all: RegisterEvent[][] = [];
-  for await (const batch of batches) all.push(batch);
-  return all;
+/**
+ * Reads every host's output batches at once (so modules work, and their chunks are decoded,
+ * concurrently) and gives them to `take` in host order: the first host's as they come, a later
+ * host's once those before it have ended (held until then). Settles when every host has ended;
+ * if any failed, rejects with the first failure in host order.
+ */
+export async function inOrder<T>(sources: readonly AsyncIterable<T>[], take: (index: number, value: T) => void): Promise<void> {
+  const held: T[][] = sources.map(() => []);
+  const ended: boolean[] = sources.map(() => false);
+  const failures: unknown[] = [];
+  let current = 0; // the host whose batches go out as they come
+  const read = async (source: AsyncIterable<T>, index: number): Promise<void> => {
+    try {
+      for await (const value of source) {
+        if (index === current) take(index, value);
+        else (held[index] as T[]).push(value);
+      }
+    } catch (error) {
+      failures[index] = error;
+    }
+    ended[index] = true;
+    while (current < sources.length && ended[current]) {
+      current++;
+      for (const value of held[current] ?? []) take(current, value);
+      held[current] = [];
+    }
+  };
+  await Promise.all(sources.map(read));
+  for (let i = 0; i < sources.length; i++) if (i in failures) throw failures[i];
 }
 
 export interface HostOptions {
@@ -41,4 +70,9 @@ export interface HostOptions {
   watch: boolean;
   /** The engine's barrier: its module threads wake the main thread once per round (round-barrier.ts). */
   barrier: RoundBarrier;
+  /** Each place the module runs takes a clock of the engine's watchdog. */
+  limits: ProcessLimits;
+  watchdog: Watchdog;
+  /** The engine's: where a module thread's Node warnings go. */
+  logger: Logger;
 }

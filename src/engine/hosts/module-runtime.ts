@@ -4,6 +4,7 @@
 import type { Event, EventType, RegisterEvent, Source } from '../../common/types.ts';
 import { Subscription } from '../../common/subscription.ts';
 import type { Module } from '../types.ts';
+import type { OutputSink } from '../threads/output-stream.ts';
 
 export function toSubscription(subscription: Module['subscription']): Subscription {
   return subscription instanceof Subscription ? subscription : new Subscription(subscription as readonly EventType[]);
@@ -30,19 +31,18 @@ export class ModuleRuntime {
 
   constructor(readonly module: Module) {}
 
-  async round(sessionId: number, sources: readonly Source[], events: readonly Event[]): Promise<RegisterEvent[]> {
+  /** Runs `process` on each event; each output goes to `out` as soon as the module yields it. */
+  async round(sessionId: number, sources: readonly Source[], events: readonly Event[], out: OutputSink): Promise<void> {
     await this.#ensureStarted(sessionId);
-    const outputs: RegisterEvent[] = [];
     for (let i = 0; i < events.length; i++) {
       const produced = this.module.process(sources[i] as Source, events[i] as Event);
       if (Symbol.iterator in produced) {
-        // Synchronous iterables (arrays, generators) cost no await per event.
-        for (const out of produced as Iterable<RegisterEvent>) outputs.push(out);
+        // Synchronous iterables (arrays, generators) cost no await per event, unless `out` is full.
+        for (const output of produced as Iterable<RegisterEvent>) if (!out.push(output)) await out.drain();
       } else {
-        for await (const out of produced) outputs.push(out);
+        for await (const output of produced) if (!out.push(output)) await out.drain();
       }
     }
-    return outputs;
   }
 
   async stop(sessionId: number): Promise<void> {

@@ -1,11 +1,12 @@
 // workers: N > 1 — a stateless module spread over N threads, each a module host of its own (the
 // same thread, protocol and shared buffers as workers: 1). A round is cut into contiguous chunks,
-// one per thread; outputs are concatenated in input order, so the result is what one instance would
+// one per thread; outputs are passed on in input order, so the result is what one instance would
 // have produced. Own threads rather than a task pool (piscina): a pool's per-task dispatch cost
 // ~0.3–0.4 ms more per round here than a message on a thread's own port (bench/engine.ts).
 import type { Event, RegisterEvent, Source } from '../../common/types.ts';
 import type { Subscription } from '../../common/subscription.ts';
-import { collect, type HostOptions, type ModuleHost } from './module-host.ts';
+import { inOrder, type HostOptions, type ModuleHost } from './module-host.ts';
+import { QueuedIterator } from '../../common/queued-iterator.ts';
 import { createWorkerHost } from './worker-host.ts';
 import { ModuleError } from '../errors.ts';
 import { ResourceBase } from '../../common/resource.ts';
@@ -33,6 +34,10 @@ class PoolHost extends ResourceBase implements ModuleHost {
   readonly label: string;
   readonly #threads: readonly ModuleHost[];
 
+  get threads(): number {
+    return this.#threads.reduce((sum, thread) => sum + thread.threads, 0);
+  }
+
   constructor(label: string, threads: readonly ModuleHost[]) {
     super();
     this.label = label;
@@ -46,17 +51,19 @@ class PoolHost extends ResourceBase implements ModuleHost {
     const threads = this.#threads;
     const chunks = Math.min(threads.length, events.length);
     const size = Math.ceil(events.length / chunks);
-    const work: Promise<RegisterEvent[][]>[] = [];
+    const work: AsyncIterable<RegisterEvent[]>[] = [];
     for (let start = 0, t = 0; start < events.length; start += size, t++) {
       const thread = threads[t] as ModuleHost;
-      work.push(collect(thread.process(sessionId, sources.slice(start, start + size), events.slice(start, start + size))));
+      work.push(thread.process(sessionId, sources.slice(start, start + size), events.slice(start, start + size)));
     }
-    // Settle every chunk before reporting, so no chunk is left running after a failure.
-    const results = await Promise.allSettled(work);
-    for (const result of results) {
-      if (result.status === 'rejected') throw result.reason;
-      yield* result.value;
-    }
+    // The first thread's outputs pass on as they come; a failure is reported once every thread
+    // has settled, so no part of the round is left running.
+    const outputs = new QueuedIterator<RegisterEvent[]>();
+    inOrder(work, (_, batch) => outputs.push(batch)).then(
+      () => outputs.end(),
+      (error: unknown) => outputs.fail(error),
+    );
+    yield* outputs;
   }
 
   async stopSession(): Promise<void> {}

@@ -46,20 +46,25 @@ function sharedBytes(size: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(size));
 }
 
+/** Thrown by a writer over a fixed region when the next write does not fit (RegisterEventChunk). */
+const REGION_FULL = Symbol('region full');
+
 class Writer {
   bytes: Uint8Array;
   view: DataView;
   pos = 0;
-  readonly #target: SharedBatch;
+  /** Null for a fixed region, which never grows. */
+  readonly #target: SharedBatch | null;
 
-  constructor(target: SharedBatch) {
-    this.#target = target;
-    this.bytes = target.bytes;
-    this.view = new DataView(this.bytes.buffer);
+  constructor(target: SharedBatch | Uint8Array) {
+    this.#target = target instanceof SharedBatch ? target : null;
+    this.bytes = target instanceof SharedBatch ? target.bytes : target;
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
   }
 
   ensure(n: number): void {
     if (this.pos + n <= this.bytes.length) return;
+    if (this.#target === null) throw REGION_FULL;
     // Outgrown: a new, larger shared buffer; the reader gets it with the next message.
     const bigger = sharedBytes(Math.max(this.bytes.length * 2, this.pos + n));
     bigger.set(this.bytes.subarray(0, this.pos));
@@ -269,12 +274,71 @@ function encode(
       w.f64(source.id);
       lastSource = source;
     }
-    w.u32(e.type.length);
-    for (const segment of e.type) w.string(segment);
-    if (has & Has.SourceTime) w.timestamp(e.sourceTimestamp as Timestamp);
-    writePayload(w, e.payload);
+    writeBody(w, e, has);
   }
   return w.finish();
+}
+
+/** What every event carries: its type, source timestamp (if `has` says so) and payload. */
+function writeBody(w: Writer, e: RegisterEvent, has: number): void {
+  w.u32(e.type.length);
+  for (const segment of e.type) w.string(segment);
+  if (has & Has.SourceTime) w.timestamp(e.sourceTimestamp as Timestamp);
+  writePayload(w, e.payload);
+}
+
+/** Flags byte and event count: the start of every batch. */
+const HEADER_BYTES = 5;
+
+/**
+ * Module outputs written one at a time into a region of fixed size: one chunk of a module thread's
+ * output stream (output-stream.ts). Reads back with decodeRegisterEvents. Given a SharedBatch
+ * instead, it grows (for an event larger than any chunk).
+ */
+export class RegisterEventChunk {
+  readonly #w: Writer;
+  #count = 0;
+
+  constructor(region: Uint8Array | SharedBatch) {
+    this.#w = new Writer(region);
+    this.#w.pos = HEADER_BYTES;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Appends the event, or returns false and writes nothing if it does not fit. */
+  add(e: RegisterEvent): boolean {
+    const w = this.#w;
+    const start = w.pos;
+    try {
+      const has = e.sourceTimestamp === null ? 0 : Has.SourceTime;
+      w.u8(has);
+      writeBody(w, e, has);
+    } catch (error) {
+      if (error !== REGION_FULL) throw error;
+      w.pos = start;
+      return false;
+    }
+    this.#count++;
+    return true;
+  }
+
+  /** Completes the header: the chunk's bytes (empty when it holds no event). */
+  finish(): Uint8Array {
+    const w = this.#w;
+    if (this.#count === 0) return w.bytes.subarray(0, 0);
+    w.view.setUint8(0, 0);
+    w.view.setUint32(1, this.#count, true);
+    return w.finish();
+  }
+
+  /** Empty again, to be filled anew. */
+  reset(): void {
+    this.#w.pos = HEADER_BYTES;
+    this.#count = 0;
+  }
 }
 
 export interface DecodedBatch {
@@ -330,11 +394,8 @@ export function decodeRound(bytes: Uint8Array): DecodedBatch {
   return decode(bytes) as DecodedBatch;
 }
 
-/** Module outputs (no ids yet), written into `into` (a fresh buffer by default). */
-export function encodeRegisterEvents(events: readonly RegisterEvent[], into = new SharedBatch()): Uint8Array {
-  return encode(into, events, false);
-}
-
+/** Module outputs (a chunk of RegisterEventChunk; an empty chunk has none). */
 export function decodeRegisterEvents(bytes: Uint8Array): RegisterEvent[] {
+  if (bytes.length === 0) return [];
   return decode(bytes).events;
 }

@@ -2,7 +2,8 @@
 // calls back into the engine) goes through comlink. Requests of the session — rounds and session
 // stops — go over a dedicated MessagePort, or through the doorbell (doorbell.ts) when the thread
 // watches it: one request per module per round, never one per event, with the events in the
-// compact form of event-batch-codec.ts, in buffers the two threads share. A session's start rides
+// compact form of event-batch-codec.ts, in buffers the two threads share; the outputs come back
+// in chunks as the module produces them (output-stream.ts). A session's start rides
 // on its first round (or on its stop), which saves a round trip per module per session and keeps
 // start, rounds and stop in one ordered channel.
 import type { MessagePort } from 'node:worker_threads';
@@ -10,16 +11,28 @@ import type { EventPayload, Source } from '../../common/types.ts';
 import * as Comlink from 'comlink';
 import type { ModuleConf, ModuleEngine } from '../types.ts';
 import { plainJsonPayload } from '../../common/json-payload.ts';
+import type { ChunkPlace } from './output-stream.ts';
 
 /** A round's events, or the end of a session for the module's onSessionStop. */
 export type ToWorker = { t: 'round'; session: number; batch: Uint8Array } | { t: 'stop'; session: number };
 
 /**
- * A request's answer: for a round, all its outputs in one message (the shared buffer holds one
- * batch at a time). `wake`: this thread finished last of the round, and answers were left quietly
- * (round-barrier.ts).
+ * What a thread says while it serves a request: `chunk`, outputs handed over while the module goes
+ * on producing (output-stream.ts); then the answer, `end` with the last chunk (and how often the
+ * module waited for a free slot) or `error`. `wake`: this thread finished last of the round, and
+ * answers were left quietly (round-barrier.ts).
  */
-export type FromWorker = { t: 'end'; batch: Uint8Array } | { t: 'error'; message: string; stack?: string } | { t: 'wake' };
+export type FromWorker =
+  | ({ t: 'chunk' } & ChunkPlace)
+  | ({ t: 'end'; waits: number } & ChunkPlace)
+  | { t: 'error'; message: string; stack?: string }
+  | { t: 'wake' };
+
+/** Posted on the thread's parentPort: a Node warning in the thread, for the engine's log. */
+export interface ThreadWarning {
+  t: 'warning';
+  fields: Record<string, unknown>;
+}
 
 /** What a module host thread gets at its start. */
 export interface HostWorkerData {
@@ -32,6 +45,8 @@ export interface HostWorkerData {
   /** The engine's round counter and this thread's status words (round-barrier.ts). */
   roundCounter: Int32Array;
   quietStatus: SharedArrayBuffer;
+  /** The output area (output-stream.ts). */
+  output: SharedArrayBuffer;
 }
 
 export interface InitRequest {

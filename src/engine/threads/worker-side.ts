@@ -7,24 +7,29 @@ import { ModuleRuntime, checkModule, hasSessionHooks, toSubscription } from '../
 import { loadPlugin } from '../../loader/plugin.ts';
 import type { ModuleExports } from '../types.ts';
 import { remoteModuleEngine } from './worker-protocol.ts';
-import { SharedBatch, decodeRound, encodeRegisterEvents } from './event-batch-codec.ts';
+import { decodeRound } from './event-batch-codec.ts';
+import { OutputArea, OutputStream } from './output-stream.ts';
 import { Doorbell, RequestKind } from './doorbell.ts';
 import { QuietAnswer } from './round-barrier.ts';
 import type { BellRequest } from './doorbell.ts';
-import type { FromWorker, HostWorkerData, InitRequest, InitResult, ToWorker, WorkerControl } from './worker-protocol.ts';
+import type { FromWorker, HostWorkerData, InitRequest, InitResult, ThreadWarning, ToWorker, WorkerControl } from './worker-protocol.ts';
+import { parentPort } from 'node:worker_threads';
+import { takeNodeWarnings } from '../../common/node-warnings.ts';
 
 /** Serves one module in this thread, until the engine terminates it or the module closes itself. */
 export function serveModuleThread(data: HostWorkerData): void {
+  // Node would print the thread's warnings (importing the module again can warn) on stderr
+  takeNodeWarnings((fields) => parentPort?.postMessage({ t: 'warning', fields } satisfies ThreadWarning));
   const moduleEngine = remoteModuleEngine(data.engine as unknown as Comlink.Endpoint);
   const bell = new Doorbell(data.bell, data.watch);
   const quiet = new QuietAnswer(data.quietStatus, data.roundCounter);
 
   let runtime: ModuleRuntime | null = null;
 
-  /** Round outputs, written here and read by the engine before it sends the next request. */
-  const output = new SharedBatch();
-  /** The output buffer the engine has seen in a message: an answer written there can be left quietly. */
-  let engineHasOutput: ArrayBufferLike | null = null;
+  /** Round outputs, handed to the engine in chunks as the module yields them. */
+  const output = new OutputStream(new OutputArea(data.output), (chunk) =>
+    data.stream.postMessage({ t: 'chunk', ...chunk } satisfies FromWorker),
+  );
   /** The engine's round input buffer, as the last round message brought it. */
   let input: Uint8Array = new Uint8Array(0);
   let answeredAt = 0;
@@ -33,14 +38,14 @@ export function serveModuleThread(data: HostWorkerData): void {
     let answer: FromWorker;
     try {
       if (!runtime) throw new Error('module not initialised');
+      output.begin();
       if (request.t === 'stop') {
         await runtime.stop(request.session);
-        // An empty batch in the usual buffer, so a stop's answer can be left quietly like a round's.
-        answer = { t: 'end', batch: encodeRegisterEvents([], output) };
       } else {
         const { events, sources } = decodeRound(request.batch);
-        answer = { t: 'end', batch: encodeRegisterEvents(await runtime.round(request.session, sources, events), output) };
+        await runtime.round(request.session, sources, events, output);
       }
+      answer = { t: 'end', waits: output.waits, ...output.end() };
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       answer = { t: 'error', message: e.message, stack: e.stack };
@@ -50,11 +55,12 @@ export function serveModuleThread(data: HostWorkerData): void {
 
   function send(answer: FromWorker): void {
     const watching = bell.willWatch();
-    if (answer.t === 'end' && answer.batch.buffer === engineHasOutput && answer.batch.byteOffset === 0) {
-      if (quiet.leave(answer.batch.length)) data.stream.postMessage({ t: 'wake' } satisfies FromWorker);
+    // An answer that is the request's only chunk (in the first slot) can be left quietly; after
+    // chunks went as messages it must follow them on the same port.
+    if (answer.t === 'end' && output.handed === 0) {
+      if (quiet.leave(answer.length)) data.stream.postMessage({ t: 'wake' } satisfies FromWorker);
     } else {
       quiet.finish();
-      if (answer.t === 'end') engineHasOutput = answer.batch.buffer;
       data.stream.postMessage(answer);
     }
     answeredAt = performance.now();

@@ -1,5 +1,6 @@
-// Spec section 6, LMDB cases 49–57: partition limits (through the internal applyLimits hook,
-// with the cleanup loop off), partition ids, reopen with changed conf, conditions, timestamps.
+// LMDB cases 49–57 (numbered labels; docs/storage.md, "Limits"): partition limits (through the
+// internal applyLimits hook, with the cleanup loop off), partition ids, reopen with changed conf,
+// conditions, timestamps.
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
 import type { LimitConf, LmdbBackendConf } from '../../../src/backends/lmdb/conf.ts';
@@ -17,7 +18,7 @@ async function addFlushLimit(backend: LmdbBackend, events: Event[], at = ts(0)):
   return backend.store.partitions[0]!.count;
 }
 
-describe('LMDB backend acceptance (spec 6), limits and reopen', () => {
+describe('LMDB backend acceptance (numbered cases), limits and reopen', () => {
   it('49: max_entries keeps the newest', async () => {
     const backend = await openBackend(limited({ max_entries: 3 }));
     const events: Event[] = [];

@@ -1,5 +1,6 @@
-// Spec section 6, LMDB cases 29–57 (each its own test; case numbers in the names). Where the
-// spec's expectation is Hat's [Q] behaviour, the test asserts the behaviour we chose and says so.
+// Hat 0.8's LMDB backend behaviour, case by case: cases 29–57, each its own test with its number
+// in the name (docs/storage.md describes the behaviour). Where Hat's behaviour is a [Q] item, the
+// test asserts the behaviour we chose and says so (docs/differences.md).
 import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
 import { c0, collect, E, ids, json, openBackend, reopen, ts } from './helpers.ts';
@@ -7,7 +8,7 @@ import { recordingLogger } from '../../helpers/logger.ts';
 
 const ID = (server: number, session: number, instance: number) => ({ server, session, instance });
 
-describe('LMDB backend acceptance (spec 6)', () => {
+describe('LMDB backend acceptance (numbered cases)', () => {
   it('29: last event id per server, unchanged for others, kept over reopen', async () => {
     const conf = c0();
     let backend = await openBackend(conf);

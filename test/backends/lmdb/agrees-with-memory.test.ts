@@ -93,7 +93,12 @@ async function expected(memory: Awaited<ReturnType<typeof createMemoryBackend>>,
   return q.maxResults == null ? all : all.slice(0, Math.max(q.maxResults, 0));
 }
 
-describe('LMDB backend vs memory backend', () => {
+// Small queries run on the main thread and the rest on reader threads; the second placement
+// sends every scan to a reader thread (one, to keep the thread start-ups few).
+describe.each([
+  { placement: 'by size', options: {}, numRuns: 40 },
+  { placement: 'all on reader threads', options: { mainThreadBudget: 0, readerThreads: 1 }, numRuns: 15 },
+])('LMDB backend vs memory backend, scans placed $placement', ({ options, numRuns }) => {
   it('agree on random queries before and after flush', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -106,7 +111,7 @@ describe('LMDB backend vs memory backend', () => {
               { order_by: 'TIMESTAMP', subscriptions: [['*']] },
               { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['*']] },
             ],
-          }));
+          }), { cleanup: false, ...options });
           for (const s of buildEvents(steps)) {
             if (s === 'flush') {
               await lmdb.flush();
@@ -125,7 +130,7 @@ describe('LMDB backend vs memory backend', () => {
           await lmdb.close();
         },
       ),
-      { numRuns: 40 },
+      { numRuns },
     );
   }, 120_000);
 });

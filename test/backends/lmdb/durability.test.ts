@@ -1,6 +1,7 @@
 // Durability: a SIGKILLed process loses nothing it reported durable; a tiny max_db_size does not
-// limit the file (the map is never smaller than MIN_MAP_SIZE); close/reopen keeps everything.
-import { spawn } from 'node:child_process';
+// limit the file (the map is never smaller than MIN_MAP_SIZE) and writes past it leave no raw
+// lmdb-js line on stderr; close/reopen keeps everything.
+import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +83,21 @@ describe('LMDB backend durability', () => {
     expect(all.map((e) => e.id.instance)).toEqual(events.map((e) => e.id.instance));
     expect(all[2999]!.payload).toEqual(events[2999]!.payload);
     expect(await backend.query({ uniqueType: true })).toHaveLength(50);
+  }, 60_000);
+
+  it('writing far past a tiny max_db_size: stderr holds log lines only, the map is never grown', async () => {
+    const dbPath = tempDbPath();
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'grow-child.ts'), dbPath], {
+      cwd: path.resolve(here, '../../..'),
+      encoding: 'utf8',
+    });
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toBe('stored 3000\n');
+    const lines = child.stderr.trim().split('\n').filter((line) => line !== '');
+    // lmdb-js's own lines (`do_write error ...`, `Error: MDB_BAD_TXN ...`) are not JSON
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.filter((r) => r['msg'] === 'lmdb map grown')).toEqual([]);
+    const backend = await openBackend(c0({ db_path: dbPath }));
+    expect(await backend.query({ maxResults: 1 })).toEqual([expect.objectContaining({ id: { server: 1, session: 6, instance: 3000 } })]);
   }, 60_000);
 });

@@ -1,8 +1,10 @@
-// File compatibility with Hat 0.8's layout (spec/backend.md 4.3). Keys and the non-event values
+// File compatibility with Hat 0.8's layout (docs/storage.md, "Sub-databases"). Keys and the non-event values
 // are built here byte by byte with BigInt, independently of src/backends/lmdb/keys.ts; event
-// values use the SBS codec (checked against the reference vectors in its own tests).
-import { open } from 'lmdb';
+// values use the SBS codec (checked against the reference vectors in its own tests). The same
+// files read and written by py-lmdb itself: test/interop (npm run test:interop).
+import * as lmdb from 'lmdb';
 import { describe, expect, it } from 'vitest';
+import { assertLmdbDataV1, isLmdbDataV1, type LmdbVersion } from '../../../src/backends/lmdb/data-format.ts';
 import { encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, Timestamp } from '../../../src/common/types.ts';
 import { c0, collect, ids, openBackend } from './helpers.ts';
@@ -26,7 +28,7 @@ const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 const value = (e: Event): Buffer => Buffer.from(encodeEvent(e));
 
 function openRaw(path: string) {
-  const root = open({ path, noSubdir: true, maxDbs: 7 });
+  const root = lmdb.open({ path, noSubdir: true, maxDbs: 7 });
   const dbs = Object.fromEntries(NAMES.map((name) => [name, root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' })])) as Record<Name, ReturnType<typeof root.openDB<Buffer, Buffer>>>;
   return { root, dbs };
 }
@@ -44,6 +46,15 @@ const ev = (server: number, session: number, instance: number, type: string[], t
   ({ id: { server, session, instance }, type, timestamp: t, sourceTimestamp: sts, payload });
 
 describe('LMDB file compatibility with Hat 0.8', () => {
+  it('the lmdb-js binary in use is the data-format-v1 build (postinstall)', () => {
+    const version = (lmdb as unknown as { version: LmdbVersion }).version;
+    expect(version.versionString).toMatch(/^LMDB 0\.9\.\d+/);
+    expect(isLmdbDataV1(version)).toBe(true);
+    expect(isLmdbDataV1({ major: 0, minor: 9, patch: 90 })).toBe(false);
+    expect(() => assertLmdbDataV1({ versionString: 'LMDB 0.9.90', major: 0, minor: 9, patch: 90 }))
+      .toThrowError(/^lmdb loads LMDB 0\.9\.90, .*`node scripts\/build-lmdb-data-v1\.mjs` in the hat-event-ts folder \(node_modules\/hat-event-ts/);
+  });
+
   it('a file written byte by byte in Hat\'s layout opens and answers queries', async () => {
     const conf = c0({
       ordered: [

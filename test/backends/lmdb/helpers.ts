@@ -1,4 +1,4 @@
-// Shared fixtures of the LMDB backend tests: temp db paths, the spec's base confs, events.
+// Shared fixtures of the LMDB backend tests: temp db paths, the base confs (C0), events.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { constants } from 'node:os';
@@ -23,7 +23,7 @@ export function tempDbPath(): string {
   return path.join(dir, 'events.db');
 }
 
-/** Spec conf C0 (flush_period 30) on a fresh temp path, with `over` applied. */
+/** Base conf C0 (flush_period 30) on a fresh temp path, with `over` applied. */
 export function c0(over: Partial<LmdbBackendConf> = {}): LmdbBackendConf {
   return {
     db_path: tempDbPath(),
@@ -66,7 +66,7 @@ export interface EventOptions {
 }
 
 /**
- * Spec notation E(type, ...): events made in sequence get increasing instances and
+ * The cases' notation E(type, ...): events made in sequence get increasing instances and
  * timestamps unless given; the source timestamp defaults to the timestamp.
  */
 export function E(type: string | EventType, o: EventOptions = {}): Event {

@@ -1,6 +1,6 @@
 // A store that cannot write (a write error injected into the real backend's environment, as
 // lmdb-js reports ENOSPC): nothing accepted is lost, the write is retried, registrations past the
-// budget are refused, health() says so, and a stop says exactly what could not be written.
+// budget are refused, flushStatus() says so, and a stop says exactly what could not be written.
 // test/cli/disk-full.test.ts drives the same path with a real full file system.
 import { describe, expect, it } from 'vitest';
 import type { LmdbBackendConf } from '../../../src/backends/lmdb/conf.ts';
@@ -43,7 +43,7 @@ describe('LMDB backend when the store cannot write', () => {
     const accepted = keysOf(acknowledged);
     expect(accepted.length).toBeGreaterThan(200);
     expect(accepted.length).toBeLessThan(300);
-    const health = backend.health();
+    const health = backend.flushStatus();
     expect(health).toMatchObject({ writable: false, reason: expect.stringMatching(/no space left/), maxPendingBytes: 1024 * 1024 });
     expect(health.pendingEvents).toBe(accepted.length - 1);
     expect(health.pendingBytes).toBeGreaterThanOrEqual(1024 * 1024);
@@ -57,8 +57,8 @@ describe('LMDB backend when the store cannot write', () => {
     });
 
     disk.heal();
-    await until(() => backend.health().writable);
-    expect(backend.health().pendingEvents).toBe(0);
+    await until(() => backend.flushStatus().writable);
+    expect(backend.flushStatus().pendingEvents).toBe(0);
     expect(log.text()).toMatch(/the store writes again/);
     // accepted again
     const [after] = await backend.register([E('a', { session: 5000, instance: 100_000, payload })]);
@@ -79,7 +79,7 @@ describe('LMDB backend when the store cannot write', () => {
       answered = true;
       return r;
     });
-    await until(() => !backend.health().writable);
+    await until(() => !backend.flushStatus().writable);
     // nothing can be acknowledged now, so nothing more is accepted
     expect(await backend.register([E('a', { session: 3, instance: 3 })])).toEqual([null]);
     expect(answered).toBe(false);

@@ -1,9 +1,9 @@
 // The thread-crossing batch form must carry every event exactly, including JSON payload text.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeRegisterEvents, decodeRound, encodeRegisterEvents, encodeRound } from '../../../src/engine/threads/event-batch-codec.ts';
+import { RegisterEventChunk, SharedBatch, decodeRegisterEvents, decodeRound, encodeRound } from '../../../src/engine/threads/event-batch-codec.ts';
 import { jsonPayloadFromText } from '../../../src/common/json-payload.ts';
-import type { Event, EventPayload, Source } from '../../../src/common/types.ts';
+import type { Event, EventPayload, RegisterEvent, Source } from '../../../src/common/types.ts';
 
 const timestamp = fc.record({ s: fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }), us: fc.integer({ min: 0, max: 999999 }) });
 const payload: fc.Arbitrary<EventPayload | null> = fc.oneof(
@@ -22,6 +22,13 @@ const event: fc.Arbitrary<Event> = fc.record({
   sourceTimestamp: fc.option(timestamp, { nil: null }),
   payload,
 });
+/** Module outputs as a thread writes them: one chunk, here in a buffer that grows. */
+function encodeRegisterEvents(events: readonly RegisterEvent[]): Uint8Array {
+  const chunk = new RegisterEventChunk(new SharedBatch(64));
+  for (const event of events) expect(chunk.add(event)).toBe(true);
+  return chunk.finish();
+}
+
 const source: fc.Arbitrary<Source> = fc.record({
   type: fc.constantFrom('syncer' as const, 'eventer' as const, 'module' as const, 'engine' as const),
   id: fc.nat(),
@@ -74,6 +81,34 @@ describe('event batch codec', () => {
     expect(bytes.byteLength).toBeLessThan(100);
     const [decoded] = decodeRegisterEvents(bytes);
     expect(decoded?.payload).toEqual({ type: 'binary', data: new Uint8Array([7, 7, 7]) });
+  });
+
+  it('a chunk of fixed size takes events while they fit, and refuses the next without writing it', () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 30 }), fc.integer({ min: 5, max: 600 }), (events, size) => {
+        const registerEvents = events.map(({ type, sourceTimestamp, payload }) => ({ type, sourceTimestamp, payload }));
+        const region = new Uint8Array(new SharedArrayBuffer(size + 16), 8, size); // a window into a larger buffer
+        const chunk = new RegisterEventChunk(region);
+        let taken = 0;
+        while (taken < registerEvents.length && chunk.add(registerEvents[taken]!)) taken++;
+        const bytes = chunk.finish();
+        expect(bytes.length).toBeLessThanOrEqual(size);
+        expect(decodeRegisterEvents(bytes)).toEqual(registerEvents.slice(0, taken));
+        if (taken < registerEvents.length) {
+          // What did not fit goes into the next chunk, after the ones before it.
+          chunk.reset();
+          const alone = new RegisterEventChunk(new SharedBatch(8));
+          expect(alone.add(registerEvents[taken]!)).toBe(true);
+          expect(decodeRegisterEvents(alone.finish())).toEqual([registerEvents[taken]]);
+        }
+      }),
+    );
+  });
+
+  it('an empty chunk has no bytes, and no events', () => {
+    const bytes = new RegisterEventChunk(new Uint8Array(64)).finish();
+    expect(bytes.length).toBe(0);
+    expect(decodeRegisterEvents(bytes)).toEqual([]);
   });
 
   it('refuses corrupt input', () => {

@@ -1,4 +1,4 @@
-// The master's blessing algorithms (spec/monitor.md 6.2-6.4), over the global list in its order.
+// The master's blessing algorithms (docs/protocol.md, "The model"), over the global list in its order.
 // BLESS_ONE picks its candidate in the documented order (rank, has a request, earlier grant, lower
 // mid), not Hat's [Q5] order; with one local server every mid is 0, so the two cannot differ here.
 import type { BlessingReq, ComponentInfoRecord } from '../../../src/sbs/monitor-messages.ts';

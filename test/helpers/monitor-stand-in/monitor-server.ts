@@ -1,6 +1,6 @@
 // A Hat Monitor 0.7.1 stand-in for tests and bench:failover (no Monitor server is available as a
 // package here; test/monitor/stand-in.test.ts checks it against the recorded sessions): one local
-// server that is its own master (spec/monitor.md 6.1-6.4), on a real chatter listener. Components
+// server that is its own master (docs/protocol.md, "The model"), on a real chatter listener. Components
 // connect, get cid 0, 1, ...; named ones form the global list (mid 0, connection order); after
 // every change the blessing is recomputed and each client gets a MsgServer if its (mid, list)
 // differs from what it got last. Not covered: slaves and the master port, the web UI (ranks are
