@@ -42,6 +42,13 @@ const event = (i: number): RegisterEvent & { payload: EventPayload } => ({ type:
 
 const key = (e: Event): string => `${e.id.session}/${e.id.instance}`;
 
+/** The server's GET /healthz: status and body. */
+async function healthz(server: CliProcess): Promise<{ status: number; body: Record<string, unknown> }> {
+  const address = String((await server.waitForLog((l) => l.msg === 'metrics server listening'))['address']);
+  const response = await fetch(`${address}/healthz`);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 interface FullDisk {
   dir: string;
   data: string;
@@ -68,6 +75,7 @@ async function serverOnFullDisk(): Promise<FullDisk | null> {
   }
   const conf = lmdbConf({ flush_period: 0.1 });
   Object.assign(conf['backend'] as object, { db_path: path.join(data, 'events.db'), max_db_size: 64 * 1024 * 1024, max_pending_bytes: 1024 * 1024 });
+  conf['metrics_server'] = { address: 'http://127.0.0.1:0' };
   const confFile = await writeConf(dir, conf);
   const server = spawnCli(['server', '--conf', confFile], { cwd: dir });
   const client = await connectEventer(await server.address());
@@ -122,9 +130,14 @@ describe('a full disk under a real server', () => {
     expect(refusal['reason']).toMatch(/^backpressure: max_pending_bytes/);
     expect(server.child.exitCode).toBeNull(); // alive
     expect(server.stderr()).not.toMatch(/unhandled|Reached heap limit/i);
+    const full = await healthz(server);
+    expect(full.status).toBe(503);
+    expect(full.body).toMatchObject({ status: 'unhealthy', engine: 'running', writable: false });
+    expect(full.body['reasons']).toContainEqual(expect.stringMatching(/^the store cannot write since \S+: .*no space left on the device/));
 
     resize(data, '64m'); // space returns
     await server.waitForLog((l) => l.msg === 'the store writes again: every pending event is written', 20_000);
+    expect(await healthz(server)).toMatchObject({ status: 200, body: { status: 'ok', writable: true } });
     const [later] = await client.registerWithResponse([event(0)]);
     expect(later).not.toBeNull();
     await client.close();
