@@ -1,13 +1,20 @@
-// LMDB backend benchmark (issue 3). Prints a table and writes JSON.
+// LMDB backend benchmark (issues 3 and 17). Prints a table and writes JSON.
+//   (l) the ceiling: LMDB's own C tool mdb_load loading exactly the rows the backend wrote for 1M
+//       events (its file, dumped with mdb_dump -a), then one fsync: mdb_load -a (sorted keys
+//       appended) of LMDB 0.9.29 as lmdb-js builds it (compiled from node_modules/lmdb's sources
+//       with cc), and Debian's lmdb-utils (apt-get install lmdb-utils; 0.9.24 has no -a and
+//       makes a synced commit every 100 rows). A row whose tool is missing says so and is skipped;
 //   (a) raw lmdb-js writing the rows the backend writes (Hat's seven sub-dbs and our type
 //       index, SBS encoding included), one durable transaction per 1 s window as the backend;
 //   (b) the backend: register + flush in 100-event sessions, flush_period 1 s and 0;
 //   (c) query latency on stores of 100k and 1M events (1000 event types, round robin):
 //       latest 100 of one type, unique-type latest of 1000 types, a 1000-event time range;
 //       both stores reopened and measured alternately over several runs (warm-up, GC first).
-// Usage: npm run bench:lmdb -- [--full] [--only a,b,c] [--runs N] [--json <file>]
-//   default: (a)/(b 1 s) with 1M events, (b 0 s) with 20k events (each register is an fsync),
-//   --full: (b 0 s) with 1M events as well (takes many minutes); --runs: query runs (5).
+// Usage: npm run bench:lmdb -- [--full] [--only l,a,b,c] [--repeat N] [--runs N] [--json <file>]
+//   default: (l)/(a)/(b 1 s) with 1M events, --repeat times each (3; Debian's mdb_load once),
+//   (b 0 s) with 20k events (each register is an fsync), --full: (b 0 s) with 1M events as well
+//   (takes many minutes); --runs: query runs (5).
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +28,7 @@ import { typeHash } from '../src/backends/lmdb/type-index.ts';
 import { pythonJsonText } from '../src/common/json-payload.ts';
 import type { Event, QueryData } from '../src/common/types.ts';
 import { fmt, median, percentile } from '../src/bench/stats.ts';
+import { fileURLToPath } from 'node:url';
 import { backendWrite, benchLmdbConf, makeEvent, removeTempDbs, SESSION, tempDb, TYPES, typeOf } from './lmdb-data.ts';
 
 const args = process.argv.slice(2);
@@ -178,6 +186,74 @@ async function checkSameRows(n: number): Promise<void> {
   }
 }
 
+interface Loader {
+  label: string;
+  /** mdb_load, and the mdb_dump that goes with it */
+  load: string;
+  dump: string;
+  append: boolean;
+}
+
+/** The C tools at hand: LMDB 0.9.29 compiled from lmdb-js's sources, Debian's lmdb-utils. */
+function cLoaders(): { loaders: Loader[]; missing: string[] } {
+  const loaders: Loader[] = [];
+  const missing: string[] = [];
+  const src = path.join(path.dirname(fileURLToPath(import.meta.resolve('lmdb'))), 'dependencies', 'lmdb-data-v1', 'libraries', 'liblmdb');
+  const out = path.dirname(tempDb('hat-lmdb-tools-')); // removed with the databases
+  const built = (tool: string): string | null => {
+    const bin = path.join(out, tool);
+    const cc = spawnSync('cc', ['-O2', '-pthread', '-o', bin, path.join(src, `${tool}.c`), path.join(src, 'mdb.c'), path.join(src, 'midl.c')], { encoding: 'utf8' });
+    return cc.status === 0 ? bin : null;
+  };
+  const load = built('mdb_load');
+  const dump = built('mdb_dump');
+  if (load !== null && dump !== null) loaders.push({ label: 'mdb_load -a of LMDB 0.9.29 (lmdb-js\'s sources, cc -O2)', load, dump, append: true });
+  else missing.push(`no C compiler (cc) to build mdb_load from ${src}: install gcc`);
+  const which = (tool: string): string | null => {
+    const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });
+    return found.status === 0 ? found.stdout.trim() : null;
+  };
+  const debianLoad = which('mdb_load');
+  const debianDump = which('mdb_dump');
+  if (debianLoad !== null && debianDump !== null) {
+    const version = spawnSync(debianLoad, ['-V'], { encoding: 'utf8' }).stdout.trim().split(':')[0] ?? '?';
+    const append = !/invalid option/.test(spawnSync(debianLoad, ['-a', '-V'], { encoding: 'utf8' }).stderr);
+    loaders.push({ label: `mdb_load${append ? ' -a' : ''} of Debian's lmdb-utils (${version}${append ? '' : ': no -a, a synced commit per 100 rows'})`, load: debianLoad, dump: debianDump, append });
+  } else {
+    missing.push("no mdb_load/mdb_dump on PATH: Debian's are in lmdb-utils (apt-get install lmdb-utils)");
+  }
+  return { loaders, missing };
+}
+
+/** mdb_dump -a of `file` (every named sub-db, in key order) into a temporary file. */
+function dumpOf(file: string, dump: string): string {
+  const text = path.join(path.dirname(file), 'events.dump');
+  const fd = fs.openSync(text, 'w');
+  try {
+    execFileSync(dump, ['-n', '-a', file], { stdio: ['ignore', fd, 'inherit'], maxBuffer: 1 << 30 });
+  } finally {
+    fs.closeSync(fd);
+  }
+  return text;
+}
+
+/** (l) events/s: `loader` loading `dumpFile` (the rows of `n` events) into a new file, then one fsync. */
+function cLoad(loader: Loader, dumpFile: string, n: number): number {
+  const target = tempDb();
+  const start = performance.now();
+  execFileSync(loader.load, [...(loader.append ? ['-a'] : []), '-n', '-f', dumpFile, target], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const fd = fs.openSync(target, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  const seconds = (performance.now() - start) / 1000;
+  fs.rmSync(target, { force: true });
+  return n / seconds;
+}
+
+const spreadOf = (values: number[]): string => values.length === 1
+  ? `${fmt(values[0]!)} ev/s`
+  : `${fmt(median(values))} ev/s (${fmt(Math.min(...values))}-${fmt(Math.max(...values))})`;
+
 // A collection before each measured block, so one block's garbage is not another's pause.
 v8.setFlagsFromString('--expose-gc');
 const collect = vm.runInNewContext('gc') as () => void;
@@ -256,23 +332,42 @@ async function queries(paths: { n: number; path: string }[], runs: number): Prom
 
 
 async function main(): Promise<void> {
-  const parts = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1]! : 'a,b,c').split(','));
+  const parts = new Set((args.includes('--only') ? args[args.indexOf('--only') + 1]! : 'l,a,b,c').split(','));
   const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 5;
+  const repeat = args.includes('--repeat') ? Number(args[args.indexOf('--repeat') + 1]) : 3;
   console.log(`lmdb benchmark${full ? ' (--full)' : ''}: node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const rows: [string, string, string][] = [];
-  const json: Record<string, unknown> = { full };
-  if (parts.has('a') || parts.has('b')) {
-    const raw = parts.has('a') ? await rawWrite(BIG) : null;
-    if (raw !== null) console.log(`(a) raw done: ${fmt(raw)} ev/s`);
-    const periodic = parts.has('b') ? await backendWrite(tempDb(), BIG, 1) : null;
-    if (periodic !== null) console.log(`(b) 1 s done: ${fmt(periodic)} ev/s`);
+  const json: Record<string, unknown> = { full, repeat };
+  if (parts.has('l') || parts.has('a') || parts.has('b')) {
+    const { loaders, missing } = parts.has('l') ? cLoaders() : { loaders: [], missing: [] };
+    for (const message of missing) console.log(`(l) skipped: ${message}`);
+    const raw: number[] = [];
+    const periodic: number[] = [];
+    const ceiling = new Map<Loader, number[]>(loaders.map((l) => [l, []]));
+    let dumpFile: string | null = null;
+    // Alternating, run after run, so a change in the machine's load falls on every row alike.
+    for (let r = 0; r < repeat; r++) {
+      if (parts.has('a')) raw.push(await rawWrite(BIG));
+      if (parts.has('b') || loaders.length > 0) {
+        const file = tempDb();
+        const rate = await backendWrite(file, BIG, 1);
+        if (parts.has('b')) periodic.push(rate);
+        dumpFile ??= loaders.length > 0 ? dumpOf(file, loaders[0]!.dump) : null;
+      }
+      // Debian's, without -a, takes minutes: once.
+      for (const loader of loaders) if (loader.append || r === 0) ceiling.get(loader)!.push(cLoad(loader, dumpFile!, BIG));
+      console.log(`run ${r + 1}: ${[...ceiling.values(), raw, periodic].map((v) => (v.length > r ? fmt(v[r]!) : '-')).join(' | ')} ev/s`);
+    }
     const durable = parts.has('b') ? await backendWrite(tempDb(), DURABLE_EVENTS, 0) : null;
     if (durable !== null) console.log(`(b) 0 s done: ${fmt(durable)} ev/s`);
-    Object.assign(json, { raw, periodic, durable: { events: DURABLE_EVENTS, rate: durable } });
-    if (raw !== null) rows.push(['(a) raw lmdb-js, same rows, a txn per 1 s window', `${fmt(BIG)} events`, `${fmt(raw)} ev/s`]);
-    if (periodic !== null) {
-      const share = raw === null ? '' : ` (${fmt((100 * periodic) / raw)}% of a)`;
-      rows.push(['(b) backend register+flush, flush_period 1 s', `${fmt(BIG)} events`, `${fmt(periodic)} ev/s${share}`]);
+    const best = Math.max(0, ...[...ceiling.values()].map((v) => median(v)));
+    Object.assign(json, { ceiling: [...ceiling].map(([l, v]) => ({ tool: l.label, rates: v })), raw, periodic, durable: { events: DURABLE_EVENTS, rate: durable } });
+    for (const [loader, rates] of ceiling) rows.push([`(l) ${loader.label}, the same rows, one fsync`, `${fmt(BIG)} events`, spreadOf(rates)]);
+    if (raw.length > 0) rows.push(['(a) raw lmdb-js, same rows, a txn per 1 s window', `${fmt(BIG)} events`, spreadOf(raw)]);
+    if (periodic.length > 0) {
+      const shares = [raw.length > 0 ? `${fmt((100 * median(periodic)) / median(raw))}% of a` : '', best > 0 ? `${fmt((100 * median(periodic)) / best)}% of the C ceiling` : '']
+        .filter((x) => x !== '').join(', ');
+      rows.push(['(b) backend register+flush, flush_period 1 s', `${fmt(BIG)} events`, `${spreadOf(periodic)}${shares === '' ? '' : `; ${shares}`}`]);
     }
     if (durable !== null) rows.push(['(b) backend register+flush, flush_period 0', `${fmt(DURABLE_EVENTS)} events`, `${fmt(durable)} ev/s`]);
   }

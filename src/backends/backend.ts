@@ -17,6 +17,10 @@ export interface Backend extends Partial<Resource> {
    * Same length and order as the input; `null` marks an event that was not accepted, including one
    * the backend cannot store (it says why in its log). Rejecting means the backend is broken: the
    * engine stops on it, so a bad event must never make it reject.
+   *
+   * The engine calls it again before an earlier call has resolved (a durable backend commits such
+   * calls together): calls take effect in the order they are made, and their promises resolve in
+   * that order.
    */
   register(events: Event[]): Promise<(Event | null)[]>;
   query(data: QueryData): Promise<Event[]>;
@@ -31,7 +35,10 @@ export interface Backend extends Partial<Resource> {
   /** Called once per persisted session with its events sorted by id; returns unsubscribe. */
   onFlushed(cb: (events: Event[]) => void): () => void;
   close(): Promise<void>;
-  /** A backend that holds registered events until a flush: what waits now (the server's health reads it). */
+  /**
+   * A backend that holds registered events until a flush: what waits now, and whether it can be
+   * written (the server's /healthz, its metrics and the log read it).
+   */
   flushStatus?(): FlushStatus;
 }
 
@@ -40,6 +47,18 @@ export interface FlushStatus {
   pendingEvents: number;
   /** how long the oldest of them has waited; 0 when none */
   oldestSeconds: number;
+  /** what they take in memory (estimated bytes) */
+  pendingBytes: number;
+  maxPendingBytes: number;
+  /**
+   * False while writes fail (no space, an I/O error): accepted events wait in memory, the write
+   * is retried, and registrations past `maxPendingBytes` (in durable mode: all) are refused.
+   */
+  writable: boolean;
+  /** why not, while not writable */
+  reason: string | null;
+  /** since when not (ms since the epoch), while not writable */
+  since: number | null;
 }
 
 /** What a backend gets besides its configuration. */

@@ -4,12 +4,15 @@
 // sidecar file (`<db_path>-reservation.json`) and makes that reservation durable *before* any
 // event with an id inside a new block reaches the backend, and hence before any client can see
 // it. After a crash the engine starts above the reservation; after a clean stop the file holds
-// the exact last id, so numbering continues without a gap.
+// the exact last id, so numbering continues without a gap. When the file cannot be written (a
+// full disk), events whose ids it does not cover are refused (null, and a logged reason) and the
+// write is tried again, after a pause that doubles up to 10 s, by the next registration.
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { Backend } from './backend.ts';
+import type { Backend, FlushStatus } from './backend.ts';
 import type { Event, EventId, QueryData } from '../common/types.ts';
 import { describeError } from '../common/describe-error.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
 
 /** Sessions reserved ahead; one fsync'd write per this many register requests. */
 export const SESSION_BLOCK = 10_000;
@@ -17,6 +20,9 @@ export const SESSION_BLOCK = 10_000;
 export const INSTANCE_BLOCK = 1_000_000;
 
 interface Reserved { session: number; instance: number }
+
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10_000;
 
 export function reservationFileOf(dbPath: string): string {
   return `${dbPath}-reservation.json`;
@@ -74,26 +80,28 @@ export class ReservingBackend implements Backend {
   /** the highest session and instance passed to register (or started from) */
   #highest: Reserved;
   #writing: Promise<void> | null = null;
-  #writeError: Error | null = null;
+  /** the last write failed: why, since when, and when the next may be tried */
+  #failure: { error: Error; since: number; retryAt: number; pauseMs: number } | null = null;
 
   private constructor(
     readonly inner: Backend,
     readonly file: string,
     readonly serverId: number,
     start: Reserved,
+    readonly logger: Logger,
   ) {
     this.#persisted = { ...start };
     this.#highest = { ...start };
   }
 
-  static async open(inner: Backend, file: string, serverId: number): Promise<ReservingBackend> {
+  static async open(inner: Backend, file: string, serverId: number, logger: Logger = silentLogger()): Promise<ReservingBackend> {
     const last = await inner.getLastEventId(serverId);
     const reserved = await readReservation(file, serverId);
     const start = {
       session: Math.max(last.session, reserved?.session ?? 0),
       instance: Math.max(last.instance, reserved?.instance ?? 0),
     };
-    return new ReservingBackend(inner, file, serverId, start);
+    return new ReservingBackend(inner, file, serverId, start, logger);
   }
 
   async getLastEventId(serverId: number): Promise<EventId> {
@@ -113,13 +121,30 @@ export class ReservingBackend implements Backend {
       if (e.id.session > this.#highest.session) this.#highest.session = e.id.session;
       if (e.id.instance > this.#highest.instance) this.#highest.instance = e.id.instance;
     }
-    if (this.#writeError) throw this.#writeError;
     // a write in progress may have started before these ids: wait until one covers them
-    while (!this.#covers(this.#persisted)) await this.#extend();
+    while (!this.#covers(this.#persisted)) {
+      const failure = this.#failure;
+      if (failure !== null && Date.now() < failure.retryAt) return this.#refuse(events, failure.error);
+      try {
+        await this.#extend();
+      } catch (err) {
+        return this.#refuse(events, err as Error);
+      }
+    }
     const p = this.#persisted;
-    if (this.#highest.session > p.session - SESSION_BLOCK / 2 || this.#highest.instance > p.instance - INSTANCE_BLOCK / 2)
-      void this.#extend().catch(() => undefined); // ahead of need, so the hot path rarely waits
+    if (this.#highest.session > p.session - SESSION_BLOCK / 2 || this.#highest.instance > p.instance - INSTANCE_BLOCK / 2) {
+      if (this.#failure === null || Date.now() >= this.#failure.retryAt) void this.#extend().catch(() => undefined); // ahead of need
+    }
     return this.inner.register(events);
+  }
+
+  /** The inner backend's, not writable either while the reservation cannot be written. */
+  flushStatus(): FlushStatus {
+    const inner = this.inner.flushStatus?.() ?? { pendingEvents: 0, oldestSeconds: 0, pendingBytes: 0, maxPendingBytes: 0, writable: true, reason: null, since: null };
+    const failure = this.#failure;
+    if (failure === null) return inner;
+    const reason = inner.writable ? failure.error.message : `${inner.reason}; ${failure.error.message}`;
+    return { ...inner, writable: false, reason, since: Math.min(inner.since ?? failure.since, failure.since) };
   }
 
   /** After a clean stop (everything flushed): store the exact last id, so no gap follows. */
@@ -168,6 +193,13 @@ export class ReservingBackend implements Backend {
     return this.#highest.session <= reserved.session && this.#highest.instance <= reserved.instance;
   }
 
+  #refuse(events: Event[], error: Error): (Event | null)[] {
+    this.logger.warning('events refused: their ids are not covered by a durable session reservation', {
+      events: events.length, reason: error.message,
+    });
+    return events.map(() => null);
+  }
+
   /** One write at a time; each covers the highest ids seen when it starts, plus a block. */
   #extend(): Promise<void> {
     this.#writing ??= (async () => {
@@ -178,9 +210,14 @@ export class ReservingBackend implements Backend {
       try {
         await writeReservation(this.file, this.serverId, target);
         this.#persisted = target;
+        if (this.#failure !== null) this.logger.info('the session reservation is written again', { file: this.file });
+        this.#failure = null;
       } catch (err) {
-        this.#writeError = new Error(`cannot persist the session reservation ${this.file}: ${describeError(err)}`, { cause: err });
-        throw this.#writeError;
+        const error = new Error(`cannot persist the session reservation ${this.file}: ${describeError(err)}`, { cause: err });
+        const pauseMs = this.#failure === null ? RETRY_FIRST_MS : Math.min(this.#failure.pauseMs * 2, RETRY_MAX_MS);
+        if (this.#failure === null) this.logger.error('the session reservation cannot be written; registrations beyond it are refused until it can', { reason: error.message });
+        this.#failure = { error, since: this.#failure?.since ?? Date.now(), retryAt: Date.now() + pauseMs, pauseMs };
+        throw error;
       } finally {
         this.#writing = null;
       }

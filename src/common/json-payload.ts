@@ -62,10 +62,54 @@ export function jsonPayloadText(p: JsonPayload): string {
  * `json.dumps(value)` with Python's defaults: `", "` and `": "` separators, non-ASCII as
  * `\uXXXX` (surrogate pairs for astral characters), float repr, NaN/Infinity refused.
  * JS numbers that are integers within 2^53 print as integers, other numbers as Python floats.
- * Written with an explicit stack, so no nesting depth can overflow the call stack; a cyclic value
- * is refused like JSON.stringify refuses it.
+ * Usual values (nested less than FAST_DEPTH deep) are written by plain recursion, which makes
+ * no work list; deeper ones, and cyclic ones, go to the version with an explicit stack, which no
+ * nesting depth can overflow and which refuses a cycle like JSON.stringify does.
  */
 export function pythonJsonText(value: JsonValue): string {
+  return shallowJsonText(value, 0) ?? deepJsonText(value);
+}
+
+const FAST_DEPTH = 32;
+
+/** null: nested too deep for recursion (or cyclic): the caller takes the stack version. */
+function shallowJsonText(value: JsonValue, depth: number): string | null {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      return pythonNumberText(value);
+    case 'string':
+      return pythonStringText(value);
+    case 'object': {
+      if (depth >= FAST_DEPTH) return null;
+      if (Array.isArray(value)) {
+        let text = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item = shallowJsonText(value[i] as JsonValue, depth + 1);
+          if (item === null) return null;
+          text += i === 0 ? item : `, ${item}`;
+        }
+        return `${text}]`;
+      }
+      let text = '{';
+      let first = true;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key) || value[key] === undefined) continue;
+        const item = shallowJsonText(value[key] as JsonValue, depth + 1);
+        if (item === null) return null;
+        text += `${first ? '' : ', '}${pythonStringText(key)}: ${item}`;
+        first = false;
+      }
+      return `${text}}`;
+    }
+    default:
+      throw new TypeError(`not a JSON value: ${typeof value}`);
+  }
+}
+
+function deepJsonText(value: JsonValue): string {
   const out: string[] = [];
   /** Pending work, last first: a value to write, or literal text (separators, closing brackets). */
   const todo: (JsonValue | Literal)[] = [value];

@@ -20,6 +20,8 @@ import { EngineMetrics, type RoundMetrics } from './engine-metrics.ts';
 
 const ENGINE_SOURCE: Source = { type: 'engine', id: 0 };
 const ENGINE_EVENT_TYPE = ['event', 'engine'];
+/** Bounds what a slow durable store holds back (each waiting store holds one request). */
+const MAX_STORES_IN_FLIGHT = 1024;
 
 interface Request {
   source: Source;
@@ -100,8 +102,11 @@ class SessionEngine extends ResourceBase implements Engine {
   #watchdog: Watchdog | null = null;
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
-  /** The store in flight (settles true/false, never rejects). */
+  /** The latest store (settles true/false, never rejects): queries wait for it. */
   #storing: Promise<boolean> = Promise.resolve(true);
+  /** Stores whose backend call has not resolved (a durable backend commits them together). */
+  #inFlight = 0;
+  #storeRoom: (() => void) | null = null;
 
   constructor(backend: Backend, last: EventId, logger: Logger, metrics: Metrics) {
     super();
@@ -172,8 +177,10 @@ class SessionEngine extends ResourceBase implements Engine {
 
   /**
    * Sessions run one after another, but a session is stored while the next one's modules work: the
-   * backend write (and the caller's response) overlaps the thread round trips. Ids, order and what
-   * each module sees stay those of sequential execution; queries wait for the store in flight.
+   * backend write (and the caller's response) overlaps the thread round trips. Stores are not
+   * waited for: while a durable backend commits, the next sessions run and are handed to it, and it
+   * commits them together (up to MAX_STORES_IN_FLIGHT wait at once). Ids, order and what each
+   * module sees stay those of sequential execution; queries wait for the latest store.
    */
   async #runLoop(): Promise<void> {
     let done: Finished | null = null; // modules finished, not yet stored
@@ -181,7 +188,7 @@ class SessionEngine extends ResourceBase implements Engine {
       const request = this.#queue.shift();
       if (!request) {
         if (done) {
-          await this.#store(done);
+          this.#store(done);
           done = null;
           continue;
         }
@@ -191,28 +198,33 @@ class SessionEngine extends ResourceBase implements Engine {
       }
       // The rounds go out first (runSession posts them synchronously), then the store starts.
       const session = runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
-      const storing = done ? this.#store(done) : null;
+      if (done) this.#store(done);
       done = null;
       try {
         done = { request, events: await session };
       } catch (error) {
         const reason = asError(error);
         request.reject(new EngineClosedError(reason));
-        await storing;
         void this.fail(reason);
         return;
       }
-      if (storing && !(await storing)) {
-        done.request.reject(new EngineClosedError(this.failure));
-        return;
-      }
+      while (this.#inFlight >= MAX_STORES_IN_FLIGHT && this.isOpen) await new Promise<void>((resolve) => (this.#storeRoom = resolve));
     }
-    if (done) await this.#store(done);
+    if (!done) return;
+    if (this.failure) done.request.reject(new EngineClosedError(this.failure));
+    else this.#store(done);
   }
 
-  /** Stores a finished session and answers its caller; false (engine failing) if the backend failed. */
-  #store(finished: Finished): Promise<boolean> {
-    const stored = this.#backend.register(finished.events).then(
+  /** Hands a finished session to the backend and answers its caller when that resolves. */
+  #store(finished: Finished): void {
+    let registering: Promise<(Event | null)[]>;
+    try {
+      registering = this.#backend.register(finished.events);
+    } catch (error) {
+      registering = Promise.reject(error);
+    }
+    this.#inFlight++;
+    this.#storing = registering.then(
       (results) => {
         this.#answer(finished.request, results);
         return true;
@@ -223,9 +235,16 @@ class SessionEngine extends ResourceBase implements Engine {
         void this.fail(reason);
         return false;
       },
-    );
-    this.#storing = stored;
-    return stored;
+    ).finally(() => {
+      this.#inFlight--;
+      this.#wakeStoreRoom();
+    });
+  }
+
+  #wakeStoreRoom(): void {
+    const wake = this.#storeRoom;
+    this.#storeRoom = null;
+    wake?.();
   }
 
   /** One session outside the loop; a module failing in it is logged, the close goes on. */
@@ -238,7 +257,8 @@ class SessionEngine extends ResourceBase implements Engine {
       request.reject(new EngineClosedError(asError(error)));
       return;
     }
-    await this.#store({ request, events });
+    this.#store({ request, events });
+    await this.#storing;
   }
 
   #answer(request: Request, results: (Event | null)[]): void {
@@ -269,6 +289,7 @@ class SessionEngine extends ResourceBase implements Engine {
     const started = failure === undefined && this.#loop === null ? queued.find((r) => r.source === ENGINE_SOURCE) : undefined;
     for (const request of queued) if (request !== started) request.reject(closedError);
     this.#wake?.();
+    this.#wakeStoreRoom();
     this.beginStop();
     // A normal close lets the session in progress finish, but for a module thread stuck in it (the
     // watchdog terminates it); a failure has ended it.

@@ -1,5 +1,5 @@
-// One eventer client as seen by the server (docs/protocol.md, "What the server does"): requests are handled
-// strictly one at a time; notifications are filtered by the connection's subscription.
+// One eventer client as seen by the server (docs/protocol.md, "What the server does"): requests
+// take effect in the order they came; notifications are filtered by the connection's subscription.
 import type { Event, QueryData, RegisterEvent, Source } from '../common/types.ts';
 import type { Subscription } from '../common/subscription.ts';
 import { jsonPayloadFromText } from '../common/json-payload.ts';
@@ -45,6 +45,10 @@ export const connectedEvent = (text: 'CONNECTED' | 'DISCONNECTED'): RegisterEven
 export class EventerServerConnection {
   #subscription: Subscription | null = null;
   readonly #queue: Request[] = [];
+  /** registrations handed to the engine and not yet answered */
+  #inFlight = 0;
+  /** the answers of those registrations, sent in order */
+  #answers: Promise<void> = Promise.resolve();
   #running = false;
   #paused = false;
   readonly source: Source;
@@ -136,7 +140,7 @@ export class EventerServerConnection {
 
   #enqueue(request: Request): void {
     this.#queue.push(request);
-    if (this.#queue.length >= this.#rules.maxPendingRequests && !this.#paused) {
+    if (this.#queue.length + this.#inFlight >= this.#rules.maxPendingRequests && !this.#paused) {
       this.#paused = true;
       this.conn.pause();
     }
@@ -145,19 +149,25 @@ export class EventerServerConnection {
 
   #drainActive = false;
 
+  /**
+   * Registrations go to the engine as they come, in order, without waiting for the earlier ones'
+   * answers (a durable backend commits them together: one fsync for many, even on a single
+   * connection); their answers go out in order. A query or subscription waits until every
+   * earlier registration is answered, so it sees them.
+   */
   async #drain(): Promise<void> {
     if (this.#drainActive) return;
     this.#drainActive = true;
     try {
       while (this.#queue.length > 0 && this.conn.isOpen) {
-        const request = this.#queue[0]!;
-        await this.#handle(request);
-        this.#queue.shift();
-        this.conn.releaseInput(request.held);
-        if (this.#paused && this.#queue.length <= this.#rules.maxPendingRequests / 2) {
-          this.#paused = false;
-          this.conn.resume();
+        const request = this.#queue.shift()!;
+        if (request.kind === 'register') {
+          this.#register(request);
+          continue;
         }
+        await this.#answers;
+        await this.#handle(request);
+        this.#handled(request);
       }
     } catch (err) {
       this.conn.abort(`request failed: ${describeError(err)}`);
@@ -166,19 +176,42 @@ export class EventerServerConnection {
     }
   }
 
-  async #handle(request: Request): Promise<void> {
-    if (request.kind === 'subscribe') {
-      this.#subscription = request.subscription;
-      return;
-    }
-    if (request.kind === 'register') {
-      const { kept, spread } = request.events;
-      const results = spread(kept.length > 0 ? await this.#engine.register(this.source, kept) : []);
-      if (request.respond && this.conn.isOpen) {
+  #register(request: Request & { kind: 'register' }): void {
+    const { kept, spread } = request.events;
+    this.#inFlight++;
+    const registering = kept.length > 0 ? this.#engine.register(this.source, kept) : Promise.resolve([]);
+    // Its failure is taken up by the answer chain below, maybe only after earlier answers: marked
+    // handled now, so rejections of several waiting registrations (an engine closing) are not unhandled.
+    registering.catch(() => undefined);
+    this.#answers = this.#answers.then(() => registering).then(
+      (registered) => {
+        this.#inFlight--;
+        this.#handled(request);
+        if (!request.respond || !this.conn.isOpen) return;
+        const results = spread(registered);
         this.conn.send(EVENTER_MODULE, EventerMsg.registerRes, (w) => writeMsgRegisterRes(w, results), {
           conversation: request.conversation, last: true, sizeHint: results.length * EVENT_SIZE_HINT,
         });
-      }
+      },
+      (err: unknown) => {
+        this.#inFlight--;
+        this.conn.abort(`request failed: ${describeError(err)}`);
+      },
+    );
+  }
+
+  /** Its bytes leave the input ceiling; reading resumes once half the allowance is free. */
+  #handled(request: Request): void {
+    this.conn.releaseInput(request.held);
+    if (this.#paused && this.#queue.length + this.#inFlight <= this.#rules.maxPendingRequests / 2) {
+      this.#paused = false;
+      this.conn.resume();
+    }
+  }
+
+  async #handle(request: Request & { kind: 'subscribe' | 'query' }): Promise<void> {
+    if (request.kind === 'subscribe') {
+      this.#subscription = request.subscription;
       return;
     }
     const answer = await this.#engine.queryEncoded(request.query);

@@ -101,7 +101,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
     }
     const inner = await openBackend(prepared, dataPath, logger.child('backend'), metrics);
     undo.push(() => inner.close());
-    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id) : null;
+    const reserving = dataPath !== null ? await ReservingBackend.open(inner, reservationFileOf(dataPath), conf.engine.server_id, logger.child('backend')) : null;
     const stored: Backend = reserving ?? inner;
     // What the engine and the Syncer store into: a backend that never flushes is served as if
     // registering were flushing (syncer/flushed-on-register.ts), else its peers would get nothing.
@@ -159,7 +159,7 @@ export async function startServer(prepared: PreparedConf, root: Logger): Promise
       const { address, max_flush_delay: maxFlushDelay = 30 } = metricsConf;
       metricsServer = await startMetricsServer(address, {
         registry,
-        health: () => serverHealth({ engine: runner ?? slot!.runner, backend: inner, maxFlushDelay }),
+        health: () => serverHealth({ engine: runner ?? slot!.runner, backend: stored, maxFlushDelay }),
         logger: logger.child('metrics'),
       }).catch((err: NodeJS.ErrnoException) => {
         throw new StartupError(`cannot listen on ${address}: ${err.code ?? err.message}`, { cause: err });

@@ -1,12 +1,13 @@
 // The session reservation: durable before ids reach the backend, above the backend's last id
 // after a crash, exact after a clean stop.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createMemoryBackend } from '../../src/backends/memory.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import type { Event } from '../../src/common/types.ts';
+import { captureLogger } from '../helpers/logger.ts';
 import {
   INSTANCE_BLOCK, readReservation, ReservingBackend, SESSION_BLOCK,
 } from '../../src/backends/session-reservation.ts';
@@ -74,10 +75,26 @@ describe('ReservingBackend', () => {
     expect(await backend.getLastEventId(1)).toEqual({ server: 1, session: 7, instance: 70 });
   });
 
-  it('fails the register (and so the session) when the reservation cannot be written', async () => {
-    const file = path.join(await reservationFile(), 'not-a-folder', 'r.json');
-    const backend = await ReservingBackend.open(await createMemoryBackend(), file, 1);
-    await expect(backend.register([event(1, 1)])).rejects.toThrow(/cannot persist the session reservation/);
+  it('refuses events it cannot cover while the reservation cannot be written, and recovers', async () => {
+    const folder = path.join(path.dirname(await reservationFile()), 'not-yet-a-folder');
+    const file = path.join(folder, 'r.json');
+    const log = captureLogger();
+    const backend = await ReservingBackend.open(await createMemoryBackend(), file, 1, log);
+    expect(await backend.register([event(1, 1), event(1, 2)])).toEqual([null, null]);
     expect(await backend.query({})).toEqual([]);
+    expect(backend.flushStatus()).toMatchObject({ writable: false, reason: expect.stringMatching(/cannot persist the session reservation/) });
+    expect(log.text()).toMatch(/session reservation cannot be written/);
+    expect(log.text()).toMatch(/events refused: their ids are not covered/);
+    // until the pause is over, refused at once without another write
+    expect(await backend.register([event(2, 3)])).toEqual([null]);
+
+    await mkdir(folder);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const [stored] = await backend.register([event(3, 4)]);
+    expect(stored?.id).toEqual({ server: 1, session: 3, instance: 4 });
+    expect(backend.flushStatus().writable).toBe(true);
+    // the reservation covers every id handed to it, the refused ones included
+    expect(await readReservation(file, 1)).toEqual({ session: 3 + SESSION_BLOCK, instance: 4 + INSTANCE_BLOCK });
+    expect(log.text()).toMatch(/session reservation is written again/);
   });
 });

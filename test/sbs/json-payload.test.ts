@@ -1,6 +1,7 @@
 // JSON payloads keep their text, parse lazily, clone safely in plain form, and print in
 // Python's json.dumps form when built in JS (docs/protocol.md, "JSON payloads").
 import { describe, expect, it } from 'vitest';
+import type { JsonValue } from '../../src/common/types.ts';
 import { jsonPayloadFromText, jsonPayloadText, plainJsonPayload, pythonFloatRepr, pythonJsonText } from '../../src/common/json-payload.ts';
 
 describe('jsonPayloadFromText', () => {
@@ -52,6 +53,31 @@ describe('pythonJsonText', () => {
     [1234567890123456.7, '1234567890123456.8'],
   ])('%j -> %s', (value, text) => {
     expect(pythonJsonText(value)).toBe(text);
+  });
+
+  it('writes shallow and deep values alike (recursion up to 32 levels, an explicit stack beyond)', () => {
+    const nest = (depth: number): JsonValue => {
+      let v: JsonValue = { a: [1, 'x', null], b: undefined as unknown as JsonValue };
+      for (let i = 0; i < depth; i++) v = i % 2 === 0 ? [v, i] : { k: v, n: true };
+      return v;
+    };
+    const expected = (depth: number): string => {
+      let t = '{"a": [1, "x", null]}';
+      for (let i = 0; i < depth; i++) t = i % 2 === 0 ? `[${t}, ${i}]` : `{"k": ${t}, "n": true}`;
+      return t;
+    };
+    for (const depth of [0, 1, 30, 31, 32, 33, 100, 100_000]) expect(pythonJsonText(nest(depth))).toBe(expected(depth));
+    const inherited = Object.create({ hidden: 1 }) as Record<string, JsonValue>;
+    inherited.own = 2;
+    expect(pythonJsonText(inherited)).toBe('{"own": 2}');
+  });
+
+  it('refuses a cyclic value and a value JSON cannot hold', () => {
+    const cyclic: Record<string, JsonValue> = { x: 1 };
+    cyclic.self = cyclic;
+    expect(() => pythonJsonText(cyclic)).toThrowError(/cyclic value/);
+    expect(() => pythonJsonText([1, undefined as unknown as JsonValue])).toThrowError(/not a JSON value/);
+    expect(() => pythonJsonText({ f: (() => 1) as unknown as JsonValue })).toThrowError(/not a JSON value/);
   });
 
   it('refuses NaN and Infinity', () => {

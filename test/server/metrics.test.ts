@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runServer, type RunningServer } from '../../src/server/run-server.ts';
+import { MIN_MAP_SIZE } from '../../src/backends/lmdb/environment.ts';
 import type { ServerConf } from '../../src/config/server-conf.ts';
 import { defaultServerConf } from '../../src/config/default.ts';
 import { silentLogger } from '../../src/server/logger.ts';
@@ -115,7 +116,9 @@ describe('metrics_server', () => {
     // every event gets flushed: nothing waits, the flushes were timed
     await until('pending events', () => sample(server, 'hat_event_backend_pending_events'), (n) => n === 0);
     expect(await sample(server, 'hat_event_backend_flush_duration_seconds_count')).toBeGreaterThan(0);
-    expect(await sample(server, 'hat_event_lmdb_map_size_bytes')).toBe(16 * 1024 * 1024);
+    // max_db_size 16 MiB: the map is still MIN_MAP_SIZE of address space, the file far smaller
+    expect(await sample(server, 'hat_event_lmdb_map_size_bytes')).toBe(MIN_MAP_SIZE);
+    expect(await sample(server, 'hat_event_backend_writable')).toBe(1);
     const used = await sample(server, 'hat_event_lmdb_used_bytes');
     expect(used).toBeGreaterThan(0);
     expect(used).toBeLessThanOrEqual(16 * 1024 * 1024);
@@ -129,12 +132,12 @@ describe('metrics_server', () => {
     const client = await connect(server);
     await client.registerWithResponse(events(1));
     await until('healthy', () => healthz(server), (h) => h.status === 200 && h.body['pending_events'] === 0);
-    expect((await healthz(server)).body).toEqual({ status: 'ok', reasons: [], engine: 'running', pending_events: 0, unflushed_seconds: 0 });
+    expect((await healthz(server)).body).toEqual({ status: 'ok', reasons: [], engine: 'running', pending_events: 0, unflushed_seconds: 0, writable: true });
 
     const writer = await holdLmdbWriteTransaction(path.join(dir, 'data', 'events.db'));
     await client.registerWithResponse(events(3));
     const unhealthy = await until('503', () => healthz(server), (h) => h.status === 503);
-    expect(unhealthy.body).toMatchObject({ status: 'unhealthy', engine: 'running', pending_events: 3 });
+    expect(unhealthy.body).toMatchObject({ status: 'unhealthy', engine: 'running', pending_events: 3, writable: true });
     expect(unhealthy.body['reasons']).toEqual([
       expect.stringMatching(/^the backend has not flushed for \d+\.\d s: 3 registered events wait for their flush to disk \(max_flush_delay 0\.5 s\)$/),
     ]);

@@ -1,6 +1,7 @@
-// The LMDB backend resource: register/query over the store, the flush loop (every
-// flush_period seconds; 0 = each register is durable before it resolves), the limits
-// cleanup loop, flushed callbacks, and close (final flush, then the env closes).
+// The LMDB backend resource: register/query over the store, its writes through the flush loop
+// (flush-loop.ts: every flush_period seconds, sooner when pending memory grows, grouped in durable
+// mode, retried while the storage refuses them), the memory budget of what waits to be written,
+// the limits cleanup, flushed callbacks, and close (a final flush, then the env closes).
 import { now } from '../../common/timestamp.ts';
 import type { Event, EventId, QueryData, Timestamp } from '../../common/types.ts';
 import type { Backend, BackendDeps, BackendModule, FlushStatus } from '../backend.ts';
@@ -9,13 +10,17 @@ import { silentLogger, type Logger } from '../../common/logger.ts';
 import { noMetrics, type Histogram } from '../../common/metrics.ts';
 import { reportLmdbMetrics } from './metrics.ts';
 import { ResourceBase } from '../../common/resource.ts';
-import { assertLmdbConf, confSchema, DEFAULT_MAX_QUERY_RESULTS, type LmdbBackendConf } from './conf.ts';
+import { describeError } from '../../common/describe-error.ts';
+import { splitPerSession } from '../../common/event-id.ts';
+import { assertLmdbConf, confSchema, DEFAULT_MAX_PENDING_BYTES, DEFAULT_MAX_QUERY_RESULTS, type LmdbBackendConf } from './conf.ts';
 import { flushPending } from './flush.ts';
+import { FlushLoop } from './flush-loop.ts';
 import { applyLimits } from './limits.ts';
 import { LmdbQueries } from './query.ts';
 import { ReaderPool } from './readers/reader-pool.ts';
 import { queryFlushed } from './refs.ts';
 import { LmdbStore } from './store.ts';
+import { LmdbWriteError } from './write-error.ts';
 
 export interface LmdbBackendOptions extends BackendDeps {
   /** run the limits cleanup at open and on every period (default true; tests turn it off) */
@@ -29,7 +34,9 @@ export interface LmdbBackendOptions extends BackendDeps {
 /** A Resource: it closes by `close()` (final flush, then the env closes) or after a failed background task. */
 export class LmdbBackend extends ResourceBase implements Backend {
   readonly store: LmdbStore;
-  readonly #periodMs: number;
+  readonly #durable: boolean;
+  readonly #maxPendingBytes: number;
+  readonly #loop: FlushLoop;
   readonly #flushedCbs = new Set<(events: Event[]) => void>();
   readonly #logger: Logger;
   readonly #readers: ReaderPool;
@@ -41,29 +48,36 @@ export class LmdbBackend extends ResourceBase implements Backend {
   #pendingSince: number | null = null;
   /** performance.now() of the last flush that wrote events (the open, before the first) */
   #lastFlushAt = performance.now();
-  #lock: Promise<unknown> = Promise.resolve();
-  #timers: NodeJS.Timeout[] = [];
+  #cleanupTimer: NodeJS.Timeout | null = null;
   #envClosed = false;
+  /** acceptance numbers below this were answered as registered */
+  #acknowledged = 0;
 
   constructor(store: LmdbStore, conf: LmdbBackendConf, options: LmdbBackendOptions) {
     super();
     this.store = store;
     this.#logger = options.logger ?? silentLogger();
     this.#flushDuration = reportLmdbMetrics(options.metrics ?? noMetrics(), this);
-    this.#periodMs = conf.flush_period * 1000;
+    const periodMs = conf.flush_period * 1000;
+    this.#durable = periodMs === 0;
+    this.#maxPendingBytes = conf.max_pending_bytes ?? DEFAULT_MAX_PENDING_BYTES;
     this.#readers = new ReaderPool(store.env, conf.conditions, this.#logger, options.readerThreads);
     store.env.commitObserver = this.#readers;
     this.#queries = new LmdbQueries(store, this.#readers, {
       maxResults: conf.max_query_results ?? DEFAULT_MAX_QUERY_RESULTS,
       mainThreadBudget: options.mainThreadBudget,
     });
-    if (this.#periodMs > 0) this.#every(this.#periodMs, () => this.flush());
+    this.#loop = new FlushLoop({
+      periodMs,
+      write: () => this.#write(),
+      accepted: () => store.acceptedCount,
+      pending: () => ({ events: store.pendingEvents, bytes: store.pendingBytes }),
+      onBroken: (err) => this.#backgroundFailure(err),
+      logger: this.#logger,
+    });
     // Always on: the reserved archive partition (archive.ts) has a limit even when no
     // configured partition has one.
-    if (options.cleanup !== false) {
-      void this.applyLimits(now()).catch((err) => this.#backgroundFailure(err));
-      this.#every(Math.max(this.#periodMs, 1000), () => this.applyLimits(now()));
-    }
+    if (options.cleanup !== false) this.#cleanupEvery(Math.max(periodMs, 1000));
   }
 
   async getLastEventId(serverId: number): Promise<EventId> {
@@ -73,9 +87,28 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   async register(events: Event[]): Promise<(Event | null)[]> {
     this.#assertOpen('register');
+    const refusal = this.#refusal();
+    if (refusal !== null) {
+      this.#logger.warning('events refused: the store cannot write', {
+        events: events.length, reason: refusal, pending_events: this.store.pendingEvents,
+        pending_bytes: this.store.pendingBytes, max_pending_bytes: this.#maxPendingBytes,
+      });
+      return events.map(() => null);
+    }
     const results = this.store.register(events);
+    const upTo = this.store.acceptedCount;
     if (this.#pendingSince === null && this.store.hasPending) this.#pendingSince = performance.now();
-    if (this.#periodMs === 0 && this.store.hasPending) await this.flush();
+    if (this.#durable) {
+      if (upTo <= this.#loop.written) return results; // nothing of it was accepted
+      this.#loop.soon();
+      if (!(await this.#loop.writtenUpTo(upTo))) return events.map(() => null); // closed first: not written
+    } else {
+      const pendingBytes = this.store.pendingBytes;
+      if (pendingBytes >= this.#maxPendingBytes / 2) this.#loop.soon();
+      // Faster than the disk: answer once the flush in progress has made room.
+      if (pendingBytes >= this.#maxPendingBytes) await this.#loop.idle();
+    }
+    this.#acknowledged = Math.max(this.#acknowledged, upTo);
     return results;
   }
 
@@ -96,39 +129,23 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   /** Writes everything registered so far; resolves once it is durable and notified. */
   flush(): Promise<void> {
-    return this.#serial(async () => {
-      if (!this.store.hasPending) return;
-      const started = performance.now();
-      this.#flushing = this.store.pendingCount;
-      let sessions;
-      try {
-        sessions = await flushPending(this.store);
-      } finally {
-        this.#flushing = 0; // a failed flush gives its events back to the store
-      }
-      this.#lastFlushAt = performance.now();
-      this.#flushDuration.observe((this.#lastFlushAt - started) / 1000);
-      // what was registered during the commit waits since no earlier than its start
-      this.#pendingSince = this.store.hasPending ? started : null;
-      for (const session of sessions) {
-        for (const cb of this.#flushedCbs) {
-          try {
-            cb(session);
-          } catch (err) {
-            this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
-          }
-        }
-      }
-    });
+    return this.#loop.flush();
   }
 
   flushStatus(): FlushStatus {
     const since = this.#pendingSince;
+    const failure = this.#loop.failure;
     return {
-      pendingEvents: this.#flushing + this.store.pendingCount,
+      pendingEvents: this.#flushing + this.store.pendingEvents,
       oldestSeconds: since === null ? 0 : (performance.now() - since) / 1000,
+      pendingBytes: this.store.pendingBytes,
+      maxPendingBytes: this.#maxPendingBytes,
+      writable: failure === null,
+      reason: failure?.message ?? null,
+      since: failure === null ? null : this.#loop.failingSince,
     };
   }
+
 
   /** Seconds since the last flush that wrote events (since the open before the first). */
   get lastFlushAgeSeconds(): number {
@@ -137,7 +154,8 @@ export class LmdbBackend extends ResourceBase implements Backend {
 
   /** The cleanup pass at a given time (public for the limit tests through the internal factory). */
   applyLimits(at: Timestamp): Promise<void> {
-    return this.#serial(() => {
+    return this.#loop.exclusive(() => {
+      if (this.#envClosed) throw new Error('lmdb backend is closed');
       const { env, partitions, archive } = this.store;
       return applyLimits(env, archive.partition === null ? partitions : [...partitions, archive.partition], at);
     });
@@ -148,44 +166,96 @@ export class LmdbBackend extends ResourceBase implements Backend {
     return () => this.#flushedCbs.delete(cb);
   }
 
-  protected override async teardown(): Promise<void> {
-    for (const timer of this.#timers) clearTimeout(timer);
+  /** Why a registration is refused now (null: it is not): only while the store cannot write. */
+  #refusal(): string | null {
+    const failure = this.#loop.failure;
+    if (failure === null) return null;
+    // Durable mode acknowledges only what is written: nothing can be, so nothing is accepted.
+    if (this.#durable) return failure.message;
+    if (this.store.pendingBytes < this.#maxPendingBytes) return null;
+    return `backpressure: max_pending_bytes (${this.#maxPendingBytes}) of accepted events wait for a store that cannot write (${failure.message})`;
+  }
+
+  async #write(): Promise<void> {
+    if (this.#envClosed) throw new Error('lmdb backend is closed');
+    if (!this.store.hasPending) return;
+    const started = performance.now();
+    this.#flushing = this.store.pendingEvents;
+    let events: Event[];
     try {
-      await this.flush();
+      events = await flushPending(this.store);
     } finally {
-      await this.#lock.catch(() => undefined);
-      await this.#readers.close();
-      this.#envClosed = true;
-      await this.store.env.close();
+      this.#flushing = 0; // a failed flush gives its events back to the store
+    }
+    this.#lastFlushAt = performance.now();
+    this.#flushDuration.observe((this.#lastFlushAt - started) / 1000);
+    // what was registered during the commit waits since no earlier than its start
+    this.#pendingSince = this.store.hasPending ? started : null;
+    if (this.#flushedCbs.size === 0) return;
+    for (const session of splitPerSession(events)) {
+      for (const cb of this.#flushedCbs) {
+        try {
+          cb(session);
+        } catch (err) {
+          this.#logger.warning(`lmdb backend flushed callback threw: ${String(err)}`);
+        }
+      }
     }
   }
 
-  /** Flush and cleanup never overlap: both read committed refs ahead of their batched writes. */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(() => {
-      if (this.#envClosed) throw new Error('lmdb backend is closed');
-      return task();
-    });
-    this.#lock = run.catch(() => undefined);
-    return run;
+  protected override async teardown(): Promise<void> {
+    this.#loop.stop();
+    if (this.#cleanupTimer !== null) clearTimeout(this.#cleanupTimer);
+    let lost: Error | null = null;
+    try {
+      await this.#loop.flush();
+    } catch (err) {
+      lost = this.#lostOnClose(err);
+    } finally {
+      await this.#readers.close(); // the scans in flight end first: the file stays mapped for them
+      await this.#loop.exclusive(async () => {
+        this.#envClosed = true;
+        await this.store.env.close();
+      });
+      this.#loop.abandonWaiters();
+    }
+    if (lost !== null) throw lost;
   }
 
-  #every(ms: number, task: () => Promise<void>): void {
-    const index = this.#timers.length;
-    const tick = (): void => {
-      task().then(
-        () => {
-          if (this.isOpen) this.#timers[index] = setTimeout(tick, ms).unref();
+  /** The final flush failed: exactly what is lost, told apart by whether it was acknowledged. */
+  #lostOnClose(err: unknown): Error {
+    const accepted = this.store.acceptedCount;
+    const written = this.#loop.written;
+    const acknowledged = Math.max(0, Math.min(this.#acknowledged, accepted) - written);
+    const unanswered = accepted - written - acknowledged;
+    const reason = err instanceof LmdbWriteError ? err.message : describeError(err);
+    const message = `${acknowledged} acknowledged events could not be written (${reason})` +
+      (unanswered > 0 ? `, nor ${unanswered} accepted events whose registration was not yet answered` : '');
+    return new Error(message, { cause: err });
+  }
+
+  #cleanupEvery(ms: number): void {
+    const pass = (): void => {
+      this.applyLimits(now()).then(
+        () => this.#scheduleCleanup(pass, ms),
+        (err: unknown) => {
+          if (err instanceof LmdbWriteError && err.retryable) {
+            this.#logger.warning('limits cleanup postponed: the store cannot write', { reason: err.message });
+            this.#scheduleCleanup(pass, ms);
+          } else this.#backgroundFailure(err);
         },
-        (err) => this.#backgroundFailure(err),
       );
     };
-    this.#timers.push(setTimeout(tick, ms).unref());
+    pass();
+  }
+
+  #scheduleCleanup(pass: () => void, ms: number): void {
+    if (this.isOpen) this.#cleanupTimer = setTimeout(pass, ms).unref();
   }
 
   #backgroundFailure(err: unknown): void {
     if (!this.isOpen) return;
-    this.#logger.warning(`lmdb backend closes after a background failure: ${String(err)}`);
+    this.#logger.warning(`lmdb backend closes after a background failure: ${describeError(err)}`);
     void this.lifecycle.fail(err);
   }
 

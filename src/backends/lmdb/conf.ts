@@ -33,16 +33,24 @@ export interface OrderedConf {
 
 export interface LmdbBackendConf {
   db_path: string;
-  /** initial LMDB map size in bytes; the map grows when it fills */
+  /** LMDB map size in bytes: the most the file may hold; environment.ts never maps less than MIN_MAP_SIZE */
   max_db_size: number;
   /** seconds between flushes; 0 = every register is durable before it resolves */
   flush_period: number;
+  /**
+   * Ours: memory that accepted events not yet written may take (estimated, bytes). Half of it
+   * starts a flush before the period ends; while the store cannot write, registrations past it
+   * are refused. Default DEFAULT_MAX_PENDING_BYTES.
+   */
+  max_pending_bytes?: number;
   conditions: { subscriptions: EventType[]; condition: ConditionConf }[];
   latest: { subscriptions: EventType[] };
   ordered: OrderedConf[];
   /** a query whose answer would hold more events fails instead (ours; default DEFAULT_MAX_QUERY_RESULTS) */
   max_query_results?: number;
 }
+
+export const DEFAULT_MAX_PENDING_BYTES = 128 * 1024 * 1024;
 
 /** Generous: a million events are about 100 MB of answer. */
 export const DEFAULT_MAX_QUERY_RESULTS = 1_000_000;
@@ -56,6 +64,7 @@ export const confSchema = {
     db_path: { type: 'string', minLength: 1 },
     max_db_size: { type: 'number', exclusiveMinimum: 0 },
     flush_period: { type: 'number', minimum: 0 },
+    max_pending_bytes: { type: 'number', minimum: 1024 * 1024 },
     max_query_results: { type: 'integer', minimum: 1 },
     conditions: {
       type: 'array',

@@ -8,10 +8,9 @@
 // interrupted copy never leaves a `dst` behind.
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DbType, Environment, type AnyDbName, type BinaryDb } from './environment.ts';
+import { DbType, Environment, type AnyDbName, type BinaryDb, type WriteOp } from './environment.ts';
 import { ReadOnlyEnvironment } from './read-only.ts';
 import { splitRefs } from './refs.ts';
-import { RowBatch } from './row-batch.ts';
 
 export interface CopyOptions {
   /** leave out LATEST_DATA and LATEST_TYPE (and the refs to them) */
@@ -68,18 +67,21 @@ export async function copyEventDatabase(srcPath: string, dstPath: string, option
     for (const [, db] of tables) progress.totalRows += src.entryCount(db);
     progress.totalRows += src.entryCount(src.dbs.REF);
 
-    dst = Environment.open(partial, Math.max(sourceBytes, 1 << 20));
-    let batch = new RowBatch();
+    dst = Environment.open(partial, sourceBytes); // the map: at least MIN_MAP_SIZE of address space
+    let batch: WriteOp[] = [];
+    let batchBytes = 0;
     const commit = async (): Promise<void> => {
       if (signal?.aborted) throw new CopyInterruptedError();
       await dst!.commit(batch);
       progress.rows += batch.length;
-      batch = new RowBatch();
+      batch = [];
+      batchBytes = 0;
       onProgress?.({ ...progress });
     };
-    const put = async (name: AnyDbName, key: Buffer, value: Buffer): Promise<void> => {
-      batch.put(name, key, value);
-      if (batch.length >= CHUNK_ROWS || batch.bytes >= CHUNK_BYTES) await commit();
+    const put = async (db: AnyDbName, key: Buffer, value: Buffer): Promise<void> => {
+      batch.push({ db, key, value });
+      batchBytes += key.length + value.length;
+      if (batch.length >= CHUNK_ROWS || batchBytes >= CHUNK_BYTES) await commit();
     };
     for (const [name, db] of tables) for (const { key, value } of src.rows(db)) await put(name, key, value);
     let events = 0;

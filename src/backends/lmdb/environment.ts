@@ -1,11 +1,11 @@
 // The LMDB environment: one file (`db_path`, plus `<db_path>-lock`) holding Hat's seven named
 // sub-databases. Keys and values are raw bytes; every layout lives in keys.ts/refs.ts.
 import * as lmdb from 'lmdb';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { open, type Database, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import { assertLmdbDataV1, type LmdbVersion } from './data-format.ts';
-import { RowBatch } from './row-batch.ts';
-import { describeError } from '../../common/describe-error.ts';
-import { silentLogger, type Logger } from '../../common/logger.ts';
+import { opsSource, type RowSink, type RowSource } from './row-batch.ts';
+import { checkLmdbFile } from './file-check.ts';
+import { classifyWriteError, commitFailureOf, LmdbWriteError } from './write-error.ts';
 
 /** Sub-database names and their numbers (the number is the ref tag in REF values). */
 export const DbType = {
@@ -29,64 +29,59 @@ export type AnyDbName = DbName | ExtraDbName;
 
 /**
  * Told about writes (readers/reader-pool.ts: threads that read the file outside LMDB's lock
- * table must not start a snapshot during a commit, nor hold one while the map is reopened).
+ * table must not start a snapshot while a commit writes the meta page).
  */
 export interface CommitObserver {
   beforeCommit(): Promise<void>;
   afterCommit(): void;
-  beforeReopen(): Promise<void>;
 }
 
 export type BinaryDb = Database<Buffer, Buffer>;
 
 /** One write: a put when `value` is a buffer, a delete when it is null. */
 export interface WriteOp {
-  /** by name: a growing map reopens the environment, so handles do not outlive a commit */
   db: AnyDbName;
   key: Buffer;
   value: Buffer | Uint8Array | null;
 }
 
-const MAX_GROWTHS_PER_COMMIT = 6;
-
-/** What lmdb-js's getStats() tells about a database and its environment (the fields used here). */
-interface LmdbStats {
-  pageSize: number;
-  treeDepth: number;
-  lastPageNumber: number;
-}
-
 /**
- * The open environment. `max_db_size` is where its map starts: the map grows (the file grows
- * only as pages are used). LMDB 0.9 (data format v1, the one Hat's LMDB reads) cannot enlarge a
- * map in place, so the environment is closed and reopened with a larger map, between writes,
- * before a write could run out of room: a write that does run out makes lmdb-js print raw lines
- * to stderr (`do_write error ...`, `MDB_BAD_TXN ...`), outside the log. Should it happen anyway,
- * the failed transaction was aborted whole, so the map grows and the same rows are written again,
- * and nothing committed is touched.
+ * The smallest map. The map is address space only (LMDB 0.9 without MDB_WRITEMAP grows the file
+ * as it writes pages), and it must never need enlarging: LMDB 0.9 cannot enlarge a map in a
+ * running process but by reopening the environment, and lmdb-js as built for data format v1
+ * never really closes one (it calls mdb_env_close only for environments it tracks, which it does
+ * only for format v2), so a reopen would keep the old mapping and its pages for the life of the
+ * process and open a second environment on the file, whose open resets LMDB's table of readers.
+ * Reader threads (readers/) map the same size, so they see every page the writer may write.
  */
+export const MIN_MAP_SIZE = 256 * 1024 ** 3;
+
+/** The open environment: one per file and process, never reopened (see MIN_MAP_SIZE). */
 export class Environment {
   readonly path: string;
-  #mapSize: number;
+  readonly mapSize: number;
+  readonly #root: RootDatabase<Buffer, Buffer>;
+  readonly #dbs: Record<AnyDbName, BinaryDb>;
   #usedBytes = 0;
-  #root!: RootDatabase<Buffer, Buffer>;
-  #dbs!: Record<AnyDbName, BinaryDb>;
   commitObserver: CommitObserver | null = null;
-  readonly #logger: Logger;
 
-  private constructor(path: string, mapSize: number, logger: Logger) {
+  private constructor(path: string, maxDbSize: number) {
     this.path = path;
-    this.#mapSize = Math.max(Math.floor(mapSize), 4096);
-    this.#logger = logger;
+    this.mapSize = Math.max(Math.floor(maxDbSize), MIN_MAP_SIZE);
+    // Writes go in explicit batches only. With batching per event turn, lmdb-js also makes a
+    // commit promise of its own that nobody awaits: a failed commit (a full disk) would reject
+    // it and end the process with an unhandled rejection.
+    this.#root = openRoot(path, { mapSize: this.mapSize, eventTurnBatching: false });
+    const dbs = {} as Record<AnyDbName, BinaryDb>;
+    for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(this.#root, name);
+    this.#dbs = dbs;
   }
 
-  static open(path: string, mapSize: number, logger: Logger = silentLogger()): Environment {
+  /** `maxDbSize`: Hat's max_db_size; the map is never smaller than MIN_MAP_SIZE. */
+  static open(path: string, maxDbSize: number): Environment {
     assertLmdbDataV1((lmdb as unknown as { version: LmdbVersion }).version);
-    const env = new Environment(path, mapSize, logger);
-    const from = env.#mapSize;
-    env.#openHandles();
-    if (env.#mapSize !== from) env.#grown(from, 'too small to open the file');
-    return env;
+    checkLmdbFile(path); // before LMDB maps it: a truncated file would be a SIGBUS
+    return new Environment(path, maxDbSize);
   }
 
   get root(): RootDatabase<Buffer, Buffer> {
@@ -97,17 +92,13 @@ export class Environment {
     return this.#dbs;
   }
 
-  get mapSize(): number {
-    return this.#mapSize;
-  }
-
-  /** Bytes of the map in use (its pages up to the highest written); the last answer while closed or reopening. */
+  /** Bytes of the map in use (its pages up to the highest written); the last answer once closed. */
   usedBytes(): number {
     try {
       const stats = this.#root.getStats() as { lastPageNumber?: number; pageSize?: number };
       if (stats.lastPageNumber !== undefined && stats.pageSize !== undefined) this.#usedBytes = (stats.lastPageNumber + 1) * stats.pageSize;
     } catch {
-      // closed (the server is stopping) or between the close and reopen of a growth
+      // closed: the server is stopping
     }
     return this.#usedBytes;
   }
@@ -118,100 +109,45 @@ export class Environment {
 
   /**
    * Applies `ops` in one asynchronous LMDB transaction (executed on lmdb-js's write thread, so
-   * the main thread only queues them) and resolves once it is durably on disk.
+   * the main thread only queues them) and resolves once it is durably on disk. A failure is an
+   * LmdbWriteError that says whether waiting can help (write-error.ts); nothing of `ops` is then
+   * written.
    */
-  async commit(ops: WriteOp[] | RowBatch): Promise<void> {
-    const rows = ops instanceof RowBatch ? ops : RowBatch.of(ops);
-    if (rows.length === 0) return;
+  async commit(ops: WriteOp[] | RowSource): Promise<void> {
+    if (Array.isArray(ops) && ops.length === 0) return;
+    const rows = Array.isArray(ops) ? opsSource(ops) : ops;
     const observer = this.commitObserver;
     await observer?.beforeCommit();
     try {
-      await this.#commitRows(rows);
+      await this.#root.batch(() => rows.writeTo(new LmdbSink(this.#dbs)));
+      await this.#root.flushed;
+    } catch (err) {
+      const failure = classifyWriteError(await commitFailureOf(err), this.path);
+      if (failure.kind !== 'map-full') throw failure;
+      throw new LmdbWriteError('broken', failure.code, `the database reached its map size of ${this.mapSize} bytes: ` +
+        `restart with a larger max_db_size (${failure.message})`, failure);
     } finally {
       observer?.afterCommit();
     }
   }
-
-  async #commitRows(rows: RowBatch): Promise<void> {
-    const needed = this.#bytesAfter(rows);
-    if (needed > this.#mapSize) await this.#resize(Math.max(this.#mapSize * 2, needed * 2), 'before a write that might not fit');
-    for (let growths = 0; ; growths++) {
-      try {
-        await this.#write(rows);
-        return;
-      } catch (err) {
-        if (growths >= MAX_GROWTHS_PER_COMMIT) {
-          throw new Error(`lmdb write failed with a map of ${this.#mapSize} bytes: ${describeError(err)}`, { cause: err });
-        }
-        const bytes = rows.bytes + 64 * rows.length;
-        await this.#resize(Math.max(this.#mapSize * 2, this.#mapSize + 4 * bytes), `after a failed write: ${describeError(err)}`);
-      }
-    }
-  }
-
-  /**
-   * The map size a commit of `rows` needs at most: the pages in use (up to the last one, free
-   * ones inside the file not counted) plus what the transaction may add. Each row may copy the
-   * pages on its path down its tree and split every one of them, so 2 × (depth + 1) pages, plus
-   * overflow pages for its bytes; the pages freed go to LMDB's free list, which takes a page id of
-   * 8 bytes each; and a few pages for the sub-database records and the free list's own path.
-   */
-  #bytesAfter(rows: RowBatch): number {
-    const root = this.#root.getStats() as LmdbStats;
-    let depth = root.treeDepth;
-    for (const db of Object.values(this.#dbs)) depth = Math.max(depth, (db.getStats() as LmdbStats).treeDepth);
-    const { pageSize } = root;
-    let pages = rows.length * (2 * (depth + 1) + 1) + Math.ceil(rows.bytes / pageSize);
-    pages += Math.ceil((pages * 8) / pageSize) + depth + 16;
-    return (root.lastPageNumber + 1 + pages) * pageSize;
-  }
-
-  async #write(rows: RowBatch): Promise<void> {
-    const dbs = this.#dbs;
-    await this.#root.batch(() => rows.writeTo(dbs)).catch((err: unknown) => {
-      // lmdb-js also rejects a separate `commitError` promise; it is the same failure.
-      (err as { commitError?: Promise<unknown> }).commitError?.catch(() => undefined);
-      throw err;
-    });
-    await this.#root.flushed;
-  }
-
-  /** Reopens with a larger map (no transaction is open: commits are not concurrent). */
-  async #resize(mapSize: number, why: string): Promise<void> {
-    const from = this.#mapSize;
-    await this.commitObserver?.beforeReopen();
-    await this.#root.close();
-    this.#mapSize = mapSize;
-    this.#openHandles();
-    this.#grown(from, why);
-  }
-
-  #grown(from: number, why: string): void {
-    // a failed write means the bound in #bytesAfter was wrong: worth a warning, not just a note
-    const log = why.startsWith('after') ? this.#logger.warning : this.#logger.info;
-    log.call(this.#logger, 'lmdb map grown', { db_path: this.path, from, to: this.#mapSize, why });
-  }
-
-  #openHandles(): void {
-    for (;;) {
-      const root = openRoot(this.path, { mapSize: this.#mapSize });
-      try {
-        const dbs = {} as Record<AnyDbName, BinaryDb>;
-        for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
-        this.#root = root;
-        this.#dbs = dbs;
-        return;
-      } catch (err) {
-        void root.close();
-        // A map too small even for the sub-db records of a new file: start from a larger one.
-        if ((err as { code?: number }).code !== MDB_MAP_FULL || this.#mapSize > 1 << 30) throw err;
-        this.#mapSize *= 2;
-      }
-    }
-  }
 }
 
-const MDB_MAP_FULL = -30792;
+/** Issues rows to lmdb-js inside a batch. */
+class LmdbSink implements RowSink {
+  readonly #dbs: Readonly<Record<AnyDbName, BinaryDb>>;
+
+  constructor(dbs: Readonly<Record<AnyDbName, BinaryDb>>) {
+    this.#dbs = dbs;
+  }
+
+  put(db: AnyDbName, key: Uint8Array, value: Uint8Array): void {
+    void this.#dbs[db].put(key as Buffer, value as Buffer);
+  }
+
+  remove(db: AnyDbName, key: Uint8Array): void {
+    void this.#dbs[db].remove(key as Buffer);
+  }
+}
 
 /** Hat's sub-dbs */
 export const DB_NAMES = Object.keys(DbType) as DbName[];
@@ -219,7 +155,10 @@ export const DB_NAMES = Object.keys(DbType) as DbName[];
 export const ALL_DB_NAMES: readonly AnyDbName[] = [...DB_NAMES, ...EXTRA_DB_NAMES];
 
 /** The file as Hat opens it: one file (subdir=False, whatever its name), raw bytes. */
-export function openRoot(path: string, options: { mapSize?: number; readOnly?: boolean }): RootDatabase<Buffer, Buffer> {
+export function openRoot(
+  path: string,
+  options: Pick<RootDatabaseOptions, 'mapSize' | 'readOnly' | 'eventTurnBatching'>,
+): RootDatabase<Buffer, Buffer> {
   return open<Buffer, Buffer>({
     path,
     ...options,

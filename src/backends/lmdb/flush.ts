@@ -6,19 +6,20 @@
 // never notified. We notify every event accepted in the window, and an event that would be
 // left with no ref at all (superseded inside the window, or its Latest ref moved to a
 // successor in a later window) is kept in the reserved archive partition (archive.ts).
-import { splitPerSession } from '../../common/event-id.ts';
 import type { Event } from '../../common/types.ts';
 import type { SupersededArchive } from './archive.ts';
 import { DbType, type Environment, type WriteOp } from './environment.ts';
 import { decodeStoredEvent } from './event-value.ts';
-import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes, writeEventId, writeU64 } from './keys.ts';
+import { EVENT_ID_SIZE, ORDERED_KEY_SIZE, U64_SIZE, u64Bytes, writeEventId, writeOrderedKey, writeU64 } from './keys.ts';
 import type { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { latestRef, orderedRef, RefChanges } from './refs.ts';
-import { ByteArena, RowBatch } from './row-batch.ts';
+import { ByteArena, scratchKeys, writeOps } from './row-batch.ts';
 import { PendingEntry } from './sorted-entries.ts';
+import { typeInfo } from './type-info.ts';
 import type { SystemDb } from './system.ts';
 import { describeError } from '../../common/describe-error.ts';
+import { LmdbWriteError } from './write-error.ts';
 
 /** The events accepted in a flush window, their stored values (SBS), and the first's number. */
 export interface AcceptedEvents {
@@ -26,6 +27,8 @@ export interface AcceptedEvents {
   values: Uint8Array[];
   /** acceptance number of events[0]; events[i] has base + i */
   base: number;
+  /** what they hold in memory (store.ts pendingSize) */
+  bytes: number;
 }
 
 export interface FlushState {
@@ -40,11 +43,12 @@ export interface FlushState {
 }
 
 /**
- * Writes the pending changes; resolves with the flushed events split per (server, session).
- * Every key and REF value is written into one arena per flush and the rows go to lmdb-js as
- * views, so a flush of n events allocates views, not buffers, objects or copies per row.
+ * Writes the pending changes; resolves with the events written, in acceptance order.
+ * The rows are issued straight into the transaction (row-batch.ts): keys in scratch buffers,
+ * REF values in one arena per attempt, stored values as they were encoded at register, so a
+ * flush of n events allocates no object per row.
  */
-export async function flushPending(state: FlushState): Promise<Event[][]> {
+export async function flushPending(state: FlushState): Promise<Event[]> {
   const accepted = state.takeAccepted();
   const { events, base } = accepted;
   const n = events.length;
@@ -55,18 +59,16 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   const taken = partitions.map((p) => p.takePending());
 
   const refs = new RefChanges(env);
-  const arena = new ByteArena();
-  const rows = new RowBatch();
   /** per accepted event: the type_ref of its new Latest ref (0: none) */
   const latestRefs = new Float64Array(n);
-  /** per accepted event: its ORDERED_DATA keys, in partition order (archive last) */
-  const orderedKeys: (Buffer[] | Buffer | undefined)[] = new Array(n);
-  const addOrderedKey = (seq: number, key: Buffer): void => {
-    const i = seq - base;
-    const list = orderedKeys[i];
-    if (list === undefined) orderedKeys[i] = key;
-    else if (Array.isArray(list)) list.push(key);
-    else orderedKeys[i] = [list, key];
+  /** per accepted event: its ordered entries, in partition order (archive last) */
+  const entriesOf: (PendingEntry[] | PendingEntry | undefined)[] = new Array(n);
+  const addEntry = (entry: PendingEntry): void => {
+    const i = entry.seq - base;
+    const list = entriesOf[i];
+    if (list === undefined) entriesOf[i] = entry;
+    else if (Array.isArray(list)) list.push(entry);
+    else entriesOf[i] = [list, entry];
   };
   /** LATEST_DATA rows whose committed event loses its last ref when the row is replaced */
   const orphaned: number[] = [];
@@ -75,42 +77,49 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
   let archived: PendingEntry[] = [];
   let archivePartition: OrderedPartition | null = null;
   try {
-    rows.addOps(system.writeOps(systemPending));
-    rows.addOps(latest.writeOps(
+    const ops: WriteOp[] = system.writeOps(systemPending);
+    ops.push(...latest.writeOps(
       latestPending,
       (seq, typeRef) => (latestRefs[seq - base] = typeRef),
       (id, typeRef) => {
         if (refs.remove(id, latestRef(typeRef))) orphaned.push(typeRef);
       },
     ));
-    partitions.forEach((partition, i) => {
-      const entries = taken[i]!;
-      if (entries.length === 0) return;
-      partition.writeRows(rows, arena, entries);
-      for (const entry of entries) addOrderedKey(entry.seq, entry.key);
-    });
+    for (const entries of taken) for (const entry of entries) addEntry(entry);
 
-    const superseded = supersededEvents(env, accepted, latestRefs, orderedKeys, orphaned);
+    const superseded = supersededEvents(env, accepted, latestRefs, entriesOf, orphaned);
     if (superseded.length > 0) {
-      const ops: WriteOp[] = [];
       archivePartition = archive.use(ops);
-      rows.addOps(ops);
       const id = archivePartition.id;
-      archived = superseded.map(({ event, value, seq }) => new PendingEntry(id, event.timestamp, event, value, seq));
-      archivePartition.writeRows(rows, arena, archived);
+      archived = superseded.map(({ event, value, seq }) => new PendingEntry(id, event.timestamp, event, value, seq, typeInfo(event.type).hash));
       for (const entry of archived) {
         if (entry.seq < 0) refs.add(entry.event.id, orderedRef(entry.key));
-        else addOrderedKey(entry.seq, entry.key);
+        else addEntry(entry);
       }
     }
-    for (let i = 0; i < n; i++) rows.put('REF', eventIdIn(arena, events[i]!), refValueIn(arena, latestRefs[i]!, orderedKeys[i]));
-    rows.addOps(refs.ops());
-    await env.commit(rows);
+    const refOps = refs.ops();
+    const written = archivePartition === null ? partitions : [...partitions, archivePartition];
+    const writtenEntries = archivePartition === null ? taken : [...taken, archived];
+    await env.commit({
+      writeTo(sink) {
+        writeOps(sink, ops);
+        written.forEach((partition, i) => partition.writeRows(sink, writtenEntries[i]!));
+        const key = scratchKeys.of(EVENT_ID_SIZE);
+        const arena = new ByteArena();
+        for (let i = 0; i < n; i++) {
+          writeEventId(key, 0, events[i]!.id);
+          sink.put('REF', key, refValueIn(arena, latestRefs[i]!, entriesOf[i]));
+        }
+        writeOps(sink, refOps);
+      },
+    });
     ok = true;
   } catch (err) {
     system.restore(systemPending);
     latest.restore(latestPending);
     state.restoreAccepted(accepted);
+    // A write error says itself what failed and whether waiting helps (write-error.ts).
+    if (err instanceof LmdbWriteError) throw err;
     throw new Error(`lmdb flush failed, nothing of it was written: ${describeError(err)}`, { cause: err });
   } finally {
     partitions.forEach((partition, i) => partition.flushDone(taken[i]!, ok));
@@ -118,32 +127,28 @@ export async function flushPending(state: FlushState): Promise<Event[][]> {
     archive.settle(ok);
   }
   latest.committed(latestPending);
-  return splitPerSession(events);
-}
-
-function eventIdIn(arena: ByteArena, event: Event): Buffer {
-  const key = arena.take(EVENT_ID_SIZE);
-  writeEventId(key, 0, event.id);
-  return key;
+  return events;
 }
 
 /** A new event's REF value: its Latest ref (if any), then its Ordered refs. */
-function refValueIn(arena: ByteArena, typeRef: number, keys: Buffer[] | Buffer | undefined): Buffer {
-  const count = keys === undefined ? 0 : Array.isArray(keys) ? keys.length : 1;
-  const value = arena.take((typeRef === 0 ? 0 : 1 + U64_SIZE) + count * (1 + ORDERED_KEY_SIZE));
+function refValueIn(arena: ByteArena, typeRef: number, entries: PendingEntry[] | PendingEntry | undefined): Buffer {
+  const list = entries === undefined ? EMPTY_LIST : Array.isArray(entries) ? entries : [entries];
+  const value = arena.take((typeRef === 0 ? 0 : 1 + U64_SIZE) + list.length * (1 + ORDERED_KEY_SIZE));
   let at = 0;
   if (typeRef !== 0) {
     value[0] = DbType.LATEST_DATA;
     writeU64(value, 1, typeRef);
     at = 1 + U64_SIZE;
   }
-  for (const key of keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]) {
+  for (const entry of list) {
     value[at] = DbType.ORDERED_DATA;
-    value.set(key, at + 1);
+    writeOrderedKey(value, entry.partitionId, entry.time, entry.event.id, at + 1);
     at += 1 + ORDERED_KEY_SIZE;
   }
   return value;
 }
+
+const EMPTY_LIST: readonly PendingEntry[] = [];
 
 interface Superseded {
   event: Event;
@@ -160,7 +165,7 @@ function supersededEvents(
   env: Environment,
   accepted: AcceptedEvents,
   latestRefs: Float64Array,
-  orderedKeys: unknown[],
+  entriesOf: unknown[],
   orphaned: number[],
 ): Superseded[] {
   const found: Superseded[] = [];
@@ -173,7 +178,7 @@ function supersededEvents(
   }
   const { events, values, base } = accepted;
   for (let i = 0; i < events.length; i++) {
-    if (latestRefs[i] === 0 && orderedKeys[i] === undefined) found.push({ event: events[i]!, value: values[i]!, seq: base + i });
+    if (latestRefs[i] === 0 && entriesOf[i] === undefined) found.push({ event: events[i]!, value: values[i]!, seq: base + i });
   }
   return found;
 }

@@ -11,10 +11,18 @@ export const ORDERED_KEY_SIZE = U64_SIZE + TIMESTAMP_SIZE + EVENT_ID_SIZE;
 
 const TWO_POW_32 = 0x1_0000_0000;
 
-export function writeU64(buf: Buffer, offset: number, value: number): void {
+export function writeU64(buf: Uint8Array, offset: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a u64 value: ${value}`);
-  buf.writeUInt32BE(Math.floor(value / TWO_POW_32), offset);
-  buf.writeUInt32BE(value >>> 0, offset + 4);
+  put32(buf, offset, Math.floor(value / TWO_POW_32));
+  put32(buf, offset + 4, value >>> 0);
+}
+
+/** Big-endian u32 by plain byte stores (the flush writes millions: no range checks beyond the array's). */
+function put32(buf: Uint8Array, offset: number, value: number): void {
+  buf[offset] = value >>> 24;
+  buf[offset + 1] = value >>> 16;
+  buf[offset + 2] = value >>> 8;
+  buf[offset + 3] = value;
 }
 
 export function readU64(buf: Buffer, offset: number): number {
@@ -33,12 +41,12 @@ export function isKeyTimestamp(t: Timestamp): boolean {
 }
 
 /** u64(s + 2^63) ‖ u32(us). */
-export function writeTimestamp(buf: Buffer, offset: number, t: Timestamp): void {
+export function writeTimestamp(buf: Uint8Array, offset: number, t: Timestamp): void {
   if (!isKeyTimestamp(t)) throw new RangeError(`not a storable timestamp: s=${t.s} us=${t.us}`);
   const high = Math.floor(t.s / TWO_POW_32);
-  buf.writeUInt32BE((high + 0x8000_0000) >>> 0, offset);
-  buf.writeUInt32BE((t.s - high * TWO_POW_32) >>> 0, offset + 4);
-  buf.writeUInt32BE(t.us, offset + 8);
+  put32(buf, offset, (high + 0x8000_0000) >>> 0);
+  put32(buf, offset + 4, (t.s - high * TWO_POW_32) >>> 0);
+  put32(buf, offset + 8, t.us);
 }
 
 export function readTimestamp(buf: Buffer, offset: number): Timestamp {
@@ -46,7 +54,7 @@ export function readTimestamp(buf: Buffer, offset: number): Timestamp {
   return { s, us: buf.readUInt32BE(offset + 8) };
 }
 
-export function writeEventId(buf: Buffer, offset: number, id: EventId): void {
+export function writeEventId(buf: Uint8Array, offset: number, id: EventId): void {
   writeU64(buf, offset, id.server);
   writeU64(buf, offset + 8, id.session);
   writeU64(buf, offset + 16, id.instance);
@@ -74,11 +82,11 @@ export function orderedKey(partitionId: number, time: Timestamp, id: EventId): B
   return buf;
 }
 
-/** Fills `buf` (ORDERED_KEY_SIZE bytes) with u64 partition id ‖ ts(time) ‖ eid. */
-export function writeOrderedKey(buf: Buffer, partitionId: number, time: Timestamp, id: EventId): void {
-  writeU64(buf, 0, partitionId);
-  writeTimestamp(buf, U64_SIZE, time);
-  writeEventId(buf, U64_SIZE + TIMESTAMP_SIZE, id);
+/** Writes u64 partition id ‖ ts(time) ‖ eid (ORDERED_KEY_SIZE bytes) into `buf` at `offset`. */
+export function writeOrderedKey(buf: Uint8Array, partitionId: number, time: Timestamp, id: EventId, offset = 0): void {
+  writeU64(buf, offset, partitionId);
+  writeTimestamp(buf, offset + U64_SIZE, time);
+  writeEventId(buf, offset + U64_SIZE + TIMESTAMP_SIZE, id);
 }
 
 /** The order of ordered keys of one partition, from the numbers: (time, event id). */

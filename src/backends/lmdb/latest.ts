@@ -11,7 +11,7 @@ import type { Environment, WriteOp } from './environment.ts';
 import { decodeStoredEvent } from './event-value.ts';
 import { readU64, u64Bytes } from './keys.ts';
 import { pythonJsonText } from '../../common/json-payload.ts';
-import { typeInfo } from './type-info.ts';
+import type { TypeInfo } from './type-info.ts';
 
 /** The last event of a type registered in the window (one object per type and window). */
 interface LatestSlot {
@@ -52,9 +52,9 @@ export class LatestDb {
   }
 
   /** Stores `event` (accepted as number `seq`) if the subscription matches it; true when stored. */
-  add(event: Event, value: Uint8Array, seq: number): boolean {
+  add(event: Event, value: Uint8Array, seq: number, type: TypeInfo): boolean {
     if (!this.subscription.matches(event.type)) return false;
-    const typeKey = typeInfo(event.type).key;
+    const typeKey = type.key;
     let typeRef = this.#typeRefs.get(typeKey);
     if (typeRef === undefined) {
       typeRef = this.#typeRefs.size + 1;

@@ -6,11 +6,11 @@
 import type { Subscription } from '../../common/subscription.ts';
 import type { Event, Timestamp } from '../../common/types.ts';
 import type { LimitConf, OrderByName } from './conf.ts';
-import { compareKeyParts, ORDERED_KEY_SIZE, u64Bytes } from './keys.ts';
-import type { ByteArena, RowBatch } from './row-batch.ts';
+import { compareKeyParts, ORDERED_KEY_SIZE, u64Bytes, writeOrderedKey } from './keys.ts';
+import { scratchKeys, writeOps, type RowSink } from './row-batch.ts';
 import { mergeSorted, PendingEntry, sortedRange } from './sorted-entries.ts';
-import { indexKeyIn, indexMetaOp } from './type-index.ts';
-import { typeInfo } from './type-info.ts';
+import { INDEX_KEY_SIZE, indexMetaOp, writeIndexKey } from './type-index.ts';
+import type { TypeInfo } from './type-info.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -42,11 +42,11 @@ export class OrderedPartition {
   }
 
   /** Adds `event` (accepted as number `seq`) to the pending entries if it belongs here; true when stored. */
-  add(event: Event, value: Uint8Array, seq: number): boolean {
+  add(event: Event, value: Uint8Array, seq: number, type: TypeInfo): boolean {
     if (!this.subscription.matches(event.type)) return false;
     const time = this.keyTime(event);
     if (time === null) return false;
-    const entry = new PendingEntry(this.id, time, event, value, seq);
+    const entry = new PendingEntry(this.id, time, event, value, seq, type.hash);
     const pending = this.#pending;
     const last = pending[pending.length - 1];
     // Compared by numbers, which order like the keys, so no key is built here.
@@ -84,27 +84,29 @@ export class OrderedPartition {
     }
   }
 
-  /** Rows for `taken` (keys written into `arena`, so each entry's key is then that view). */
-  writeRows(rows: RowBatch, arena: ByteArena, taken: PendingEntry[]): void {
+  /** Issues the rows of `taken`, its count and (when indexed) its type index rows. */
+  writeRows(sink: RowSink, taken: PendingEntry[]): void {
+    if (taken.length === 0) return;
+    const key = scratchKeys.of(ORDERED_KEY_SIZE);
+    const indexKey = this.indexed ? scratchKeys.of(INDEX_KEY_SIZE) : null;
     for (let i = 0; i < taken.length; i++) {
       const entry = taken[i]!;
-      rows.put('ORDERED_DATA', entry.writeKey(arena.take(ORDERED_KEY_SIZE)), entry.value);
-    }
-    rows.put('ORDERED_COUNT', u64Bytes(this.id), u64Bytes(this.count + taken.length));
-    if (this.indexed) {
-      for (let i = 0; i < taken.length; i++) {
-        const entry = taken[i]!;
-        rows.put('HAT_EVENT_TS_TYPE_INDEX', indexKeyIn(arena, entry.key, typeInfo(entry.event.type).hash), EMPTY);
+      writeOrderedKey(key, this.id, entry.time, entry.event.id);
+      sink.put('ORDERED_DATA', key, entry.value);
+      if (indexKey !== null) {
+        writeIndexKey(indexKey, key, entry.typeHash);
+        sink.put('HAT_EVENT_TS_TYPE_INDEX', indexKey, EMPTY);
       }
-      rows.addOps([indexMetaOp(this.id, this.count + taken.length, this.#lastKeyWith(taken))]);
     }
+    const count = this.count + taken.length;
+    writeOps(sink, [{ db: 'ORDERED_COUNT', key: u64Bytes(this.id), value: u64Bytes(count) }]);
+    if (this.indexed) writeOps(sink, [indexMetaOp(this.id, count, this.#lastKeyWith(taken))]);
   }
 
-  /** A copy: the key of a flushed entry is a view of the flush's arena. */
   #lastKeyWith(taken: PendingEntry[]): Buffer | null {
     const last = taken[taken.length - 1]?.key ?? null;
     if (last === null) return this.lastKey;
-    return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? Buffer.from(last) : this.lastKey;
+    return this.lastKey === null || Buffer.compare(last, this.lastKey) > 0 ? last : this.lastKey;
   }
 
   /**

@@ -71,6 +71,7 @@ export function openPartitions(env: Environment, confs: OrderedConf[]): OpenedPa
     archiveRow === undefined ? null : { id: archiveRow.id, count: readCount(env, archiveRow.id) },
     maxId,
   );
+  if (archive.partition !== null) archive.partition.lastKey = lastOrderedKey(env.dbs.ORDERED_DATA, archive.partition.id);
   return { partitions, archive, ops };
 }
 

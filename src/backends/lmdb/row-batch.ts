@@ -1,75 +1,52 @@
-// The rows of one write transaction, kept in parallel arrays (no object per row) and replayable:
-// a commit that runs out of map room is retried with the same rows after the map grows. Keys
-// and values come as views (of a ByteArena or of a register batch's value buffer).
-import type { AnyDbName, BinaryDb, WriteOp } from './environment.ts';
+// The rows of one write transaction. A flush does not keep its rows: it issues them straight
+// into the transaction (`RowSource.writeTo`), and again from the start when the transaction must
+// be retried after the map grew, so no row is an object or an array slot. lmdb-js copies a key
+// when a row is issued, so keys are built in a scratch buffer (`scratchKeys`); a value is only
+// pointed at until the commit, so values live in memory that outlasts it (`ByteArena`).
+import type { AnyDbName, WriteOp } from './environment.ts';
 
-export class RowBatch {
-  readonly #dbs: AnyDbName[] = [];
-  readonly #keys: Uint8Array[] = [];
-  /** null: delete the key */
-  readonly #values: (Uint8Array | null)[] = [];
-  #bytes = 0;
+export interface RowSink {
+  put(db: AnyDbName, key: Uint8Array, value: Uint8Array): void;
+  remove(db: AnyDbName, key: Uint8Array): void;
+}
 
-  static of(ops: WriteOp[]): RowBatch {
-    const rows = new RowBatch();
-    rows.addOps(ops);
-    return rows;
-  }
+export interface RowSource {
+  /** Issues every row; called once per attempt of the transaction. */
+  writeTo(sink: RowSink): void;
+}
 
-  get length(): number {
-    return this.#keys.length;
-  }
+/** A short list of rows (partition rows, index rebuilds, the limits cleanup) as a source. */
+export function opsSource(ops: readonly WriteOp[]): RowSource {
+  return { writeTo: (sink) => writeOps(sink, ops) };
+}
 
-  /** Key and value bytes in all (map growth sizes from it). */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  put(db: AnyDbName, key: Uint8Array, value: Uint8Array): void {
-    this.#dbs.push(db);
-    this.#keys.push(key);
-    this.#values.push(value);
-    this.#bytes += key.length + value.length;
-  }
-
-  remove(db: AnyDbName, key: Uint8Array): void {
-    this.#dbs.push(db);
-    this.#keys.push(key);
-    this.#values.push(null);
-    this.#bytes += key.length;
-  }
-
-  addOps(ops: WriteOp[]): void {
-    for (const op of ops) {
-      if (op.value === null) this.remove(op.db, op.key);
-      else this.put(op.db, op.key, op.value);
-    }
-  }
-
-  /** Issues every row to lmdb-js (inside a batch callback). */
-  writeTo(handles: Readonly<Record<AnyDbName, BinaryDb>>): void {
-    const dbs = this.#dbs;
-    const keys = this.#keys;
-    const values = this.#values;
-    let name: AnyDbName | undefined;
-    let db: BinaryDb | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      // Rows come in runs of one sub-db: look the handle up only when the name changes.
-      if (dbs[i] !== name) {
-        name = dbs[i]!;
-        db = handles[name];
-      }
-      const value = values[i]!;
-      if (value === null) void db!.remove(keys[i] as Buffer);
-      else void db!.put(keys[i] as Buffer, value as Buffer);
-    }
+export function writeOps(sink: RowSink, ops: readonly WriteOp[]): void {
+  for (const op of ops) {
+    if (op.value === null) sink.remove(op.db, op.key);
+    else sink.put(op.db, op.key, op.value);
   }
 }
 
+/** One scratch buffer per key size: a key is written, issued (and so copied), then overwritten. */
+class ScratchKeys {
+  readonly #bySize = new Map<number, Buffer>();
+
+  of(size: number): Buffer {
+    let key = this.#bySize.get(size);
+    if (key === undefined) {
+      key = Buffer.alloc(size);
+      this.#bySize.set(size, key);
+    }
+    return key;
+  }
+}
+
+/** Shared by every writer: each fills a key and issues it before anything else runs. */
+export const scratchKeys = new ScratchKeys();
+
 /**
  * Hands out views of large preallocated chunks: one allocation per chunk instead of a pooled
- * Buffer per key. A chunk stays alive while any view of it does, so a view kept beyond the
- * write (e.g. a partition's last key) must be copied.
+ * Buffer per value. A chunk stays alive while any view of it does.
  */
 export class ByteArena {
   static readonly CHUNK_SIZE = 1 << 20;

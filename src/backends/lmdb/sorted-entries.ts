@@ -1,7 +1,7 @@
 // Ordered-key entries and the merge of several key-sorted sources (persisted range scan,
 // entries being flushed, pending entries) into one sorted stream.
 import type { Event, Timestamp } from '../../common/types.ts';
-import { orderedKey, writeOrderedKey } from './keys.ts';
+import { orderedKey } from './keys.ts';
 
 /** `event` is null for a persisted entry whose `value` is decoded only when it is used. */
 export interface Entry {
@@ -12,7 +12,7 @@ export interface Entry {
 
 /**
  * An entry held in memory (pending or being flushed), with its encoded value. Its key is built
- * only when something needs it (a query, or the flush, which writes it into its arena).
+ * only when something needs it (a query); the flush writes keys of its own (ordered.ts).
  */
 export class PendingEntry implements Entry {
   readonly partitionId: number;
@@ -21,25 +21,21 @@ export class PendingEntry implements Entry {
   readonly value: Uint8Array;
   /** the store's acceptance number of the event (-1: not accepted in this flush window) */
   readonly seq: number;
+  /** its type's hash in our type index (type-info.ts), found once at register */
+  readonly typeHash: Buffer;
   #key: Buffer | null = null;
 
-  constructor(partitionId: number, time: Timestamp, event: Event, value: Uint8Array, seq: number) {
+  constructor(partitionId: number, time: Timestamp, event: Event, value: Uint8Array, seq: number, typeHash: Buffer) {
     this.partitionId = partitionId;
     this.time = time;
     this.event = event;
     this.value = value;
     this.seq = seq;
+    this.typeHash = typeHash;
   }
 
   get key(): Buffer {
     return (this.#key ??= orderedKey(this.partitionId, this.time, this.event.id));
-  }
-
-  /** Writes the key into `view` (ORDERED_KEY_SIZE bytes), which becomes the entry's key. */
-  writeKey(view: Buffer): Buffer {
-    writeOrderedKey(view, this.partitionId, this.time, this.event.id);
-    this.#key = view;
-    return view;
   }
 }
 

@@ -13,13 +13,17 @@ import { encodeStoredEvents } from './event-value.ts';
 import { LatestDb } from './latest.ts';
 import type { OrderedPartition } from './ordered.ts';
 import { openPartitions } from './partitions.ts';
-import { ensureIndex } from './type-index.ts';
+import { dropIndex, ensureIndex } from './type-index.ts';
+import { checkConsistency } from './consistency.ts';
+import { DamagedFileError } from './file-check.ts';
+import { describeError } from '../../common/describe-error.ts';
 import type { SupersededArchive } from './archive.ts';
 import { SystemDb } from './system.ts';
 import { registerEventProblem } from '../../common/event-check.ts';
 import { eventIdKey } from '../../common/event-id.ts';
 import { silentLogger, type Logger } from '../../common/logger.ts';
 import { isKeyTimestamp } from './keys.ts';
+import { typeInfo } from './type-info.ts';
 
 export class LmdbStore implements FlushState {
   readonly env: Environment;
@@ -32,6 +36,8 @@ export class LmdbStore implements FlushState {
   #events: Event[] = [];
   #values: Uint8Array[] = [];
   #base = 0;
+  /** what the pending events hold in memory, estimated (pendingSize) */
+  #pendingBytes = 0;
   readonly #log: Logger;
 
   private constructor(env: Environment, conf: LmdbBackendConf, partitions: OrderedPartition[], archive: SupersededArchive, log: Logger) {
@@ -45,12 +51,16 @@ export class LmdbStore implements FlushState {
   }
 
   static async open(conf: LmdbBackendConf, log: Logger = silentLogger()): Promise<LmdbStore> {
-    const env = Environment.open(conf.db_path, conf.max_db_size, log);
+    const env = Environment.open(conf.db_path, conf.max_db_size);
     try {
-      const { partitions, archive, ops } = openPartitions(env, conf.ordered);
+      const { partitions, archive, ops } = readStore(() => openPartitions(env, conf.ordered), env.path);
+      const store = readStore(() => new LmdbStore(env, conf, partitions, archive, log), env.path);
+      const written = archive.partition === null ? partitions : [...partitions, archive.partition];
+      const { rebuildIndex } = readStore(() => checkConsistency(env, written, store.system, log), env.path);
       await env.commit(ops);
+      if (rebuildIndex) await dropIndex(env);
       for (const p of partitions) await ensureIndex(env, p.id, p.count, p.lastKey);
-      return new LmdbStore(env, conf, partitions, archive, log);
+      return store;
     } catch (err) {
       await env.close();
       throw err;
@@ -96,12 +106,14 @@ export class LmdbStore implements FlushState {
     if (last.timestamp !== null && compareTimestamps(last.timestamp, event.timestamp) > 0) return false;
     if (!this.conditions.matches(event)) return false;
     const seq = this.#base + this.#events.length;
-    let stored = this.latest.add(event, value, seq);
-    for (const partition of this.partitions) stored = partition.add(event, value, seq) || stored;
+    const type = typeInfo(event.type);
+    let stored = this.latest.add(event, value, seq, type);
+    for (const partition of this.partitions) stored = partition.add(event, value, seq, type) || stored;
     if (!stored) return false;
     this.system.set(event.id, event.timestamp);
     this.#events.push(event);
     this.#values.push(value);
+    this.#pendingBytes += pendingSize(value);
     return true;
   }
 
@@ -109,16 +121,26 @@ export class LmdbStore implements FlushState {
     return this.#events.length > 0;
   }
 
-  /** events registered since the last flush took them */
-  get pendingCount(): number {
+  /** Accepted since the last flush (or a flush in progress), not yet written. */
+  get pendingEvents(): number {
     return this.#events.length;
   }
 
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Events accepted since the store opened: the acceptance number the next one gets. */
+  get acceptedCount(): number {
+    return this.#base + this.#events.length;
+  }
+
   takeAccepted(): AcceptedEvents {
-    const taken = { events: this.#events, values: this.#values, base: this.#base };
+    const taken = { events: this.#events, values: this.#values, base: this.#base, bytes: this.#pendingBytes };
     this.#base += this.#events.length;
     this.#events = [];
     this.#values = [];
+    this.#pendingBytes = 0;
     return taken;
   }
 
@@ -127,7 +149,27 @@ export class LmdbStore implements FlushState {
     this.#events = taken.events.concat(this.#events);
     this.#values = taken.values.concat(this.#values);
     this.#base = taken.base;
+    this.#pendingBytes += taken.bytes;
   }
+}
+
+/** Reading the file's state at open: what fails there is damage (or a bug), said as such. */
+function readStore<T>(read: () => T, file: string): T {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof DamagedFileError) throw err;
+    throw new DamagedFileError(file, `cannot be read (${describeError(err)})`);
+  }
+}
+
+/**
+ * What a pending event holds in memory: its stored value, the event as decoded from the wire (its
+ * payload's bytes and text) and the objects around it. Measured on events decoded from register
+ * requests: about 3 bytes per value byte plus 700.
+ */
+function pendingSize(value: Uint8Array): number {
+  return 3 * value.length + 700;
 }
 
 /** What the file layout cannot hold in `event` (null: nothing), checked before anything is stored. */

@@ -11,7 +11,6 @@ import type { Transaction } from 'lmdb';
 import type { BinaryDb, Environment, WriteOp } from './environment.ts';
 import { peekStoredEventType } from './event-value.ts';
 import { ORDERED_KEY_SIZE, orderedBound, U64_SIZE, u64Bytes, writeU64 } from './keys.ts';
-import type { ByteArena } from './row-batch.ts';
 import type { ReadView } from './scan.ts';
 import type { Entry } from './sorted-entries.ts';
 import { TYPE_HASH_SIZE as HASH_SIZE, typeInfo } from './type-info.ts';
@@ -32,13 +31,13 @@ export function indexKey(orderedKey: Buffer, hash: Buffer): Buffer {
   return key;
 }
 
-/** `indexKey` written into a view of `arena` (the flush's hot path: no pooled buffer, no copy calls). */
-export function indexKeyIn(arena: ByteArena, orderedKey: Buffer, hash: Buffer): Buffer {
-  const key = arena.take(orderedKey.length + HASH_SIZE);
-  key.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
-  key.set(hash, U64_SIZE);
-  for (let i = 0; i < U64_SIZE; i++) key[i] = orderedKey[i]!;
-  return key;
+export const INDEX_KEY_SIZE = ORDERED_KEY_SIZE + HASH_SIZE;
+
+/** `indexKey` written into `target` (INDEX_KEY_SIZE bytes): the flush's hot path, no buffer made. */
+export function writeIndexKey(target: Buffer, orderedKey: Buffer, hash: Buffer): void {
+  target.set(orderedKey, HASH_SIZE); // pid lands where the hash goes, time and id where they belong
+  target.set(hash, U64_SIZE);
+  for (let i = 0; i < U64_SIZE; i++) target[i] = orderedKey[i]!;
 }
 
 function indexPutOp(orderedKey: Buffer, type: EventType): WriteOp {
@@ -71,26 +70,33 @@ export async function ensureIndex(env: Environment, partitionId: number, count: 
   const prefix = u64Bytes(partitionId);
   const meta = env.dbs.HAT_EVENT_TS_TYPE_INDEX.getBinary(prefix);
   if (meta !== undefined && Buffer.from(meta).equals(expected)) return;
-  const next = u64Bytes(partitionId + 1);
+  await dropIndex(env, { start: prefix, end: u64Bytes(partitionId + 1) });
   let ops: WriteOp[] = [];
-  const flushChunk = async (): Promise<void> => {
-    await env.commit(ops);
-    ops = [];
-  };
-  for (const key of env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys({ start: prefix, end: next })) {
-    ops.push({ db: 'HAT_EVENT_TS_TYPE_INDEX', key: Buffer.from(key), value: null });
-    if (ops.length >= REBUILD_CHUNK) await flushChunk();
-  }
-  await flushChunk();
   for (const { key, value } of env.dbs.ORDERED_DATA.getRange({
     start: orderedBound(partitionId, null, false), end: orderedBound(partitionId, null, true),
   })) {
     ops.push(indexPutOp(Buffer.from(key), peekStoredEventType(value)));
-    if (ops.length >= REBUILD_CHUNK) await flushChunk();
+    if (ops.length >= REBUILD_CHUNK) {
+      await env.commit(ops);
+      ops = [];
+    }
   }
   // The meta row goes last: an interrupted rebuild is found stale and redone at the next open.
   ops.push(indexMetaOp(partitionId, count, lastKey));
-  await flushChunk();
+  await env.commit(ops);
+}
+
+/** Removes the index rows in `range` (all of them without one), in chunks. */
+export async function dropIndex(env: Environment, range: { start: Buffer; end: Buffer } | Record<string, never> = {}): Promise<void> {
+  let ops: WriteOp[] = [];
+  for (const key of env.dbs.HAT_EVENT_TS_TYPE_INDEX.getKeys(range)) {
+    ops.push({ db: 'HAT_EVENT_TS_TYPE_INDEX', key: Buffer.from(key), value: null });
+    if (ops.length >= REBUILD_CHUNK) {
+      await env.commit(ops);
+      ops = [];
+    }
+  }
+  await env.commit(ops);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { EventType } from '../../common/types.ts';
 export const TYPE_HASH_SIZE = 8;
 const MAX_TYPES = 100_000;
 
-interface TypeInfo {
+export interface TypeInfo {
   /** `eventTypeKey(type)` */
   readonly key: string;
   /** 8 bytes of SHA-1 of the key (type-index.ts) */

@@ -1,11 +1,13 @@
 // Shared fixtures of the LMDB backend tests: temp db paths, the base confs (C0), events.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { constants } from 'node:os';
 import * as path from 'node:path';
 import { afterEach } from 'vitest';
 import type { Event, EventPayload, EventType, Timestamp } from '../../../src/common/types.ts';
 import type { LmdbBackendConf } from '../../../src/backends/lmdb/conf.ts';
 import { openLmdbBackend, type LmdbBackend, type LmdbBackendOptions } from '../../../src/backends/lmdb/backend.ts';
+import { classifyWriteError } from '../../../src/backends/lmdb/write-error.ts';
 
 const dirs: string[] = [];
 const open: LmdbBackend[] = [];
@@ -93,3 +95,26 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
 export function ids(events: (Event | null)[]): string[] {
   return events.map((e) => (e === null ? 'null' : `${e.id.server}/${e.id.session}/${e.id.instance}`));
 }
+
+/** Makes every commit of `backend` fail as a full disk does, until `heal()`. */
+export function breakDisk(backend: LmdbBackend): { heal(): void; attempts(): number } {
+  const env = backend.store.env;
+  const commit = env.commit.bind(env);
+  let broken = true;
+  let attempts = 0;
+  env.commit = async (ops) => {
+    if (!broken) return commit(ops);
+    attempts++;
+    throw classifyWriteError(Object.assign(new Error('No space left on device'), { code: constants.errno.ENOSPC }), env.path);
+  };
+  return { heal: () => (broken = false), attempts: () => attempts };
+}
+
+export async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+

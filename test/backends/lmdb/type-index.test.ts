@@ -4,7 +4,7 @@
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
 import type { LmdbBackend } from '../../../src/backends/lmdb/backend.ts';
-import { eventIdBytes, orderedKey, u64Bytes } from '../../../src/backends/lmdb/keys.ts';
+import { eventIdBytes, orderedKey, systemValue, u64Bytes } from '../../../src/backends/lmdb/keys.ts';
 import { orderedRef } from '../../../src/backends/lmdb/refs.ts';
 import { encodeEvent } from '../../../src/sbs/event-codec.ts';
 import type { Event, QueryData } from '../../../src/common/types.ts';
@@ -64,7 +64,7 @@ describe('LMDB backend type index', () => {
     await backend.register(old);
     await backend.close();
 
-    // What Hat's flush adds: the ORDERED_DATA row, its ref and the count; no index entry.
+    // What Hat's flush adds: the ORDERED_DATA row, its ref, the count and the last id; no index entry.
     const added = E('a');
     const raw = open({ path: conf.db_path, noSubdir: true, maxDbs: 8 });
     const db = (name: string) => raw.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
@@ -73,6 +73,7 @@ describe('LMDB backend type index', () => {
       void db('ORDERED_DATA').put(key, Buffer.from(encodeEvent(added)));
       void db('REF').put(eventIdBytes(added.id), orderedRef(key));
       void db('ORDERED_COUNT').put(u64Bytes(1), u64Bytes(4));
+      void db('SYSTEM').put(u64Bytes(1), systemValue(added.id, added.timestamp));
     });
     await raw.close();
 

@@ -33,13 +33,12 @@ native.setNativeFunctions(Object.assign(Object.create(nativeAddon) as object, { 
 export interface LockFreeEnv {
   readonly path: string;
   readonly mapSize: number;
-  readonly generation: number;
   readonly root: RootDatabase<Buffer, Buffer>;
   readonly dbs: Readonly<Record<AnyDbName, BinaryDb>>;
 }
 
 /** Opens `path` read-only and lock-free; call only with the snapshot gate entered. */
-export function openLockFree(path: string, mapSize: number, generation: number): LockFreeEnv {
+export function openLockFree(path: string, mapSize: number): LockFreeEnv {
   const root = open<Buffer, Buffer>({
     path,
     mapSize,
@@ -54,7 +53,7 @@ export function openLockFree(path: string, mapSize: number, generation: number):
     if (!root.readerList().includes('no reader locks')) throw new Error('the reader environment was opened with a lock table');
     const dbs = {} as Record<AnyDbName, BinaryDb>;
     for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
-    return { path, mapSize, generation, root, dbs };
+    return { path, mapSize, root, dbs };
   } catch (err) {
     void root.close();
     throw err;

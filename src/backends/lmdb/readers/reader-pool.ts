@@ -45,31 +45,24 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
 
   /** Scans in a reader thread; `query` is the SBS-encoded query the plan was made from. */
   async scan(plan: ScanPlan, query: Uint8Array): Promise<ScanResult> {
-    for (;;) {
-      if (!this.isOpen) throw new Error('lmdb reader threads are closed');
-      const task: ReadTask = {
-        dbPath: this.#env.path,
-        mapSize: this.#env.mapSize,
-        gate: this.#gate.buffer,
-        generation: this.#gate.generation,
-        plan,
-        query,
-        conditions: this.#conditions,
-      };
-      const pin = this.#env.root.useReadTransaction();
-      if (this.#inFlight++ === 0) this.#idle = new Promise((resolve) => (this.#becomeIdle = resolve));
-      let reply: ReadReply;
-      try {
-        const pool = this.#piscina();
-        if (pool.queueSize >= MAX_WAITING_SCANS) throw new Error(`lmdb reader threads: ${MAX_WAITING_SCANS} queries wait already (the bound of their queue)`);
-        reply = await pool.run(task);
-      } finally {
-        if (--this.#inFlight === 0) this.#becomeIdle();
-        // A pin taken before the map grew went with the old environment.
-        if (this.#gate.generation === task.generation) pin.done();
-      }
-      if (reply !== null) return reply;
-      // Sent before the map grew (its pin went with the old environment): again, pinned anew.
+    if (!this.isOpen) throw new Error('lmdb reader threads are closed');
+    const task: ReadTask = {
+      dbPath: this.#env.path,
+      mapSize: this.#env.mapSize,
+      gate: this.#gate.buffer,
+      plan,
+      query,
+      conditions: this.#conditions,
+    };
+    const pin = this.#env.root.useReadTransaction();
+    if (this.#inFlight++ === 0) this.#idle = new Promise((resolve) => (this.#becomeIdle = resolve));
+    try {
+      const pool = this.#piscina();
+      if (pool.queueSize >= MAX_WAITING_SCANS) throw new Error(`lmdb reader threads: ${MAX_WAITING_SCANS} queries wait already (the bound of their queue)`);
+      return await pool.run(task);
+    } finally {
+      if (--this.#inFlight === 0) this.#becomeIdle();
+      pin.done();
     }
   }
 
@@ -79,10 +72,6 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
 
   afterCommit(): void {
     this.#gate.open();
-  }
-
-  beforeReopen(): Promise<void> {
-    return this.#gate.drain(() => this.#inFlight > 0);
   }
 
   /**

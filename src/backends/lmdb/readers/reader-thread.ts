@@ -15,16 +15,13 @@ export interface ReadTask {
   /** the main environment's map size: a reader maps at least as much */
   mapSize: number;
   gate: SharedArrayBuffer;
-  /** the gate's generation when the task was sent (reader-pool.ts) */
-  generation: number;
   plan: ScanPlan;
   /** the query, SBS-encoded (its payload filter keeps its exact form) */
   query: Uint8Array;
   conditions: LmdbBackendConf['conditions'];
 }
 
-/** null: sent in an older generation (the map grew since), to be sent again. */
-export type ReadReply = ScanResult | null;
+export type ReadReply = ScanResult;
 
 /** A reader thread serves one backend, so it keeps one handle. */
 let env: LockFreeEnv | null = null;
@@ -32,25 +29,23 @@ let env: LockFreeEnv | null = null;
 export function runReadTask(task: ReadTask): ReadReply | object {
   const gate = new SnapshotGateReader(task.gate);
   let txn: Transaction | null = null;
-  const began = gate.enter(task.generation, () => {
-    if (env === null || env.path !== task.dbPath || env.generation !== task.generation || env.mapSize < task.mapSize) {
+  gate.enter(() => {
+    if (env === null || env.path !== task.dbPath || env.mapSize < task.mapSize) {
       void env?.root.close();
       env = null;
-      env = openLockFree(task.dbPath, task.mapSize, task.generation);
+      env = openLockFree(task.dbPath, task.mapSize);
     }
     // lmdb-js keeps its read transaction until a timer resets it, which a thread that goes
     // from task to task need not run: start from the newest snapshot explicitly.
     env.root.resetReadTxn();
     txn = env.root.useReadTransaction();
   });
-  if (!began) return null;
   let result: ScanResult;
   try {
     const q = decodeQueryData(task.query);
     result = scanPartition({ dbs: env!.dbs, txn: txn! }, task.plan, scanFilter(q, new Conditions(task.conditions)))!;
   } finally {
     (txn as Transaction | null)?.done();
-    gate.exit();
   }
   const buffers = [result.offsets.buffer, result.values.buffer, ...(result.keys === null ? [] : [result.keys.buffer])];
   return move({ [transferableSymbol]: buffers, [valueSymbol]: result });
