@@ -127,12 +127,21 @@ async function main(): Promise<void> {
     // The text made once: the load generator's CPU goes to the protocol, not to JSON.
     payload: jsonPayloadFromText(pythonJsonText({ value: b * BATCH + i, quality: 'good', text })),
   })));
+  // A connection that closes (say the server refused it) ends the run: sending on would count
+  // events that never arrive.
+  let lost: string | null = null;
+  let ending = false;
+  for (const [k, client] of clients.entries()) {
+    void client.closed.then(() => {
+      if (lost === null && !ending) lost = `connection ${k} closed at ${fmt((performance.now() - started) / 1000, 1)} s: ${client.failure?.message ?? 'no reason given'}`;
+    });
+  }
   let sent = 0;
   started = performance.now();
   const end = started + seconds * 1000;
   let next = 0;
   let reported = 0;
-  while (performance.now() < end && died === null) {
+  while (performance.now() < end && died === null && lost === null) {
     // Whatever the schedule owes by now, in batches of 100, spread over the connections.
     const due = Math.floor(((performance.now() - started) / 1000) * rate);
     while (sent + BATCH <= due) {
@@ -149,7 +158,8 @@ async function main(): Promise<void> {
   const sentSeconds = (performance.now() - started) / 1000;
   // Until it has flushed all it got (or 30 s more), so the last figures include the backlog.
   const settleEnd = performance.now() + 30_000;
-  while (died === null && performance.now() < settleEnd && (samples[samples.length - 1]?.flushed ?? 0) < sent) await new Promise((resolve) => setTimeout(resolve, 200));
+  while (died === null && lost === null && performance.now() < settleEnd && (samples[samples.length - 1]?.flushed ?? 0) < sent) await new Promise((resolve) => setTimeout(resolve, 200));
+  ending = true;
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.stdin!.end();
@@ -158,7 +168,7 @@ async function main(): Promise<void> {
   const last = samples[samples.length - 1];
   const max = (key: keyof Sample): number => Math.max(...samples.map((s) => s[key]));
   console.log(`\nsent ${fmt(sent)} events in ${fmt(sentSeconds, 1)} s (${fmt(sent / sentSeconds)}/s); flushed ${fmt(last?.flushed ?? 0)}` +
-    `${died ? `; the server ${died}` : ''}`);
+    `${died ? `; the server ${died}` : ''}${lost ? `; stopped early: ${lost}` : ''}`);
   console.log('| minute | RSS MiB max (anon / file) | JS heap used MiB max | external MiB max | flushed events/s |');
   console.log('|---|---|---|---|---|');
   for (let m = 0; m * 60 < samples.length; m++) {
@@ -169,7 +179,7 @@ async function main(): Promise<void> {
       `${fmt(Math.max(...part.map((s) => s.externalMiB)))} | ${fmt(rateOf)} |`);
   }
   console.log(`\npeak RSS ${fmt(max('rssMiB'))} MiB; peak JS heap used ${fmt(max('heapUsedMiB'))} MiB of a ${fmt(heapLimitBytes / 2 ** 20)} MiB heap limit`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ rate, size, seconds, heapLimitMb: heapLimit ?? null, sent, samples, died }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ rate, size, seconds, heapLimitMb: heapLimit ?? null, sent, samples, died, lost }, null, 2));
 }
 
 function report(last: Sample, sent: number): void {
