@@ -60,18 +60,6 @@ export class EngineMetrics {
   }
 }
 
-/** A module's round as it streams: timed from its start to its last output, a failure counted. */
-export async function* timedRound<T>(round: AsyncIterable<T>, metrics: RoundMetrics): AsyncGenerator<T> {
-  const start = performance.now();
-  try {
-    yield* round;
-  } catch (error) {
-    metrics.failures.inc();
-    throw error;
-  }
-  metrics.duration.observe((performance.now() - start) / 1000);
-}
-
 /** `stop` (one module's session hook): a failure counts as the module's; its time is no round's. */
 export function countedStop(stop: Promise<void>, round: RoundMetrics): Promise<void> {
   return stop.catch((error: unknown) => {

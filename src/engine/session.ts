@@ -4,7 +4,7 @@
 import type { Event, EventId, RegisterEvent, Source, Timestamp } from '../common/types.ts';
 import { now } from '../common/timestamp.ts';
 import { inOrder, type ModuleHost } from './hosts/module-host.ts';
-import { countedStop, timedRound, type RoundMetrics } from './engine-metrics.ts';
+import { countedStop, type RoundMetrics } from './engine-metrics.ts';
 
 function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event {
   last.instance += 1;
@@ -58,11 +58,13 @@ export async function runSession(
       }
       if (count === 0) return;
       working.push(m);
-      work.push(timedRound(host.process(last.session, matched ? matchedSources : sources, matched ?? events), rounds[m]!));
+      work.push(host.process(last.session, matched ? matchedSources : sources, matched ?? events));
     });
     const nextEvents: Event[] = [];
     const nextSources: Source[] = [];
     // Outputs get their ids as they arrive, in module order (a later module's wait in memory).
+    // A module's round is timed from here to its last output.
+    const start = performance.now();
     await inOrder(work, (k, batch) => {
       const moduleSource: Source = { type: 'module', id: working[k] as number };
       for (const reg of batch) {
@@ -71,6 +73,10 @@ export async function runSession(
         nextEvents.push(event);
         nextSources.push(moduleSource);
       }
+    }, (k, failed) => {
+      const round = rounds[working[k]!]!;
+      if (failed) round.failures.inc();
+      else round.duration.observe((performance.now() - start) / 1000);
     });
     events = nextEvents;
     sources = nextSources;

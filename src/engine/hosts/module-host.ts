@@ -32,11 +32,16 @@ export interface ModuleHost extends Resource {
  * Reads every host's output batches at once (so modules work, and their chunks are decoded,
  * concurrently) and gives them to `take` in host order: the first host's as they come, a later
  * host's once those before it have ended (held until then). Settles when every host has ended;
- * if any failed, rejects with the first failure in host order.
+ * if any failed, rejects with the first failure in host order. `ended` hears of each host's end
+ * as it happens (the engine times a module's round by it).
  */
-export async function inOrder<T>(sources: readonly AsyncIterable<T>[], take: (index: number, value: T) => void): Promise<void> {
+export async function inOrder<T>(
+  sources: readonly AsyncIterable<T>[],
+  take: (index: number, value: T) => void,
+  ended?: (index: number, failed: boolean) => void,
+): Promise<void> {
   const held: T[][] = sources.map(() => []);
-  const ended: boolean[] = sources.map(() => false);
+  const finished: boolean[] = sources.map(() => false);
   const failures: unknown[] = [];
   let current = 0; // the host whose batches go out as they come
   const read = async (source: AsyncIterable<T>, index: number): Promise<void> => {
@@ -48,8 +53,9 @@ export async function inOrder<T>(sources: readonly AsyncIterable<T>[], take: (in
     } catch (error) {
       failures[index] = error;
     }
-    ended[index] = true;
-    while (current < sources.length && ended[current]) {
+    ended?.(index, index in failures);
+    finished[index] = true;
+    while (current < sources.length && finished[current]) {
       current++;
       for (const value of held[current] ?? []) take(current, value);
       held[current] = [];
