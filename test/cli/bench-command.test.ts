@@ -4,11 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import * as net from 'node:net';
 import path from 'node:path';
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
 import type { BenchDocument } from '../../src/bench/report.ts';
-import { cleanup, lmdbConf, runCli, spawnCli, tempDir, writeConf, type CliProcess } from './helpers.ts';
+import { cleanup, closedPort, lmdbConf, runCli, spawnCli, tempDir, writeConf, type CliProcess } from './helpers.ts';
 
 const clients: EventerClient[] = [];
 afterEach(async () => {
@@ -121,10 +120,7 @@ describe('hat-event-ts bench', () => {
 describe('hat-event-ts bench: bad input writes nothing', () => {
   it('an unreachable server, an unreadable pid, an unwritable folder, bad options', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await closedPort();
     const { address } = await startServer(dir);
     const outputs = ['--json', 'out.json', '--chart', 'out.svg'];
     const runs: [string[], number, string][] = [

@@ -2,9 +2,8 @@
 // lines), query and subscribe agree on the events and their JSON form; bad input and an
 // unreachable or vanishing server are one line and an exit status.
 import { afterEach, describe, expect, it } from 'vitest';
-import * as net from 'node:net';
 import { connectEventer, type EventerClient } from '../../src/eventer/client.ts';
-import { cleanup, jsonLines, lmdbConf, runCli, spawnCli, tempDir, writeConf, type CliProcess } from './helpers.ts';
+import { cleanup, closedPort, jsonLines, lmdbConf, runCli, spawnCli, tempDir, writeConf, type CliProcess } from './helpers.ts';
 
 const clients: EventerClient[] = [];
 afterEach(async () => {
@@ -102,10 +101,7 @@ describe('hat-event-ts eventer', () => {
 describe('hat-event-ts eventer: bad input and unreachable servers', () => {
   it('an unreachable server, a wrong address, bad options: one line, exit 1 or 2, nothing registered', { timeout: 60_000 }, async () => {
     const dir = await tempDir();
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await closedPort();
     const { address } = await startServer(dir);
 
     const runs: [string[], string | undefined, number, string | RegExp][] = [

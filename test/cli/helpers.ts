@@ -2,6 +2,7 @@
 // process, with a temporary configuration and working directory, and reading its JSON log lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -179,3 +180,12 @@ export async function writeConf(dir: string, conf: unknown, name = 'server.yaml'
 }
 
 export const fixture = (name: string): string => path.join(ROOT, 'test', 'cli', 'fixtures', name);
+
+/** A port on 127.0.0.1 that nothing listens on (bound once, then closed). */
+export async function closedPort(): Promise<number> {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as net.AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  return port;
+}

@@ -30,6 +30,29 @@ const hex = (e: Event): string => Buffer.from(encodeEvent(e)).toString('hex');
 /** A value read by Python, decoded and encoded again: equal hex = the same event, losslessly. */
 const reencoded = ([, value]: [string, string]): string => hex(decodeEvent(Buffer.from(value, 'hex')));
 
+/**
+ * A file in Hat's layout written by py-lmdb: partition 1 takes everything, partition 2 (by source
+ * timestamp) ['c']; events of servers 1 and 7, every payload kind.
+ */
+function writeHatFile(path: string): { a1: Event; a2: Event; c: Event; other: Event } {
+  const a1 = ev([1, 1, 1], ['a', 'b'], at(1, 5), null, { type: 'json', data: { x: [1, 'é'] } });
+  const a2 = ev([1, 1, 2], ['a', 'b'], at(2), at(-100), { type: 'binary', data: Uint8Array.of(1, 2, 3) });
+  const c = ev([1, 2, 3], ['c'], at(3), at(0), null);
+  const other = ev([7, 4, 9], ['x'], at(4), null, { type: 'sbs', data: { module: 'M', type: 'T', data: Uint8Array.of(9) } });
+  const stored = (e: Event, partitions: number[]) => ({
+    id: [e.id.server, e.id.session, e.id.instance], type: e.type, timestamp: pyTime(e.timestamp),
+    source_timestamp: pyTime(e.sourceTimestamp), value: hex(e), latest: true, partitions,
+  });
+  runHatLmdb({
+    command: 'write',
+    path,
+    map_size: 1 << 24,
+    partitions: [{ id: 1, order: 1, subscriptions: [['*']] }, { id: 2, order: 2, subscriptions: [['c']] }],
+    events: [stored(a1, [1]), stored(a2, [1]), stored(c, [1, 2]), stored(other, [1])],
+  });
+  return { a1, a2, c, other };
+}
+
 describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
   it('a file written by py-lmdb in Hat\'s layout opens here, answers queries and stays valid for Hat', async () => {
     const conf = c0({
@@ -38,21 +61,7 @@ describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
         { order_by: 'SOURCE_TIMESTAMP', subscriptions: [['c']] },
       ],
     });
-    const a1 = ev([1, 1, 1], ['a', 'b'], at(1, 5), null, { type: 'json', data: { x: [1, 'é'] } });
-    const a2 = ev([1, 1, 2], ['a', 'b'], at(2), at(-100), { type: 'binary', data: Uint8Array.of(1, 2, 3) });
-    const c = ev([1, 2, 3], ['c'], at(3), at(0), null);
-    const other = ev([7, 4, 9], ['x'], at(4), null, { type: 'sbs', data: { module: 'M', type: 'T', data: Uint8Array.of(9) } });
-    const stored = (e: Event, partitions: number[]) => ({
-      id: [e.id.server, e.id.session, e.id.instance], type: e.type, timestamp: pyTime(e.timestamp),
-      source_timestamp: pyTime(e.sourceTimestamp), value: hex(e), latest: true, partitions,
-    });
-    runHatLmdb({
-      command: 'write',
-      path: conf.db_path,
-      map_size: 1 << 24,
-      partitions: [{ id: 1, order: 1, subscriptions: [['*']] }, { id: 2, order: 2, subscriptions: [['c']] }],
-      events: [stored(a1, [1]), stored(a2, [1]), stored(c, [1, 2]), stored(other, [1])],
-    });
+    const { a1, a2, c, other } = writeHatFile(conf.db_path);
 
     const backend = await openBackend(conf);
     expect(backend.store.partitions.map((p) => p.id)).toEqual([1, 2]);
@@ -78,21 +87,7 @@ describe('LMDB file compatibility with py-lmdb (LMDB 0.9, Hat 0.8)', () => {
 
   it('hat-event-ts lmdb reads a file py-lmdb wrote in Hat\'s layout; its copy keeps Hat\'s layout and rows', { timeout: 60_000 }, async () => {
     const { db_path: db } = c0();
-    const a1 = ev([1, 1, 1], ['a', 'b'], at(1, 5), null, { type: 'json', data: { x: [1, 'é'] } });
-    const a2 = ev([1, 1, 2], ['a', 'b'], at(2), at(-100), { type: 'binary', data: Uint8Array.of(1, 2, 3) });
-    const c = ev([1, 2, 3], ['c'], at(3), at(0), null);
-    const other = ev([7, 4, 9], ['x'], at(4), null, { type: 'sbs', data: { module: 'M', type: 'T', data: Uint8Array.of(9) } });
-    const stored = (e: Event, partitions: number[]) => ({
-      id: [e.id.server, e.id.session, e.id.instance], type: e.type, timestamp: pyTime(e.timestamp),
-      source_timestamp: pyTime(e.sourceTimestamp), value: hex(e), latest: true, partitions,
-    });
-    runHatLmdb({
-      command: 'write',
-      path: db,
-      map_size: 1 << 24,
-      partitions: [{ id: 1, order: 1, subscriptions: [['*']] }, { id: 2, order: 2, subscriptions: [['c']] }],
-      events: [stored(a1, [1]), stored(a2, [1]), stored(c, [1, 2]), stored(other, [1])],
-    });
+    const { a1, a2, c, other } = writeHatFile(db);
     const cwd = path.dirname(db);
     const query = async (...args: string[]) => {
       const result = await runCli(['lmdb', 'query', '--db', db, ...args], { cwd });
