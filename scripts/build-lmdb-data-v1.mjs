@@ -26,7 +26,10 @@ const lmdbDir = packageDirOf(require.resolve('lmdb'));
 const lmdbVersion = JSON.parse(fs.readFileSync(path.join(lmdbDir, 'package.json'), 'utf8')).version;
 const releaseDir = path.join(lmdbDir, 'build', 'Release');
 const marker = path.join(lmdbDir, 'build', 'hat-event-data-v1.json');
-const wanted = { lmdb: lmdbVersion, abi: process.versions.modules, platform: process.platform, arch: process.arch };
+// `quietNoLock`: the addon is built without lmdb-js's stderr line for environments opened with
+// MDB_NOLOCK (the query reader threads open the file so, on purpose: docs/queries.md); that raw
+// line landed in the middle of the server's JSON-lines log once per reader thread.
+const wanted = { lmdb: lmdbVersion, abi: process.versions.modules, platform: process.platform, arch: process.arch, quietNoLock: true };
 
 /** lmdb's exports hide its package.json: walk up from its entry file instead. */
 function packageDirOf(file) {
@@ -77,7 +80,17 @@ function findNodeDir() {
   return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'include', 'node', 'node_version.h')));
 }
 
+/** Drops lmdb-js's MDB_NOLOCK notice from its sources (idempotent; see `quietNoLock`). */
+function quietNoLock() {
+  const file = path.join(lmdbDir, 'src', 'env.cpp');
+  if (!fs.existsSync(file)) return;
+  const source = fs.readFileSync(file, 'utf8');
+  const notice = /^\s*fprintf\(stderr, "You chose to use MDB_NOLOCK[^\n]*\n/m;
+  if (notice.test(source)) fs.writeFileSync(file, source.replace(notice, '\t\t// (hat-event-ts: the MDB_NOLOCK notice is left out: build-lmdb-data-v1.mjs)\n'));
+}
+
 function build() {
+  quietNoLock();
   const nodeGyp = findNodeGyp();
   const nodeDir = findNodeDir();
   const args = [nodeGyp, 'rebuild', '--release', '--jobs', 'max'];

@@ -85,18 +85,20 @@ describe('LMDB backend durability', () => {
     expect(await backend.query({ uniqueType: true })).toHaveLength(50);
   }, 60_000);
 
-  it('writing far past a tiny max_db_size: stderr holds log lines only, the map is never grown', async () => {
+  it('writing far past a tiny max_db_size and querying on reader threads: stderr holds log lines only, the map is never grown', async () => {
     const dbPath = tempDbPath();
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'grow-child.ts'), dbPath], {
       cwd: path.resolve(here, '../../..'),
       encoding: 'utf8',
     });
     expect(child.status, child.stderr).toBe(0);
-    expect(child.stdout).toBe('stored 3000\n');
+    expect(child.stdout).toBe('queried 3000\nstored 3000\n');
     const lines = child.stderr.trim().split('\n').filter((line) => line !== '');
-    // lmdb-js's own lines (`do_write error ...`, `Error: MDB_BAD_TXN ...`) are not JSON
+    // lmdb-js's own lines (`do_write error ...`, `Error: MDB_BAD_TXN ...`, `You chose to use
+    // MDB_NOLOCK ...`) are not JSON
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records.filter((r) => r['msg'] === 'lmdb map grown')).toEqual([]);
+    expect(records.some((r) => String(r['msg']).includes('query reader threads start'))).toBe(true);
     const backend = await openBackend(c0({ db_path: dbPath }));
     expect(await backend.query({ maxResults: 1 })).toEqual([expect.objectContaining({ id: { server: 1, session: 6, instance: 3000 } })]);
   }, 60_000);

@@ -86,7 +86,7 @@ export class ReaderPool extends ResourceBase implements CommitObserver {
   #piscina(): Piscina<ReadTask, ReadReply> {
     if (this.#pool === null) {
       this.#logger.info(`lmdb: ${this.#threads} query reader threads start; they read the file without LMDB's lock table ` +
-        '(lmdb-js says so on stderr: "You chose to use MDB_NOLOCK"), see docs/queries.md');
+        '(MDB_NOLOCK), see docs/queries.md');
     }
     this.#pool ??= new Piscina<ReadTask, ReadReply>({
       filename: workerEntry('lmdb-reader').href,
