@@ -114,6 +114,22 @@ describe('runServer with the Syncer', () => {
     expect(logs.filter((l) => l.message === 'restarting the engine')).toHaveLength(1);
   });
 
+  it('synced_restart_engine with metrics_server: the new engine counts on in the same series', async () => {
+    const a = await start(conf(1, 'lmdb', syncerAt));
+    await untilFlushed(a, 1);
+    const logs: CapturedLine[] = [];
+    const b = await start(conf(2, 'memory', { ...peer(a), synced_restart_engine: true, metrics_server: { address: 'http://127.0.0.1:0' } }), logs);
+    const before = b.engine;
+    await until(() => b.engine !== before && b.engine!.isOpen);
+    expect(logs.filter((l) => l.message === 'restarting the engine')).toHaveLength(1);
+    expect(b.isOpen).toBe(true);
+    // both engines' STARTED sessions in one series (the second engine's registration used to be refused as a duplicate)
+    await until(async () => /^hat_event_sessions_total\{source_type="engine"\} [2-9]/m.test(await (await fetch(`${b.addresses.metrics}/metrics`)).text()));
+    const text = await (await fetch(`${b.addresses.metrics}/metrics`)).text();
+    expect(text.match(/^hat_event_eventer_connections /gm)).toHaveLength(1);
+    expect((await fetch(`${b.addresses.metrics}/healthz`)).status).toBe(200);
+  });
+
   it('synced_restart_engine: no restart after an empty backlog, nor without the option', async () => {
     const dummy = await start(conf(1, 'dummy', syncerAt)); // holds nothing: its backlog is always empty
     const lmdb = await start(conf(3, 'lmdb', syncerAt));
