@@ -12,6 +12,7 @@ import { startMonitorStandIn, type MonitorStandIn } from '../helpers/monitor-sta
 import { cleanup, jsonLines, runCli } from './helpers.ts';
 import { blessings, heldBy, listening, spawnMember, startMember, untilLogged, type MemberProcess } from './monitor-helpers.ts';
 import { parseId } from './syncer-helpers.ts';
+import { until } from '../helpers/until.ts';
 
 const monitors: MonitorStandIn[] = [];
 const closers: (() => Promise<unknown>)[] = [];
@@ -35,14 +36,6 @@ async function client(address: string): Promise<EventerClient> {
 
 const test = (session: number, count: number): { type: string[]; sourceTimestamp: null; payload: { type: 'json'; data: number } }[] =>
   Array.from({ length: count }, (_, i) => ({ type: ['test', String(session)], sourceTimestamp: null, payload: { type: 'json', data: i } }));
-
-async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const keys = (events: Event[]): string[] => events.map((e) => eventIdKey(e.id)).sort();
 
@@ -90,7 +83,7 @@ describe('two servers in a BLESS_ONE group', () => {
     // Registered on the active one, held by the standby through the Syncer.
     const writer = await client(one.eventer);
     const first = (await writer.registerWithResponse(test(1, 20))).map((e) => e!);
-    await until(async () => keys(await heldBy(two, 1)).includes(eventIdKey(first.at(-1)!.id)), 'the standby holding the events');
+    await until(async () => keys(await heldBy(two, 1)).includes(eventIdKey(first.at(-1)!.id)), 30_000, 'the standby holding the events', 50);
 
     // More events, then SIGKILL in the middle of the flushes.
     for (let s = 2; s < 6; s++) await writer.registerWithResponse(test(s, 20));
@@ -111,7 +104,7 @@ describe('two servers in a BLESS_ONE group', () => {
     // Every event it had flushed before the kill (all its file holds of server 1) is on the new active one.
     expect(keys(await heldBy(again, 1))).toEqual(keys(onTwo));
     const later = (await (await client(two.eventer)).registerWithResponse(test(7, 10))).map((e) => e!);
-    await until(async () => keys(await heldBy(again, 2)).includes(eventIdKey(later.at(-1)!.id)), 'the restarted one catching up');
+    await until(async () => keys(await heldBy(again, 2)).includes(eventIdKey(later.at(-1)!.id)), 30_000, 'the restarted one catching up', 50);
     const ofTwo = keys(await queryAll(two.eventer, 2));
     expect(keys(await heldBy(again, 2))).toEqual(expect.arrayContaining(ofTwo.filter((k) => k <= eventIdKey(later.at(-1)!.id))));
     expect(blessings(again)).toBe(0);
@@ -183,7 +176,7 @@ describe('two servers in a BLESS_ONE group', () => {
       }
     })();
     const registeredOn = async (serverId: number, from: number): Promise<void> =>
-      until(() => acknowledged.slice(from).filter((e) => e.id.server === serverId).length >= 20, `registering on server ${serverId}`);
+      until(() => acknowledged.slice(from).filter((e) => e.id.server === serverId).length >= 20, 30_000, `registering on server ${serverId}`, 50);
 
     await registeredOn(1, 0);
     let mark = acknowledged.length;

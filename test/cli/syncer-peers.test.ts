@@ -9,6 +9,7 @@ import {
   closeClients, eventsOf, freePort, idKeys, linesOf, peerOf, registerSessions, startSyncerServer, statusOf, untilSame,
   type SyncerProcess,
 } from './syncer-helpers.ts';
+import { until } from '../helpers/until.ts';
 
 afterEach(async () => {
   await closeClients();
@@ -20,14 +21,6 @@ const address = (port: number): string => `tcp+sbs://127.0.0.1:${port}`;
 /** The Syncer status events of `type` a server registered, their payloads in order. */
 async function statusPayloads(server: SyncerProcess, type: string): Promise<unknown[]> {
   return (await statusOf(server.eventer, server.spec.serverId)).filter(([t]) => t === type).map(([, payload]) => payload);
-}
-
-async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('Syncer between server processes', () => {
@@ -47,13 +40,13 @@ describe('Syncer between server processes', () => {
     const linkSynced = (s: SyncerProcess, peer: number): Promise<boolean> =>
       statusPayloads(s, `event/syncer/client/${peer}/synced`).then((p) => p.at(-1) === true);
     for (const [server, peer] of [[a, 2], [b, 1], [c, 1], [c, 2]] as const) {
-      await until(() => linkSynced(server, peer), 40_000, `${server.spec.serverId} synced from ${peer}`);
+      await until(() => linkSynced(server, peer), 40_000, `${server.spec.serverId} synced from ${peer}`, 100);
     }
     // ...and each Syncer server lists its two clients, synced.
     const clientsOf = async (s: SyncerProcess): Promise<{ client_name: string; synced: boolean }[]> =>
       ((await statusPayloads(s, 'event/syncer/server')).at(-1) ?? []) as { client_name: string; synced: boolean }[];
     for (const [server, names] of [[a, ['2', '3']], [b, ['1', '3']]] as const) {
-      await until(async () => (await clientsOf(server)).filter((x) => x.synced).length === 2, 30_000, `${server.spec.serverId} listing two synced clients`);
+      await until(async () => (await clientsOf(server)).filter((x) => x.synced).length === 2, 30_000, `${server.spec.serverId} listing two synced clients`, 100);
       expect((await clientsOf(server)).map((x) => x.client_name).sort()).toEqual(names);
     }
     // Then nothing changes any more: each holds the same events of A and of B.
@@ -74,18 +67,18 @@ describe('Syncer between server processes', () => {
     const a = await startSyncerServer({ serverId: 1, syncerPort: port });
     const b = await startSyncerServer({ serverId: 2, peers: [{ server_id: 1, address: address(port) }] });
     const synced = 'event/syncer/client/1/synced';
-    await until(async () => (await statusPayloads(b, synced)).length === 2, 30_000, 'B synced');
+    await until(async () => (await statusPayloads(b, synced)).length === 2, 30_000, 'B synced', 100);
     expect(await statusPayloads(b, synced)).toEqual([false, true]);
     const oneRun = [[], [{ client_name: '2', synced: false }], [{ client_name: '2', synced: true }]];
-    await until(async () => (await statusPayloads(a, 'event/syncer/server')).length === 3, 30_000, 'A listing B synced');
+    await until(async () => (await statusPayloads(a, 'event/syncer/server')).length === 3, 30_000, 'A listing B synced', 100);
     expect(await statusPayloads(a, 'event/syncer/server')).toEqual(oneRun);
 
     await a.stop();
     const again = await startSyncerServer({ ...a.spec, dir: a.dir });
     // B tries again after Hat's 10 s.
-    await until(async () => (await statusPayloads(b, synced)).length === 4, 40_000, 'B synced again');
+    await until(async () => (await statusPayloads(b, synced)).length === 4, 40_000, 'B synced again', 100);
     expect(await statusPayloads(b, synced)).toEqual([false, true, false, true]);
-    await until(async () => (await statusPayloads(again, 'event/syncer/server')).length === 6, 30_000, 'A listing B again');
+    await until(async () => (await statusPayloads(again, 'event/syncer/server')).length === 6, 30_000, 'A listing B again', 100);
     expect(await statusPayloads(again, 'event/syncer/server')).toEqual([...oneRun, ...oneRun]);
     expect(linesOf(b.proc, 'connected to syncer peer')).toHaveLength(2);
   });

@@ -9,6 +9,7 @@ import { EVENTER, fixtures, jsonEvent, payloadValue, recordingBackend } from './
 import { createLogger } from '../../src/server/logger.ts';
 import type { Logger } from '../../src/common/logger.ts';
 import { Writable } from 'node:stream';
+import { until } from '../helpers/until.ts';
 
 let engine: Engine | null = null;
 afterEach(async () => {
@@ -37,14 +38,6 @@ function keepingLogger(lines: Line[]): Logger {
 
 const STUCK = 'module still processing a session';
 
-const until = async (check: () => boolean, ms = 15000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
-
 describe('stuck modules', () => {
   it('the module entry limits are checked, naming the key', async () => {
     const bad = async (entry: object, pattern: RegExp) =>
@@ -60,7 +53,7 @@ describe('stuck modules', () => {
     const backend = await recordingBackend();
     engine = await createEngine({ server_id: 1, modules: [{ module: 'loops.ts', workers: 1, process_warning: 0.2 }] }, backend, { baseDir: fixtures, logger: keepingLogger(lines) });
     void engine.register(EVENTER, [jsonEvent(['loop', 'sync'], 1)]).catch(() => {});
-    await until(() => lines.filter((l) => l.msg === STUCK).length >= 3);
+    await until(() => lines.filter((l) => l.msg === STUCK).length >= 3, 15_000);
     const warnings = lines.filter((l) => l.msg === STUCK);
     expect(warnings[0]).toMatchObject({ level: 'warning', module: 'module 0 (loops.ts)', session: 2 }); // session 1 is STARTED
     expect(warnings[0]!.seconds).toBeGreaterThanOrEqual(0.2);
@@ -106,7 +99,7 @@ describe('stuck modules', () => {
       logger: keepingLogger(lines),
     });
     void stuckEngine.register(EVENTER, [jsonEvent(['loop', 'async'], 1)]).catch(() => {});
-    await until(() => lines.some((l) => l.msg === STUCK));
+    await until(() => lines.some((l) => l.msg === STUCK), 15_000);
     expect(lines.find((l) => l.msg === STUCK)).toMatchObject({ module: 'module 0 (loops.ts)', session: 2 });
     // It cannot be interrupted: the stop waits on it (the server's second signal is the way out).
     const closing = stuckEngine.close();

@@ -8,6 +8,7 @@ import { connectEventer, type EventerClient, type EventerClientOptions } from '.
 import type { Event, EventPayload } from '../../src/common/types.ts';
 import { jsonPayloadText } from '../../src/common/json-payload.ts';
 import { recordingLogger } from '../helpers/logger.ts';
+export { until } from '../helpers/until.ts';
 
 export interface Running {
   engine: Engine;
@@ -67,10 +68,3 @@ export function payloadView(p: EventPayload | null): unknown {
 
 export const typesOf = (events: Event[]): string[] => events.map((e) => e.type.join('/'));
 
-export async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

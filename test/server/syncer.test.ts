@@ -12,6 +12,7 @@ import { connectEventer } from '../../src/eventer/client.ts';
 import { connectSyncer } from '../../src/syncer/stream.ts';
 import type { Event } from '../../src/common/types.ts';
 import { captureLogger, type CapturedLine } from '../helpers/logger.ts';
+import { until } from '../helpers/until.ts';
 
 const servers: RunningServer[] = [];
 const dirs: string[] = [];
@@ -39,14 +40,6 @@ function conf(serverId: number, backend: 'lmdb' | 'memory' | 'dummy', extra: Par
 
 const syncerAt = { syncer_server: { address: 'tcp+sbs://127.0.0.1:0' } };
 const peer = (server: RunningServer, serverId = 1): Partial<ServerConf> => ({ syncer_peers: [{ server_id: serverId, address: server.addresses.syncer[0]! }] });
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A server's own engine events and Syncer client status events, in order. */
 async function ownStory(server: RunningServer, serverId: number): Promise<string[]> {

@@ -21,6 +21,8 @@ import { createDummyBackend } from '../../src/backends/dummy.ts';
 import * as net from 'node:net';
 import { jsonPayloadFromText, jsonPayloadText } from '../../src/common/json-payload.ts';
 import { eventForm } from '../helpers/vectors.ts';
+import { until } from '../helpers/until.ts';
+export { until };
 
 const dirs: string[] = [];
 
@@ -121,14 +123,6 @@ export async function flushedEvents(backend: Backend, server: number, after: Eve
 
 /** Events as plain comparable values: ids, types, timestamps, source timestamps, payload bytes/text. */
 export const forms = (events: Event[]): unknown[] => events.map(eventForm);
-
-export async function until(cond: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Waits until `backend` holds (registered) `id`'s server up to `id`. */
 export async function untilHolds(backend: Backend, id: EventId, ms = 10_000): Promise<void> {

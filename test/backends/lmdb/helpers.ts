@@ -8,6 +8,7 @@ import type { Event, EventPayload, EventType, Timestamp } from '../../../src/com
 import type { LmdbBackendConf } from '../../../src/backends/lmdb/conf.ts';
 import { openLmdbBackend, type LmdbBackend, type LmdbBackendOptions } from '../../../src/backends/lmdb/backend.ts';
 import { classifyWriteError } from '../../../src/backends/lmdb/write-error.ts';
+export { until } from '../../helpers/until.ts';
 
 const dirs: string[] = [];
 const open: LmdbBackend[] = [];
@@ -108,13 +109,5 @@ export function breakDisk(backend: LmdbBackend): { heal(): void; attempts(): num
     throw classifyWriteError(Object.assign(new Error('No space left on device'), { code: constants.errno.ENOSPC }), env.path);
   };
   return { heal: () => (broken = false), attempts: () => attempts };
-}
-
-export async function until(check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
