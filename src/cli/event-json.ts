@@ -97,6 +97,7 @@ function valueEnd(text: string, i: number): number {
       if (depth === 0) return j + 1;
     } else if (c === '{' || c === '[') depth += 1;
     else if (c === '}' || c === ']') {
+      if (depth === 0) return j; // a number, true, false or null right before its object's end
       depth -= 1;
       if (depth === 0) return j + 1;
     } else if (depth === 0 && (c === ',' || c === ' ' || c === '\t' || c === '\n' || c === '\r')) return j;

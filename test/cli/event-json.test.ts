@@ -76,6 +76,11 @@ describe('registerEventFromLine', () => {
       const event = registerEventFromLine(`{"event_type": [], "payload": {"data": ${data}, "type": "JSON"}}`);
       expect(event.payload?.type === 'json' && event.payload.text).toBe(data);
     }
+    // a scalar right before the closing braces, without spaces (the form JSON.stringify writes)
+    for (const data of ['1', '-2.5', 'true', 'null', '"x"']) {
+      const event = registerEventFromLine(`{"event_type":["q"],"payload":{"type":"JSON","data":${data}}}`);
+      expect(event.payload?.type === 'json' && event.payload.text).toBe(data);
+    }
     expect(() => registerEventFromLine('{"event_type": [}')).toThrow(SyntaxError);
   });
 });
