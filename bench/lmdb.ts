@@ -6,6 +6,8 @@
 //       makes a synced commit every 100 rows). A row whose tool is missing says so and is skipped;
 //   (a) raw lmdb-js writing the rows the backend writes (Hat's seven sub-dbs and our type
 //       index, SBS encoding included), one durable transaction per 1 s window as the backend;
+//       (a0) the same with the 1M events made and SBS-encoded before the clock starts: what
+//       lmdb-js itself takes to write these rows on this machine;
 //   (b) the backend: register + flush in 100-event sessions, flush_period 1 s and 0;
 //   (c) query latency on stores of 100k and 1M events (1000 event types, round robin):
 //       latest 100 of one type, unique-type latest of 1000 types, a 1000-event time range;
@@ -45,7 +47,7 @@ const EMPTY = Buffer.alloc(0);
  * with none of the backend's bookkeeping. Values are encoded per 100-event session into one
  * buffer and keys are written into one buffer per window, so it is an efficient baseline.
  */
-async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<number> {
+async function rawWrite(n: number, periodMs = 1000, file = tempDb(), prepared: Prepared | null = null): Promise<number> {
   const root = open({ path: file, noSubdir: true, maxDbs: 8, mapSize: 4 * 1024 ** 3 });
   const db = (name: string) => root.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
   const [system, latestData, latestType, orderedData, orderedCount, ref, typeIndex] =
@@ -131,14 +133,21 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
   let events: Event[] = [];
   let values: Uint8Array[] = [];
   for (let from = 0; from < n; from += SESSION) {
-    const session: Event[] = [];
-    for (let i = from; i < Math.min(from + SESSION, n); i++) session.push(makeEvent(i));
-    const encoded = encodeStoredEvents(session, noProblem);
-    for (let i = 0; i < session.length; i++) {
-      const value = encoded[i]!;
-      if (typeof value === 'string') throw new Error(value);
-      events.push(session[i]!);
-      values.push(value);
+    if (prepared !== null) {
+      for (let i = from; i < Math.min(from + SESSION, n); i++) {
+        events.push(prepared.events[i]!);
+        values.push(prepared.values[i]!);
+      }
+    } else {
+      const session: Event[] = [];
+      for (let i = from; i < Math.min(from + SESSION, n); i++) session.push(makeEvent(i));
+      const encoded = encodeStoredEvents(session, noProblem);
+      for (let i = 0; i < session.length; i++) {
+        const value = encoded[i]!;
+        if (typeof value === 'string') throw new Error(value);
+        events.push(session[i]!);
+        values.push(value);
+      }
     }
     // Like the backend's flush timer: the next window closes a period after the last commit.
     if (from + SESSION >= n || (windowStart !== null && performance.now() - windowStart >= periodMs)) {
@@ -159,6 +168,21 @@ async function rawWrite(n: number, periodMs = 1000, file = tempDb()): Promise<nu
 }
 
 const typeRefOf = (event: Event): number => Number(event.type[1]) + 1;
+
+/** (a0): the events made and encoded before the clock starts, so only the writing is timed. */
+interface Prepared {
+  events: Event[];
+  values: Uint8Array[];
+}
+
+function prepare(n: number): Prepared {
+  const events = Array.from({ length: n }, (_, i) => makeEvent(i));
+  const values = encodeStoredEvents(events, () => null).map((v) => {
+    if (typeof v === 'string') throw new Error(v);
+    return v;
+  });
+  return { events, values };
+}
 
 /** `--only check`: (a) and (b) leave identical files (every row of every sub-db), windows aside. */
 async function checkSameRows(n: number): Promise<void> {
@@ -342,12 +366,17 @@ async function main(): Promise<void> {
     const { loaders, missing } = parts.has('l') ? cLoaders() : { loaders: [], missing: [] };
     for (const message of missing) console.log(`(l) skipped: ${message}`);
     const raw: number[] = [];
+    const rawPuts: number[] = [];
+    const prepared = parts.has('a') ? prepare(BIG) : null;
     const periodic: number[] = [];
     const ceiling = new Map<Loader, number[]>(loaders.map((l) => [l, []]));
     let dumpFile: string | null = null;
     // Alternating, run after run, so a change in the machine's load falls on every row alike.
     for (let r = 0; r < repeat; r++) {
-      if (parts.has('a')) raw.push(await rawWrite(BIG));
+      if (parts.has('a')) {
+        rawPuts.push(await rawWrite(BIG, 1000, tempDb(), prepared));
+        raw.push(await rawWrite(BIG));
+      }
       if (parts.has('b') || loaders.length > 0) {
         const file = tempDb();
         const rate = await backendWrite(file, BIG, 1);
@@ -356,13 +385,14 @@ async function main(): Promise<void> {
       }
       // Debian's, without -a, takes minutes: once.
       for (const loader of loaders) if (loader.append || r === 0) ceiling.get(loader)!.push(cLoad(loader, dumpFile!, BIG));
-      console.log(`run ${r + 1}: ${[...ceiling.values(), raw, periodic].map((v) => (v.length > r ? fmt(v[r]!) : '-')).join(' | ')} ev/s`);
+      console.log(`run ${r + 1}: ${[...ceiling.values(), rawPuts, raw, periodic].map((v) => (v.length > r ? fmt(v[r]!) : '-')).join(' | ')} ev/s`);
     }
     const durable = parts.has('b') ? await backendWrite(tempDb(), DURABLE_EVENTS, 0) : null;
     if (durable !== null) console.log(`(b) 0 s done: ${fmt(durable)} ev/s`);
     const best = Math.max(0, ...[...ceiling.values()].map((v) => median(v)));
-    Object.assign(json, { ceiling: [...ceiling].map(([l, v]) => ({ tool: l.label, rates: v })), raw, periodic, durable: { events: DURABLE_EVENTS, rate: durable } });
+    Object.assign(json, { ceiling: [...ceiling].map(([l, v]) => ({ tool: l.label, rates: v })), rawPuts, raw, periodic, durable: { events: DURABLE_EVENTS, rate: durable } });
     for (const [loader, rates] of ceiling) rows.push([`(l) ${loader.label}, the same rows, one fsync`, `${fmt(BIG)} events`, spreadOf(rates)]);
+    if (rawPuts.length > 0) rows.push(['(a0) raw lmdb-js, same rows, events encoded before the clock', `${fmt(BIG)} events`, spreadOf(rawPuts)]);
     if (raw.length > 0) rows.push(['(a) raw lmdb-js, same rows, a txn per 1 s window', `${fmt(BIG)} events`, spreadOf(raw)]);
     if (periodic.length > 0) {
       const shares = [raw.length > 0 ? `${fmt((100 * median(periodic)) / median(raw))}% of a` : '', best > 0 ? `${fmt((100 * median(periodic)) / best)}% of the C ceiling` : '']

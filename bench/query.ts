@@ -2,7 +2,10 @@
 //   (a) a client registering one event with response at a time: p50/p99 with the server
 //       otherwise idle, and while another client queries every stored event over and over;
 //   (b) that big query's own time (client round trip, decoding included), alone;
-//   (c) two clients each running the big query at once, against one after the other;
+//   (c) two clients each running the big query at once, against one after the other: once with
+//       the clients decoding the answers (as an application would), once with the clients only
+//       receiving the answer's bytes (raw: what the server itself does, the clients' decoding of
+//       200,000 events each no longer competing for the same two cores);
 //   (d) backend level, in this process: a query by 10 event ids on stores of 100k and 1M
 //       events, and where small queries run (main thread within its budget vs reader threads).
 // Servers are real processes (each tree's bin/hat-event-ts.mjs, from its sources, LMDB with
@@ -18,6 +21,11 @@ import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectEventer, type EventerClient } from '../src/eventer/client.ts';
+import { connect } from '../src/chatter/transport.ts';
+import type { ChatterMessage } from '../src/chatter/connection.ts';
+import { HAT_EVENT_TYPES } from '../src/sbs/hat-event-types.ts';
+import { EVENTER_MODULE, EventerMsg } from '../src/sbs/eventer-messages.ts';
+import { writeQueryData } from '../src/sbs/query-codec.ts';
 import { openLmdbBackend, type LmdbBackend } from '../src/backends/lmdb/backend.ts';
 import type { LmdbBackendConf } from '../src/backends/lmdb/conf.ts';
 import type { Event, QueryData } from '../src/common/types.ts';
@@ -138,6 +146,12 @@ class QueryClient {
 
 async function clientMain(address: string): Promise<void> {
   const client = await connectEventer(address);
+  // A second connection that takes the answer's bytes without decoding them (`raw`); the
+  // decoded answer's size, taken by `once`, checks that it is the whole answer.
+  const raw = await connect(address, { sbsTypes: HAT_EVENT_TYPES });
+  let rawReply: ((msg: ChatterMessage) => void) | null = null;
+  raw.setHandler((msg) => rawReply?.(msg));
+  let answerBytes = 0;
   let looping: Promise<number[]> | null = null;
   let stopLoop = false;
   const timed = async (): Promise<number> => {
@@ -146,8 +160,20 @@ async function clientMain(address: string): Promise<void> {
     if (events.length === 0) throw new Error('the big query found nothing');
     return performance.now() - start;
   };
+  const timedRaw = async (): Promise<number> => {
+    const start = performance.now();
+    const msg = await new Promise<ChatterMessage>((resolve) => {
+      rawReply = resolve;
+      raw.send(EVENTER_MODULE, EventerMsg.queryReq, (w) => writeQueryData(w, BIG_QUERY), { last: false });
+    });
+    if (msg.type !== EventerMsg.queryRes) throw new Error(`raw query answered by ${msg.type}`);
+    if (answerBytes === 0) answerBytes = msg.data.length;
+    else if (msg.data.length !== answerBytes) throw new Error(`raw answer of ${msg.data.length} bytes, earlier ${answerBytes}`);
+    return performance.now() - start;
+  };
   for await (const command of readline.createInterface({ input: process.stdin })) {
     if (command === 'once') process.stdout.write(`${JSON.stringify({ ms: await timed() })}\n`);
+    if (command === 'raw') process.stdout.write(`${JSON.stringify({ ms: await timedRaw() })}\n`);
     if (command === 'loop') {
       stopLoop = false;
       looping = (async () => {
@@ -162,6 +188,7 @@ async function clientMain(address: string): Promise<void> {
       process.stdout.write(`${JSON.stringify({ times: await looping })}\n`);
     }
   }
+  await raw.close();
   await client.close();
 }
 
@@ -185,6 +212,9 @@ interface TreeRun {
   queryAlone: number[];
   /** per trial: [one after the other, at once] */
   pairs: [number, number][];
+  /** the same, answers received but not decoded */
+  rawPairs: [number, number][];
+  rawAlone: number[];
 }
 
 async function runTree(tree: string, store: string, seconds: number): Promise<TreeRun> {
@@ -202,17 +232,24 @@ async function runTree(tree: string, store: string, seconds: number): Promise<Tr
     const { times: queryWhileLoaded } = await a.send<{ times: number[] }>('stop');
     const queryAlone: number[] = [];
     for (let i = 0; i < 5; i++) queryAlone.push((await a.send<{ ms: number }>('once')).ms);
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < 3; i++) {
-      let start = performance.now();
-      await a.send('once');
-      await b.send('once');
-      const sequential = performance.now() - start;
-      start = performance.now();
-      await Promise.all([a.send('once'), b.send('once')]);
-      pairs.push([sequential, performance.now() - start]);
-    }
-    return { idle, loaded, queryWhileLoaded, queryAlone, pairs };
+    const pairsOf = async (command: string): Promise<[number, number][]> => {
+      const pairs: [number, number][] = [];
+      for (let i = 0; i < 3; i++) {
+        let start = performance.now();
+        await a.send(command);
+        await b.send(command);
+        const sequential = performance.now() - start;
+        start = performance.now();
+        await Promise.all([a.send(command), b.send(command)]);
+        pairs.push([sequential, performance.now() - start]);
+      }
+      return pairs;
+    };
+    const pairs = await pairsOf('once');
+    const rawAlone: number[] = [];
+    for (let i = 0; i < 5; i++) rawAlone.push((await a.send<{ ms: number }>('raw')).ms);
+    const rawPairs = await pairsOf('raw');
+    return { idle, loaded, queryWhileLoaded, queryAlone, pairs, rawPairs, rawAlone };
   } finally {
     await Promise.all([a.close(), b.close()]);
     await registrar.close();
@@ -325,6 +362,8 @@ async function main(): Promise<void> {
       ['big query ms (client round trip) during the registrations', (x) => median(x.queryWhileLoaded), 0],
       ['big query ms (client round trip), alone', (x) => median(x.queryAlone), 0],
       ['2 clients at once / one after the other', (x) => median(x.pairs.map(([s, c]) => c / s)), 2],
+      ['big query ms, alone, answer received not decoded', (x) => median(x.rawAlone), 0],
+      ['2 clients at once / one after the other, answers not decoded', (x) => median(x.rawPairs.map(([s, c]) => c / s)), 2],
     ];
     console.log(`\n(a)-(c) median over runs (min–max); load now ${load()}`);
     console.log(`| | ${trees.map(([name]) => name).join(' | ')} |`);

@@ -5,11 +5,16 @@
 // and how many events it has flushed. Prints the samples' summary per minute and a verdict.
 //
 //   npm run bench:sustained -- [--rate 50000] [--size 1024] [--seconds 300]
-//                              [--flush-period 1] [--heap-limit-mb N] [--json out.json]
+//                              [--flush-period 1] [--heap-limit-mb N] [--max-pending-mib N]
+//                              [--memory-limit-mib N] [--json out.json]
 //
 // --heap-limit-mb runs the server with --max-old-space-size=N (the issue saw a 256 MB cap die).
+// --memory-limit-mib puts the server's process in a memory cgroup of its own with that limit
+// (page cache included), when this machine lets the bench make one (root, cgroup v1 or v2): the
+// file-backed part of the RSS is the database's pages that LMDB's map shows, and under a limit the
+// kernel takes them back instead of the process failing. Without a cgroup the bench says so.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
@@ -29,6 +34,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '300' },
     'flush-period': { type: 'string', default: '1' },
     'heap-limit-mb': { type: 'string' },
+    'max-pending-mib': { type: 'string' },
+    'memory-limit-mib': { type: 'string' },
     json: { type: 'string' },
     serve: { type: 'boolean', default: false },
   },
@@ -69,6 +76,7 @@ async function serve(): Promise<void> {
     backend: {
       module: 'lmdb', db_path: path.join(dir, 'events.db'), max_db_size: 1024 ** 3, flush_period: Number(args['flush-period']),
       conditions: [], latest: { subscriptions: [['*']] }, ordered: [{ order_by: 'TIMESTAMP', subscriptions: [['*']] }],
+      ...(args['max-pending-mib'] === undefined ? {} : { max_pending_bytes: Number(args['max-pending-mib']) * 1024 ** 2 }),
     },
     engine: { server_id: 1, modules: [] },
     eventer_server: { address: 'tcp+sbs://127.0.0.1:0' },
@@ -91,6 +99,30 @@ async function serve(): Promise<void> {
   });
 }
 
+/** The server's process in a new memory cgroup limited to `mib` (v2's memory.max or v1's limit_in_bytes). */
+function memoryCgroup(pid: number, mib: number): { description: string; remove(): void } | null {
+  const bytes = String(mib * 1024 ** 2);
+  const tries: [string, string][] = [['/sys/fs/cgroup', 'memory.max'], ['/sys/fs/cgroup/memory', 'memory.limit_in_bytes']];
+  const problems: string[] = [];
+  for (const [root, file] of tries) {
+    if (!existsSync(path.join(root, file === 'memory.max' ? 'cgroup.controllers' : 'memory.limit_in_bytes'))) continue;
+    const dir = path.join(root, `hat-event-ts-sustained-${pid}`);
+    try {
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, file), bytes);
+      writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      return {
+        description: `the server runs in memory cgroup ${dir} with ${file} = ${mib} MiB (page cache included)`,
+        remove: () => rmdirSync(dir),
+      };
+    } catch (err) {
+      problems.push(`${dir}: ${(err as Error).message}`);
+    }
+  }
+  console.log(`no memory cgroup could be made, the server runs without a limit (${problems.join('; ') || 'no cgroup file system'})`);
+  return null;
+}
+
 async function main(): Promise<void> {
   const rate = Number(args.rate);
   const size = Number(args.size);
@@ -100,7 +132,9 @@ async function main(): Promise<void> {
     `${heapLimit ? `, server heap capped at ${heapLimit} MB` : ''}; node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [...(heapLimit ? [`--max-old-space-size=${heapLimit}`] : []), '--import', 'tsx', self, '--serve',
-    '--flush-period', args['flush-period']!], { stdio: ['pipe', 'pipe', 'inherit'] });
+    '--flush-period', args['flush-period']!, ...(args['max-pending-mib'] === undefined ? [] : ['--max-pending-mib', args['max-pending-mib']])], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const limit = args['memory-limit-mib'] === undefined ? null : memoryCgroup(child.pid!, Number(args['memory-limit-mib']));
+  if (limit !== null) console.log(limit.description);
   const samples: Sample[] = [];
   let started = 0;
   const { address, heapLimitBytes } = await new Promise<{ address: string; heapLimitBytes: number }>((resolve, reject) => {
@@ -164,6 +198,7 @@ async function main(): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.stdin!.end();
   if (died === null) await exited;
+  limit?.remove();
 
   const last = samples[samples.length - 1];
   const max = (key: keyof Sample): number => Math.max(...samples.map((s) => s[key]));

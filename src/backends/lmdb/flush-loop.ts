@@ -1,6 +1,6 @@
 // When the LMDB backend writes, one write at a time, and what happens when a write fails.
 //
-// A flush runs every flush period, sooner when asked (pending memory past half its budget), and
+// A flush runs every flush period, sooner when asked (pending memory past EARLY_FLUSH_BYTES, backend.ts), and
 // in durable mode (flush_period 0) as soon as something is registered: registrations that arrive
 // while a commit is in flight wait, and the next flush commits them together (group commit), so
 // a busy durable server makes one fsync per group instead of one per request.

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import type { Event } from '../../../src/common/types.ts';
 import { c0, collect, E, openBackend, reopen, tempDbPath } from './helpers.ts';
 import { MIN_MAP_SIZE } from '../../../src/backends/lmdb/environment.ts';
+import { EARLY_FLUSH_BYTES } from '../../../src/backends/lmdb/backend.ts';
+import { until } from '../../helpers/until.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -102,4 +104,27 @@ describe('LMDB backend durability', () => {
     const backend = await openBackend(c0({ db_path: dbPath }));
     expect(await backend.query({ maxResults: 1 })).toEqual([expect.objectContaining({ id: { server: 1, session: 6, instance: 3000 } })]);
   }, 60_000);
+
+  it('a long flush_period: what waits is written once it takes EARLY_FLUSH_BYTES, without waiting for the period', async () => {
+    const backend = await openBackend(c0({ flush_period: 3600 }));
+    const flushed: number[] = [];
+    backend.onFlushed((events) => flushed.push(events.length));
+    const payload = { type: 'json' as const, data: 'x'.repeat(1000) };
+    let instance = 1;
+    const session = async (s: number): Promise<void> => {
+      await backend.register(Array.from({ length: 100 }, () => E('a', { session: s, instance: instance++, payload })));
+    };
+    for (let s = 1; s <= 10; s++) await session(s);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(flushed).toEqual([]); // 1,000 events (~4 MB estimated) wait for the period
+    // about 3.8 KB each estimated (3 x 1 KB stored + 700): 16 MiB is ~4,400 events
+    let s = 11;
+    while (flushed.length === 0 && s < 100) await session(s++);
+    await until(() => flushed.length > 0);
+    const total = flushed.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(3_500);
+    expect(total).toBeLessThan(6_000);
+    expect(backend.flushStatus().pendingBytes).toBeLessThan(EARLY_FLUSH_BYTES);
+    await backend.close();
+  }, 30_000);
 });
