@@ -7,6 +7,7 @@ import { encodedEvents, type EncodedEvents } from '../backends/encoded-events.ts
 import type { Engine, EngineConf, ModuleEngine } from './types.ts';
 import type { ModuleHost } from './hosts/module-host.ts';
 import { clocksNeeded, createHosts } from './hosts/placement.ts';
+import type { RoundBarrier } from './threads/round-barrier.ts';
 import { Watchdog } from './watchdog.ts';
 import { checkModuleEntry, prepareModules, type PreparedModule } from './modules.ts';
 import { runSession } from './session.ts';
@@ -76,7 +77,8 @@ async function launch(
   try {
     const prepared = await modules();
     const watchdog = new Watchdog(logger, clocksNeeded(prepared));
-    engine.start(await createHosts(prepared, { engine: engine.moduleEngine, watchdog, logger }), watchdog);
+    const { hosts, barrier } = await createHosts(prepared, { engine: engine.moduleEngine, watchdog, logger });
+    engine.start(hosts, barrier, watchdog);
     await watchdog.start(); // before any session, so none goes unwatched
   } catch (error) {
     await engine.fail(error);
@@ -98,6 +100,7 @@ class SessionEngine extends ResourceBase implements Engine {
   readonly #callbacks = new Set<(events: Event[]) => void>();
   readonly #metrics: EngineMetrics;
   #hosts: readonly ModuleHost[] = [];
+  #barrier: RoundBarrier | null = null;
   #rounds: readonly RoundMetrics[] = [];
   #watchdog: Watchdog | null = null;
   #wake: (() => void) | null = null;
@@ -151,8 +154,9 @@ class SessionEngine extends ResourceBase implements Engine {
   }
 
   /** The hosts are the engine's from now on: one closing on its own closes the engine. */
-  start(hosts: readonly ModuleHost[], watchdog: Watchdog): void {
+  start(hosts: readonly ModuleHost[], barrier: RoundBarrier, watchdog: Watchdog): void {
     this.#hosts = hosts;
+    this.#barrier = barrier;
     this.#rounds = this.#metrics.modules(hosts);
     this.#watchdog = this.lifecycle.adopt(watchdog);
     for (const host of hosts) this.lifecycle.adopt(host, true);
@@ -197,9 +201,11 @@ class SessionEngine extends ResourceBase implements Engine {
         continue;
       }
       // The rounds go out first (runSession posts them synchronously), then the store starts.
-      const session = runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events);
+      const listen = this.#listen;
+      const session = runSession(this.#hosts, this.#rounds, this.#last, request.source, request.events, listen);
       if (done) this.#store(done);
       done = null;
+      listen(); // for the first round's answers, after the store has started
       try {
         done = { request, events: await session };
       } catch (error) {
@@ -214,6 +220,9 @@ class SessionEngine extends ResourceBase implements Engine {
     if (this.failure) done.request.reject(new EngineClosedError(this.failure));
     else this.#store(done);
   }
+
+  /** Listens briefly for the answers of the round just handed out (round-barrier.ts). */
+  readonly #listen = (): void => this.#barrier?.listen();
 
   /** Hands a finished session to the backend and answers its caller when that resolves. */
   #store(finished: Finished): void {

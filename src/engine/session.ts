@@ -19,7 +19,9 @@ function toEvent(reg: RegisterEvent, last: EventId, timestamp: Timestamp): Event
 
 /**
  * Runs a session; `last` is advanced in place (ids are consumed even if the session fails).
- * `rounds[m]` times host m's rounds and counts its failures.
+ * `rounds[m]` times host m's rounds and counts its failures. `listen` is called once the requests
+ * of every round but the first are out (the engine calls it for the first itself, after starting
+ * the previous session's store).
  */
 export async function runSession(
   hosts: readonly ModuleHost[],
@@ -27,6 +29,7 @@ export async function runSession(
   last: EventId,
   source: Source,
   registerEvents: readonly RegisterEvent[],
+  listen: () => void = () => {},
 ): Promise<Event[]> {
   last.session += 1;
   const timestamp = now();
@@ -34,7 +37,7 @@ export async function runSession(
   let events = session.slice();
   let sources: Source[] = events.map(() => source);
 
-  while (events.length > 0 && hosts.length > 0) {
+  for (let round = 0; events.length > 0 && hosts.length > 0; round++) {
     const working: number[] = []; // the modules that take part in this round
     const work: AsyncIterable<RegisterEvent[]>[] = [];
     hosts.forEach((host, m) => {
@@ -65,7 +68,7 @@ export async function runSession(
     // Outputs get their ids as they arrive, in module order (a later module's wait in memory).
     // A module's round is timed from here to its last output.
     const start = performance.now();
-    await inOrder(work, (k, batch) => {
+    const answered = inOrder(work, (k, batch) => {
       const moduleSource: Source = { type: 'module', id: working[k] as number };
       for (const reg of batch) {
         const event = toEvent(reg, last, timestamp);
@@ -74,10 +77,12 @@ export async function runSession(
         nextSources.push(moduleSource);
       }
     }, (k, failed) => {
-      const round = rounds[working[k]!]!;
-      if (failed) round.failures.inc();
-      else round.duration.observe((performance.now() - start) / 1000);
+      const metrics = rounds[working[k]!]!;
+      if (failed) metrics.failures.inc();
+      else metrics.duration.observe((performance.now() - start) / 1000);
     });
+    if (round > 0) listen();
+    await answered;
     events = nextEvents;
     sources = nextSources;
   }

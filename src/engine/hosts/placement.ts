@@ -22,14 +22,18 @@ export function clocksNeeded(modules: readonly PreparedModule[]): number {
   return modules.reduce((sum, module) => sum + Math.max(1, module.workers), 0);
 }
 
-/** Creates every module (in parallel: each placement is independent); closes them all if one fails. */
-export async function createHosts(modules: readonly PreparedModule[], parts: EngineParts): Promise<ModuleHost[]> {
+/**
+ * Creates every module (in parallel: each placement is independent); closes them all if one fails.
+ * The barrier is the engine's, to listen for the answers of a round (round-barrier.ts).
+ */
+export async function createHosts(modules: readonly PreparedModule[], parts: EngineParts): Promise<{ hosts: ModuleHost[]; barrier: RoundBarrier }> {
   const threads = modules.reduce((sum, module) => sum + module.workers, 0);
+  // A thread watching its doorbell, or the main thread listening, keeps a core busy for a moment.
   const watch = threads < availableParallelism();
-  const barrier = new RoundBarrier();
+  const barrier = new RoundBarrier(watch);
   const attempts = await Promise.allSettled(modules.map((module) => createHost(module, parts, watch, barrier)));
   const failed = attempts.find((a): a is PromiseRejectedResult => a.status === 'rejected');
-  if (!failed) return attempts.map((a) => (a as PromiseFulfilledResult<ModuleHost>).value);
+  if (!failed) return { hosts: attempts.map((a) => (a as PromiseFulfilledResult<ModuleHost>).value), barrier };
   await Promise.all(attempts.map((a) => (a.status === 'fulfilled' ? a.value.close() : undefined)));
   throw failed.reason;
 }

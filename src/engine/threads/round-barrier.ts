@@ -4,8 +4,16 @@
 // Each wake-up costs the main thread a trip through the kernel and, worse, a core that another
 // module thread was computing on (bare threads: +3% rounds/s on two cores).
 //
-// Shared words: one counter per engine (requests handed out and not yet finished), and per thread
-// a status word pair [state, output length] (QUIET_STATUS_BYTES).
+// The main thread can even be spared that one wake-up: right after handing a round out (and
+// starting the previous session's store), an engine whose rounds have been answering quickly
+// listens for a short while (`listen`). The last thread to finish then sees it listening, leaves
+// its answer quietly too and marks the round answered instead of posting; the main thread takes
+// the answers at once. Waking the main thread through its event loop costs tens of µs on these
+// machines, more than a small round's work in the thread (bench:engine (b)). An engine listens
+// only when it has a core to spare (as its threads watch their doorbells, doorbell.ts).
+//
+// Shared words: per engine [requests handed out and not yet finished, listening state], and per
+// thread a status word pair [state, output length] (QUIET_STATUS_BYTES).
 
 export const QUIET_STATUS_BYTES = 8;
 
@@ -15,17 +23,67 @@ const enum Quiet {
   Ready = 1,
 }
 
+const enum Word {
+  Counter = 0,
+  Listening = 1,
+}
+
+const enum Listen {
+  Off = 0,
+  /** The main thread spins for the round's last answer. */
+  On = 1,
+  /** The last thread finished while the main thread listened (its answer quiet or posted). */
+  Answered = 2,
+}
+
+/** How long the main thread listens, and the typical wait beyond which it does not bother. */
+const LISTEN_MS = 0.1;
+
 /** Engine side: counts requests out, and collects quiet answers when some thread posts. */
 export class RoundBarrier {
-  readonly counter = new Int32Array(new SharedArrayBuffer(4));
+  /** [Word.Counter, Word.Listening] */
+  readonly counter = new Int32Array(new SharedArrayBuffer(8));
   readonly #waiting = new Set<QuietMember>();
+  readonly #mayListen: boolean;
+  /** Smoothed wait from listening to the round's last answer, in ms. */
+  #typicalWait = 0;
+
+  /** `mayListen`: whether the main thread may spin for answers (a core to spare). */
+  constructor(mayListen = false) {
+    this.#mayListen = mayListen;
+  }
+
+  /**
+   * After the round's requests are out: waits up to LISTEN_MS for its last answer, spinning,
+   * and takes every quiet answer if it came. Without one, the answers come as messages as ever.
+   */
+  listen(maxMs = LISTEN_MS): void {
+    if (!this.#mayListen || this.#waiting.size === 0 || this.#typicalWait > LISTEN_MS) return;
+    const words = this.counter;
+    const start = performance.now();
+    const until = start + maxMs;
+    Atomics.store(words, Word.Listening, Listen.On);
+    let answered = true;
+    for (let i = 1; Atomics.load(words, Word.Listening) === Listen.On; i++) {
+      // The clock only now and then: each reading allocates.
+      if ((i & 255) === 0 && performance.now() > until) {
+        answered = Atomics.compareExchange(words, Word.Listening, Listen.On, Listen.Off) !== Listen.On;
+        break;
+      }
+    }
+    Atomics.store(words, Word.Listening, Listen.Off);
+    // Capped, so that after a slow spell a few quick rounds are enough to listen again.
+    const waited = answered ? performance.now() - start : 2 * LISTEN_MS;
+    this.#typicalWait = this.#typicalWait * 0.75 + Math.min(waited, 2 * LISTEN_MS) * 0.25;
+    if (answered) this.sweep();
+  }
 
   /** Before a request goes to a member's thread. */
   enter(member: QuietMember): void {
     // Nothing out: whatever a dead thread left in the count is forgotten.
-    if (this.#waiting.size === 0) Atomics.store(this.counter, 0, 0);
+    if (this.#waiting.size === 0) Atomics.store(this.counter, Word.Counter, 0);
     this.#waiting.add(member);
-    Atomics.add(this.counter, 0, 1);
+    Atomics.add(this.counter, Word.Counter, 1);
   }
 
   /** The member's answer arrived as a message. */
@@ -36,7 +94,7 @@ export class RoundBarrier {
   /** The member's thread ended with a request out: it will never count itself finished. */
   abandon(member: QuietMember): void {
     if (!this.#waiting.delete(member)) return;
-    Atomics.sub(this.counter, 0, 1);
+    Atomics.sub(this.counter, Word.Counter, 1);
     this.sweep();
   }
 
@@ -66,16 +124,24 @@ export class QuietAnswer {
     this.#status = new Int32Array(status);
   }
 
-  /** Leaves an output batch of `length` bytes; true if this thread must post (it finished last). */
+  /**
+   * Leaves an output batch of `length` bytes; true if this thread must post a wake-up (it
+   * finished last and the main thread does not listen).
+   */
   leave(length: number): boolean {
     this.#status[1] = length;
     Atomics.store(this.#status, 0, Quiet.Ready);
     return this.finish();
   }
 
-  /** Counts this thread finished (its answer goes as a message anyway); true if it finished last. */
+  /**
+   * Counts this thread finished; true if it finished last and the main thread does not listen.
+   * A thread whose answer goes as a message anyway calls it too: a listening main thread then
+   * stops listening and reads the message.
+   */
   finish(): boolean {
-    return Atomics.sub(this.#counter, 0, 1) <= 1;
+    if (Atomics.sub(this.#counter, Word.Counter, 1) > 1) return false;
+    return Atomics.compareExchange(this.#counter, Word.Listening, Listen.On, Listen.Answered) !== Listen.On;
   }
 
   /** Engine side of the same words: the length of a quiet answer, or -1 if there is none. */
