@@ -40,29 +40,56 @@ export async function inOrder<T>(
   take: (index: number, value: T) => void,
   ended?: (index: number, failed: boolean) => void,
 ): Promise<void> {
-  const held: T[][] = sources.map(() => []);
-  const finished: boolean[] = sources.map(() => false);
-  const failures: unknown[] = [];
-  let current = 0; // the host whose batches go out as they come
-  const read = async (source: AsyncIterable<T>, index: number): Promise<void> => {
+  // One module (the common case, and every round of a 1-event session): nothing to hold back.
+  if (sources.length === 1) {
     try {
-      for await (const value of source) {
-        if (index === current) take(index, value);
-        else (held[index] as T[]).push(value);
-      }
+      for await (const value of sources[0]!) take(0, value);
     } catch (error) {
-      failures[index] = error;
+      ended?.(0, true);
+      throw error;
     }
-    ended?.(index, index in failures);
-    finished[index] = true;
-    while (current < sources.length && finished[current]) {
-      current++;
-      for (const value of held[current] ?? []) take(current, value);
-      held[current] = [];
-    }
+    ended?.(0, false);
+    return;
+  }
+  const order: Order<T> = {
+    take,
+    ended,
+    held: sources.map(() => []),
+    finished: sources.map(() => false),
+    failures: [],
+    current: 0,
   };
-  await Promise.all(sources.map(read));
-  for (let i = 0; i < sources.length; i++) if (i in failures) throw failures[i];
+  await Promise.all(sources.map((source, index) => readInOrder(order, source, index)));
+  for (let i = 0; i < sources.length; i++) if (i in order.failures) throw order.failures[i];
+}
+
+/** inOrder's state over several sources. */
+interface Order<T> {
+  take: (index: number, value: T) => void;
+  ended: ((index: number, failed: boolean) => void) | undefined;
+  held: T[][];
+  finished: boolean[];
+  failures: unknown[];
+  /** the source whose values go out as they come */
+  current: number;
+}
+
+async function readInOrder<T>(order: Order<T>, source: AsyncIterable<T>, index: number): Promise<void> {
+  try {
+    for await (const value of source) {
+      if (index === order.current) order.take(index, value);
+      else order.held[index]!.push(value);
+    }
+  } catch (error) {
+    order.failures[index] = error;
+  }
+  order.ended?.(index, index in order.failures);
+  order.finished[index] = true;
+  while (order.current < order.finished.length && order.finished[order.current]) {
+    order.current++;
+    for (const value of order.held[order.current] ?? []) order.take(order.current, value);
+    order.held[order.current] = [];
+  }
 }
 
 export interface HostOptions {

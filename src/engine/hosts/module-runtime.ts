@@ -33,6 +33,8 @@ export class ModuleRuntime {
 
   /** Runs `process` on each event; each output goes to `out` as soon as the module yields it. */
   async round(sessionId: number, sources: readonly Source[], events: readonly Event[], out: OutputSink): Promise<void> {
+    // Awaited even without a hook: on the main thread the module must not start before the engine
+    // has started storing the previous session (a query of the module waits for that store).
     await this.#ensureStarted(sessionId);
     for (let i = 0; i < events.length; i++) {
       const produced = this.module.process(sources[i] as Source, events[i] as Event);
