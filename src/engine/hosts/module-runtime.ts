@@ -38,7 +38,10 @@ export class ModuleRuntime {
     await this.#ensureStarted(sessionId);
     for (let i = 0; i < events.length; i++) {
       const produced = this.module.process(sources[i] as Source, events[i] as Event);
-      if (Symbol.iterator in produced) {
+      if (Array.isArray(produced)) {
+        // The usual answer, often empty: indexed, so no iterator is made per event.
+        for (let j = 0; j < produced.length; j++) if (!out.push(produced[j] as RegisterEvent)) await out.drain();
+      } else if (Symbol.iterator in produced) {
         // Synchronous iterables (arrays, generators) cost no await per event, unless `out` is full.
         for (const output of produced as Iterable<RegisterEvent>) if (!out.push(output)) await out.drain();
       } else {
