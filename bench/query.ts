@@ -6,6 +6,9 @@
 //       the clients decoding the answers (as an application would), once with the clients only
 //       receiving the answer's bytes (raw: what the server itself does, the clients' decoding of
 //       200,000 events each no longer competing for the same two cores);
+//   (c0) the machine's ceiling for (c): two bare processes scanning the same store with lmdb-js
+//       (every value copied out, nothing else: no server, no filter, no socket), at once against
+//       one after the other, measured in the same run;
 //   (d) backend level, in this process: a query by 10 event ids on stores of 100k and 1M
 //       events, and where small queries run (main thread within its budget vs reader threads).
 // Servers are real processes (each tree's bin/hat-event-ts.mjs, from its sources, LMDB with
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'a,d' },
     json: { type: 'string' },
     client: { type: 'string' },
+    scanner: { type: 'string' },
   },
 });
 
@@ -346,11 +350,13 @@ async function main(): Promise<void> {
   if (parts.has('a')) {
     const store = await buildStore(n);
     const runs = new Map<string, TreeRun[]>(trees.map(([name]) => [name, []]));
+    const ceiling: number[] = [];
     for (let r = 0; r < repeat; r++) {
       for (const [name, tree] of trees) {
         runs.get(name)!.push(await runTree(tree, store, seconds));
         console.log(`run ${r + 1} ${name} done (load ${load()})`);
       }
+      ceiling.push(median((await scanCeiling(store, 3)).map(([sequential, atOnce]) => atOnce / sequential)));
     }
     const metric = (name: string, f: (run: TreeRun) => number): number[] => runs.get(name)!.map(f);
     const rows: [string, (run: TreeRun) => number, number][] = [
@@ -369,6 +375,8 @@ async function main(): Promise<void> {
     console.log(`| | ${trees.map(([name]) => name).join(' | ')} |`);
     console.log(`|---|${trees.map(() => '---').join('|')}|`);
     for (const [label, f, digits] of rows) console.log(`| ${label} | ${trees.map(([name]) => spread(metric(name, f), digits)).join(' | ')} |`);
+    console.log(`| (c0) ceiling: 2 bare lmdb-js scanning processes at once / one after the other | ${spread(ceiling, 2)} |`);
+    json.scanCeiling = ceiling;
     json.servers = Object.fromEntries(trees.map(([name]) => [name, Object.fromEntries(rows.map(([label, f]) => [label, metric(name, f)]))]));
   }
   if (parts.has('d')) json.backend = await backendLevel(trees);
@@ -376,7 +384,70 @@ async function main(): Promise<void> {
   if (args.json) fs.writeFileSync(args.json, JSON.stringify(json, null, 2));
 }
 
-if (args.client !== undefined) {
+/** (c0) A bare scanner process: on each line on stdin, one scan of ORDERED_DATA; answers {ms}. */
+async function scannerMain(dbPath: string): Promise<void> {
+  const { open } = await import('lmdb');
+  const root = open<Buffer, Buffer>({ path: dbPath, noSubdir: true, readOnly: true, maxDbs: 8 });
+  const db = root.openDB<Buffer, Buffer>({ name: 'ORDERED_DATA', encoding: 'binary', keyEncoding: 'binary' });
+  let out = new Uint8Array(1 << 20);
+  const scan = (): void => {
+    let at = 0;
+    for (const { value } of db.getRange()) {
+      if (at + value.length > out.length) {
+        const bigger = new Uint8Array(out.length * 2);
+        bigger.set(out.subarray(0, at));
+        out = bigger;
+      }
+      out.set(value, at);
+      at += value.length;
+    }
+  };
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    if (line === '') continue;
+    const start = performance.now();
+    scan();
+    process.stdout.write(`${JSON.stringify({ ms: performance.now() - start })}\n`);
+  }
+  await root.close();
+}
+
+/** (c0): [one after the other, at once] ms per trial, two scanner processes on `store`. */
+async function scanCeiling(store: string, trials: number): Promise<[number, number][]> {
+  const kids = [0, 1].map(() => {
+    const child = spawn(process.execPath, ['--import', 'tsx', self, '--scanner', store], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const replies: (() => void)[] = [];
+    readline.createInterface({ input: child.stdout! }).on('line', () => replies.shift()?.());
+    const scan = (): Promise<void> => new Promise((resolve) => {
+      replies.push(resolve);
+      child.stdin!.write('go\n');
+    });
+    return { child, scan };
+  });
+  try {
+    for (let i = 0; i < 2; i++) await Promise.all(kids.map((k) => k.scan())); // warm-up
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < trials; i++) {
+      let start = performance.now();
+      await kids[0]!.scan();
+      await kids[1]!.scan();
+      const sequential = performance.now() - start;
+      start = performance.now();
+      await Promise.all(kids.map((k) => k.scan()));
+      pairs.push([sequential, performance.now() - start]);
+    }
+    return pairs;
+  } finally {
+    for (const { child } of kids) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.stdin!.end();
+      await exited;
+    }
+  }
+}
+
+if (args.scanner !== undefined) {
+  await scannerMain(args.scanner);
+} else if (args.client !== undefined) {
   await clientMain(args.client);
 } else {
   try {

@@ -23,6 +23,13 @@ import { indexedSources } from './type-index.ts';
 export interface ReadView {
   dbs: Readonly<Record<AnyDbName, BinaryDb>>;
   txn: Transaction | undefined;
+  /**
+   * ORDERED_DATA again, opened so that a range scan's keys and values are views of lmdb-js's
+   * own read buffers, valid only until the iteration moves on (borrowed-range.ts); a plain range
+   * scan then allocates nothing per entry. Only a lone range scan uses it (several iterators
+   * would share those buffers).
+   */
+  borrowedRange?: BinaryDb;
 }
 
 /** What to read: plain data, so it crosses to a reader thread as is. */
@@ -126,7 +133,7 @@ export function scanPartition(view: ReadView, plan: ScanPlan, filter: ScanFilter
   return out.result(capped);
 }
 
-/** A stored entry as lmdb-js yields it. */
+/** A stored entry as lmdb-js yields it (on a borrowed range, a plain Uint8Array view). */
 interface KeyValue {
   key: Buffer;
   value: Uint8Array;
@@ -141,7 +148,7 @@ function sources(view: ReadView, plan: ScanPlan): Iterable<KeyValue>[] {
   const hi = Buffer.from(plan.hi.buffer, plan.hi.byteOffset, plan.hi.length);
   if (plan.ids !== null) return [idEntries(view, plan.ids, plan.partitionId, lo, hi, plan.descending)];
   if (plan.indexTypes !== null) return indexedSources(view, plan.indexTypes, lo, hi, plan.descending);
-  return [view.dbs.ORDERED_DATA.getRange(plan.descending
+  return [(view.borrowedRange ?? view.dbs.ORDERED_DATA).getRange(plan.descending
     ? { start: hi, end: lo, reverse: true, inclusiveEnd: true, transaction: view.txn }
     : { start: lo, end: hi, transaction: view.txn })];
 }

@@ -11,6 +11,7 @@
 // thread (only reader threads import this file) hands lmdb-js's open a subclass of Env that
 // adds the flag, through the module lmdb-js's open takes Env from; openLockFree checks that
 // it took effect.
+import { openBorrowedRange } from './borrowed-range.ts';
 import * as lmdb from 'lmdb';
 import { open, type RootDatabase } from 'lmdb';
 import { ALL_DB_NAMES, openSubDb, type AnyDbName, type BinaryDb } from '../environment.ts';
@@ -35,6 +36,8 @@ export interface LockFreeEnv {
   readonly mapSize: number;
   readonly root: RootDatabase<Buffer, Buffer>;
   readonly dbs: Readonly<Record<AnyDbName, BinaryDb>>;
+  /** scan.ts ReadView.borrowedRange */
+  readonly borrowedRange: BinaryDb;
 }
 
 /** Opens `path` read-only and lock-free; call only with the snapshot gate entered. */
@@ -53,7 +56,7 @@ export function openLockFree(path: string, mapSize: number): LockFreeEnv {
     if (!root.readerList().includes('no reader locks')) throw new Error('the reader environment was opened with a lock table');
     const dbs = {} as Record<AnyDbName, BinaryDb>;
     for (const name of ALL_DB_NAMES) dbs[name] = openSubDb(root, name);
-    return { path, mapSize, root, dbs };
+    return { path, mapSize, root, dbs, borrowedRange: openBorrowedRange(root) };
   } catch (err) {
     void root.close();
     throw err;

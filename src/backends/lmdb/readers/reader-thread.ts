@@ -43,7 +43,7 @@ export function runReadTask(task: ReadTask): ReadReply | object {
   let result: ScanResult;
   try {
     const q = decodeQueryData(task.query);
-    result = scanPartition({ dbs: env!.dbs, txn: txn! }, task.plan, scanFilter(q, new Conditions(task.conditions)))!;
+    result = scanPartition({ dbs: env!.dbs, txn: txn!, borrowedRange: env!.borrowedRange }, task.plan, scanFilter(q, new Conditions(task.conditions)))!;
   } finally {
     (txn as Transaction | null)?.done();
   }
