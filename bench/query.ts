@@ -150,8 +150,8 @@ class QueryClient {
 
 async function clientMain(address: string): Promise<void> {
   const client = await connectEventer(address);
-  // A second connection that takes the answer's bytes without decoding them (`raw`); the
-  // decoded answer's size, taken by `once`, checks that it is the whole answer.
+  // A second connection that takes the answer's bytes without decoding them (`raw`); every raw
+  // answer must be as long as the first, so a cut or failed answer is not timed as a fast one.
   const raw = await connect(address, { sbsTypes: HAT_EVENT_TYPES });
   let rawReply: ((msg: ChatterMessage) => void) | null = null;
   raw.setHandler((msg) => rawReply?.(msg));
