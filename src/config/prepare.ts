@@ -51,14 +51,7 @@ export async function prepareServerConf(raw: unknown, opts: PrepareOptions = {})
   const warnings: string[] = [];
   if (isObject(conf.monitor)) checkMonitor(conf, problems, warnings);
   else checkAdvertised(conf, problems);
-  const metricsAddress = conf.metrics_server?.address;
-  if (typeof metricsAddress === 'string') {
-    try {
-      parseHttpAddress(metricsAddress);
-    } catch (err) {
-      problems.push({ path: '/metrics_server/address', message: describeError(err) });
-    }
-  }
+  checkAddress(conf.metrics_server?.address, parseHttpAddress, '/metrics_server/address', problems);
 
   const backend = await checkBackend(conf, baseDir, problems);
   const modules = await checkModules(conf, baseDir, problems);
@@ -122,14 +115,7 @@ const PUBLISHED = ['eventer_server', 'syncer_server'] as const;
  * other hosts cannot reach is published only with a warning (Hat publishes it as it is).
  */
 function checkMonitor(conf: ServerConf, problems: ConfigProblem[], warnings: string[]): void {
-  const monitorAddress = conf.monitor?.monitor_address;
-  if (typeof monitorAddress === 'string') {
-    try {
-      parseAddress(monitorAddress);
-    } catch (err) {
-      problems.push({ path: '/monitor/monitor_address', message: describeError(err) });
-    }
-  }
+  checkAddress(conf.monitor?.monitor_address, parseAddress, '/monitor/monitor_address', problems);
   if (conf.syncer_peers !== undefined)
     problems.push({ path: '/syncer_peers', message: 'expected no list with monitor: the Syncer client finds its peers in the monitor group' });
   for (const key of PUBLISHED) {
@@ -169,6 +155,16 @@ function checkAdvertisedAddress(
     problems.push({ path: at, message: describeError(err) });
   }
   return advertised;
+}
+
+/** An address (a string: the schema checks the type) that `parse` refuses is a problem at `path`. */
+function checkAddress(address: unknown, parse: (address: string) => unknown, path: string, problems: ConfigProblem[]): void {
+  if (typeof address !== 'string') return;
+  try {
+    parse(address);
+  } catch (err) {
+    problems.push({ path, message: describeError(err) });
+  }
 }
 
 function parseOrNull(address: string): ChatterAddress | null {

@@ -42,7 +42,7 @@ export class ModuleRuntime {
         // The usual answer, often empty: indexed, so no iterator is made per event.
         for (let j = 0; j < produced.length; j++) if (!out.push(produced[j] as RegisterEvent)) await out.drain();
       } else if (Symbol.iterator in produced) {
-        // Synchronous iterables (arrays, generators) cost no await per event, unless `out` is full.
+        // Other synchronous iterables (generators, sets) cost no await per event either.
         for (const output of produced as Iterable<RegisterEvent>) if (!out.push(output)) await out.drain();
       } else {
         for await (const output of produced) if (!out.push(output)) await out.drain();

@@ -4,7 +4,10 @@
 // main thread ~30 µs (it wakes the sleeping thread through the kernel), and the thread took as
 // long again to wake. A thread that stops watching says so first, and then gets messages again.
 // Threads watch only when the engine has fewer module threads than the machine has cores, so
-// watching never takes a core that another module thread or the main thread needs.
+// watching never takes a core that another module thread or the main thread needs. The state
+// word is a spin word (spin-wait.ts): Off = the thread takes messages, Waiting = it watches,
+// Delivered = a request is in the slots.
+import { deliverToSpinner, spinWhileWaiting, SpinWord, TypicalWait } from './spin-wait.ts';
 
 const enum Slot {
   /** Int32 slots; the state is the only word both sides change, always atomically. */
@@ -13,15 +16,6 @@ const enum Slot {
   /** Float64 slots (session ids outgrow 32 bits), written before the state changes and read after. */
   Session = 1,
   Length = 2,
-}
-
-const enum State {
-  /** The thread takes requests as messages. */
-  Listening = 0,
-  /** The thread watches the bell. */
-  Watching = 1,
-  /** A request is in the slots. */
-  Rung = 2,
 }
 
 export const enum RequestKind {
@@ -42,8 +36,8 @@ const WATCH_MS = 0.2;
 export class Doorbell {
   readonly #slots: Int32Array;
   readonly #numbers: Float64Array;
-  /** Smoothed wait between answering and the next request (thread side), in ms. */
-  #typicalWait = 0;
+  /** Between answering and the next request (thread side). */
+  readonly #typicalWait = new TypicalWait(WATCH_MS);
   readonly #mayWatch;
 
   /** The engine side makes a fresh bell; the thread builds its side from the same buffer. */
@@ -59,12 +53,12 @@ export class Doorbell {
 
   /** Engine side: hands the request over if the thread watches; false means post a message. */
   ring(kind: RequestKind, session: number, length: number): boolean {
-    if (Atomics.load(this.#slots, Slot.State) !== State.Watching) return false;
+    if (Atomics.load(this.#slots, Slot.State) !== SpinWord.Waiting) return false;
     this.#slots[Slot.Kind] = kind;
     this.#numbers[Slot.Session] = session;
     this.#numbers[Slot.Length] = length;
-    // The atomic exchange publishes the plain writes above to the thread that sees `Rung`.
-    return Atomics.compareExchange(this.#slots, Slot.State, State.Watching, State.Rung) === State.Watching;
+    // The atomic exchange publishes the plain writes above to the thread that sees it delivered.
+    return deliverToSpinner(this.#slots, Slot.State);
   }
 
   /**
@@ -73,36 +67,25 @@ export class Doorbell {
    * the thread listening and post a message that would wait behind the watching.
    */
   willWatch(): boolean {
-    if (!this.#mayWatch || this.#typicalWait > WATCH_MS) return false;
-    Atomics.store(this.#slots, Slot.State, State.Watching);
+    if (!this.#mayWatch || !this.#typicalWait.worthSpinning) return false;
+    Atomics.store(this.#slots, Slot.State, SpinWord.Waiting);
     return true;
   }
 
   /** Thread side: the next request if it comes within the watch, else null (listening again). */
   watch(): BellRequest | null {
     const start = performance.now();
-    const until = start + WATCH_MS;
-    let request: BellRequest | null = null;
-    for (let i = 1; ; i++) {
-      if (Atomics.load(this.#slots, Slot.State) === State.Rung) {
-        request = this.#take();
-        break;
-      }
-      // The clock only now and then: each reading allocates.
-      if ((i & 1023) === 0 && performance.now() > until) {
-        if (Atomics.compareExchange(this.#slots, Slot.State, State.Watching, State.Listening) === State.Watching) break;
-        request = this.#take(); // rung just now
-        break;
-      }
+    if (!spinWhileWaiting(this.#slots, Slot.State, WATCH_MS)) {
+      this.#typicalWait.noteTimeout();
+      return null;
     }
-    this.noteWait(request ? performance.now() - start : WATCH_MS * 2);
-    return request;
+    this.#typicalWait.note(performance.now() - start);
+    return this.#take();
   }
 
   /** Thread side: a request came as a message after `ms` of waiting. */
   noteWait(ms: number): void {
-    // Capped, so that after an idle spell a few quick requests are enough to start watching again.
-    this.#typicalWait = this.#typicalWait * 0.75 + Math.min(ms, 2 * WATCH_MS) * 0.25;
+    this.#typicalWait.note(ms);
   }
 
   #take(): BellRequest {
@@ -111,7 +94,7 @@ export class Doorbell {
       session: this.#numbers[Slot.Session] as number,
       length: this.#numbers[Slot.Length] as number,
     };
-    Atomics.store(this.#slots, Slot.State, State.Listening);
+    Atomics.store(this.#slots, Slot.State, SpinWord.Off);
     return request;
   }
 }

@@ -12,8 +12,10 @@
 // machines, more than a small round's work in the thread (bench:engine (b)). An engine listens
 // only when it has a core to spare (as its threads watch their doorbells, doorbell.ts).
 //
-// Shared words: per engine [requests handed out and not yet finished, listening state], and per
-// thread a status word pair [state, output length] (QUIET_STATUS_BYTES).
+// Shared words: per engine [requests handed out and not yet finished, listening state (a spin
+// word, spin-wait.ts: Waiting = the main thread listens, Delivered = the round is answered)], and
+// per thread a status word pair [state, output length] (QUIET_STATUS_BYTES).
+import { deliverToSpinner, spinWhileWaiting, SpinWord, TypicalWait } from './spin-wait.ts';
 
 export const QUIET_STATUS_BYTES = 8;
 
@@ -28,14 +30,6 @@ const enum Word {
   Listening = 1,
 }
 
-const enum Listen {
-  Off = 0,
-  /** The main thread spins for the round's last answer. */
-  On = 1,
-  /** The last thread finished while the main thread listened (its answer quiet or posted). */
-  Answered = 2,
-}
-
 /** How long the main thread listens, and the typical wait beyond which it does not bother. */
 const LISTEN_MS = 0.1;
 
@@ -45,8 +39,8 @@ export class RoundBarrier {
   readonly counter = new Int32Array(new SharedArrayBuffer(8));
   readonly #waiting = new Set<QuietMember>();
   readonly #mayListen: boolean;
-  /** Smoothed wait from listening to the round's last answer, in ms. */
-  #typicalWait = 0;
+  /** From listening to the round's last answer. */
+  readonly #typicalWait = new TypicalWait(LISTEN_MS);
 
   /** `mayListen`: whether the main thread may spin for answers (a core to spare). */
   constructor(mayListen = false) {
@@ -58,25 +52,19 @@ export class RoundBarrier {
    * and takes every quiet answer if it came. Without one, the answers come as messages as ever.
    */
   listen(maxMs = LISTEN_MS): void {
-    if (!this.#mayListen || this.#waiting.size === 0 || this.#typicalWait > LISTEN_MS) return;
+    if (!this.#mayListen || this.#waiting.size === 0 || !this.#typicalWait.worthSpinning) return;
     const words = this.counter;
     const start = performance.now();
-    const until = start + maxMs;
-    Atomics.store(words, Word.Listening, Listen.On);
-    let answered = true;
-    for (let i = 1; Atomics.load(words, Word.Listening) === Listen.On; i++) {
-      // The clock only now and then: each reading allocates.
-      if ((i & 255) === 0 && performance.now() > until) {
-        answered = Atomics.compareExchange(words, Word.Listening, Listen.On, Listen.Off) !== Listen.On;
-        break;
-      }
+    Atomics.store(words, Word.Listening, SpinWord.Waiting);
+    if (!spinWhileWaiting(words, Word.Listening, maxMs)) {
+      this.#typicalWait.noteTimeout();
+      return;
     }
-    Atomics.store(words, Word.Listening, Listen.Off);
-    // Capped, so that after a slow spell a few quick rounds are enough to listen again.
-    const waited = answered ? performance.now() - start : 2 * LISTEN_MS;
-    this.#typicalWait = this.#typicalWait * 0.75 + Math.min(waited, 2 * LISTEN_MS) * 0.25;
-    if (answered) this.sweep();
+    Atomics.store(words, Word.Listening, SpinWord.Off);
+    this.#typicalWait.note(performance.now() - start);
+    this.sweep();
   }
+
 
   /** Before a request goes to a member's thread. */
   enter(member: QuietMember): void {
@@ -141,7 +129,7 @@ export class QuietAnswer {
    */
   finish(): boolean {
     if (Atomics.sub(this.#counter, Word.Counter, 1) > 1) return false;
-    return Atomics.compareExchange(this.#counter, Word.Listening, Listen.On, Listen.Answered) !== Listen.On;
+    return !deliverToSpinner(this.#counter, Word.Listening);
   }
 
   /** Engine side of the same words: the length of a quiet answer, or -1 if there is none. */
